@@ -1,0 +1,99 @@
+# pmc -- a process supervisor.  See README.md.
+
+PREFIX ?=	/usr/local
+BINDIR ?=	$(PREFIX)/bin
+LIBDIR ?=	$(PREFIX)/lib
+MANDIR ?=	$(PREFIX)/share/man
+DESTDIR ?=
+
+CC ?=		cc
+PKG_CONFIG ?=	pkg-config
+CFLAGS ?=	-O2 -g
+WARNINGS =	-Wall -Wextra -Wshadow -Wstrict-prototypes \
+		-Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wsign-compare
+PKGS =		yaml-0.1 libbsd-overlay
+PKG_CFLAGS !=	$(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null || true
+PKG_LIBS !=	$(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || true
+ALL_CFLAGS =	-std=c11 -D_GNU_SOURCE $(WARNINGS) -Iconfig $(PKG_CFLAGS) \
+		$(CFLAGS)
+
+# Where objects and programs go; `make asan` builds into build-asan/.
+B ?=		.
+
+CONFIG_SRCS =	config/spec.c config/protocol.c config/home.c
+PMC_SRCS =	cmd/pmc.c cmd/cmd.c cmd/client.c \
+		cmd/cmd-start.c cmd/cmd-list.c cmd/cmd-describe.c \
+		cmd/cmd-stop.c cmd/cmd-restart.c cmd/cmd-delete.c \
+		cmd/cmd-ping.c cmd/cmd-kill.c cmd/cmd-help.c
+PMCD_SRCS =	supervisor/pmcd.c supervisor/log.c supervisor/loop.c \
+		supervisor/control.c supervisor/app.c supervisor/instance.c \
+		supervisor/listen.c supervisor/notify.c
+FIXTURE_SRCS =	tests/fixtures/demo-httpd.c
+
+CONFIG_OBJS =	$(CONFIG_SRCS:%.c=$(B)/obj/%.o)
+PMC_OBJS =	$(PMC_SRCS:%.c=$(B)/obj/%.o)
+PMCD_OBJS =	$(PMCD_SRCS:%.c=$(B)/obj/%.o)
+
+PROGS =		$(B)/bin/pmc $(B)/bin/pmcd $(B)/tests/bin/demo-httpd
+
+all: $(PROGS)
+
+$(B)/bin/pmc: $(PMC_OBJS) $(CONFIG_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(PMC_OBJS) $(CONFIG_OBJS) $(PKG_LIBS)
+
+$(B)/bin/pmcd: $(PMCD_OBJS) $(CONFIG_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(PMCD_OBJS) $(CONFIG_OBJS) $(PKG_LIBS)
+
+$(B)/tests/bin/demo-httpd: tests/fixtures/demo-httpd.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(PMC_OBJS:.o=.d) $(PMCD_OBJS:.o=.d) $(CONFIG_OBJS:.o=.d)
+
+# Debian packages needed to build and test; installed when missing.
+deps:
+	@sh tests/deps.sh
+
+# Build, then run pmc on pm.yaml.example and show it serving.
+run: deps all
+	bin/pmc start pm.yaml.example
+	bin/pmc list
+	@echo; echo '$$ curl -s http://127.0.0.1:8080/'; curl -s http://127.0.0.1:8080/
+	@echo; echo 'pmc is serving pm.yaml.example; stop it with: bin/pmc kill'
+
+test: deps all
+	@tests/run.sh
+
+asan: deps
+	$(MAKE) B=build-asan CFLAGS='-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined' \
+	    LDFLAGS='-fsanitize=address,undefined' all
+	@PMC_BIN=$(CURDIR)/build-asan/bin PMC_TESTBIN=$(CURDIR)/build-asan/tests/bin \
+	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run.sh
+
+install: $(B)/bin/pmc $(B)/bin/pmcd
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(B)/bin/pmc $(B)/bin/pmcd $(DESTDIR)$(BINDIR)
+	install -m 644 man/pmc.1 $(DESTDIR)$(MANDIR)/man1
+	install -m 644 man/pm.yaml.5 $(DESTDIR)$(MANDIR)/man5
+	install -m 644 man/pmcd.8 $(DESTDIR)$(MANDIR)/man8
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/pmc $(DESTDIR)$(BINDIR)/pmcd \
+	    $(DESTDIR)$(MANDIR)/man1/pmc.1 $(DESTDIR)$(MANDIR)/man5/pm.yaml.5 \
+	    $(DESTDIR)$(MANDIR)/man8/pmcd.8
+
+lint-man:
+	mandoc -Tlint -Wwarning man/pmc.1 man/pmcd.8 man/pm.yaml.5
+
+clean:
+	rm -rf obj bin tests/bin build-asan
+
+.PHONY: all deps run test asan install uninstall lint-man clean

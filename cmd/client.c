@@ -1,0 +1,245 @@
+/*
+ * client.c -- one request to pmcd and the printing of its replies.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "cmd.h"
+#include "home.h"
+#include "protocol.h"
+
+#define MALFORMED	"pmc: malformed reply from pmcd\n"
+
+int
+client_home(int create)
+{
+	struct stat	 sb;
+	char		 why[PATH_MAX + 128];
+	const char	*home;
+
+	home = pmc_home();
+	/* No home yet: nothing runs there, the connect says so. */
+	if (!create && lstat(home, &sb) == -1 && errno == ENOENT)
+		return (0);
+	if (home_check(home, create, why, sizeof(why)) == -1) {
+		fprintf(stderr, "pmc: %s\n", why);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+client_connect(void)
+{
+	struct sockaddr_un	 sun;
+	char			 path[PATH_MAX];
+	int			 fd, saved;
+
+	home_path(path, sizeof(path), "pmc.sock");
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return (-1);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return (-1);
+	}
+	return (fd);
+}
+
+int
+client_not_running(int error)
+{
+	return (error == ENOENT || error == ECONNREFUSED || error == ENOTDIR);
+}
+
+void
+client_connect_error(int error)
+{
+	char	 path[PATH_MAX];
+
+	home_path(path, sizeof(path), "pmc.sock");
+	if (error == ECONNREFUSED)
+		fprintf(stderr, "pmc: pmcd is not running (nothing answers "
+		    "on %s)\n", path);
+	else if (client_not_running(error))
+		fprintf(stderr, "pmc: pmcd is not running (no %s)\n", path);
+	else
+		fprintf(stderr, "pmc: connect %s: %s\n", path,
+		    strerror(error));
+}
+
+int
+client_open(void)
+{
+	int	 fd;
+
+	if (client_home(0) == -1)
+		return (-1);
+	if ((fd = client_connect()) == -1) {
+		client_connect_error(errno);
+		return (-1);
+	}
+	return (fd);
+}
+
+/* MSG_ERR: one "pmc: " line per line of text. */
+static void
+print_err(const char *text)
+{
+	const char	*nl;
+
+	fflush(stdout);		/* keep the order of stdout and stderr */
+	while (*text != '\0') {
+		if ((nl = strchr(text, '\n')) == NULL)
+			nl = text + strlen(text);
+		fprintf(stderr, "pmc: %.*s\n", (int)(nl - text), text);
+		text = *nl == '\n' ? nl + 1 : nl;
+	}
+}
+
+/* MSG_EXIT's field: a status 0..255, or -1. */
+static int
+parse_status(const char *s)
+{
+	int	 n;
+
+	if (*s == '\0' || strlen(s) > 3)
+		return (-1);
+	for (n = 0; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return (-1);
+		n = n * 10 + (*s - '0');
+	}
+	return (n > 255 ? -1 : n);
+}
+
+/* Why proto_recv failed, in the user's words. */
+static void
+recv_error(int error, const struct pmc_msghdr *hdr)
+{
+	const char	*why;
+
+	fflush(stdout);
+	if (error == EPROTO) {
+		why = proto_check(hdr);
+		if (hdr->version != PMC_PROTO_VERSION)
+			fprintf(stderr, "pmc: %s\n", why);
+		else
+			fputs(MALFORMED, stderr);
+	} else if (error == ECONNRESET)
+		fprintf(stderr, "pmc: pmcd closed the connection\n");
+	else
+		fprintf(stderr, "pmc: read from pmcd: %s\n", strerror(error));
+}
+
+/*
+ * Handle one reply: its exit status for MSG_EXIT, -1 to read on, -2 when
+ * it is malformed.
+ */
+static int
+reply(const struct pmc_msghdr *hdr, const char *payload, const char **fields,
+    client_data_fn fn, void *arg)
+{
+	int	 i, n;
+
+	n = proto_fields(payload, hdr->len, fields, PMC_FIELDS_MAX);
+	if (n == -1)
+		return (-2);
+	switch (hdr->type) {
+	case MSG_OUT:
+		if (n != 1)
+			return (-2);
+		fputs(fields[0], stdout);
+		return (-1);
+	case MSG_ERR:
+		if (n != 1)
+			return (-2);
+		print_err(fields[0]);
+		return (-1);
+	case MSG_DATA:
+		if (fn == NULL)
+			return (-2);
+		for (i = 0; i < n; i++) {
+			if (fn(fields[i], arg) == -1)
+				return (-2);
+		}
+		return (-1);
+	case MSG_EXIT:
+		if (n != 1 || (i = parse_status(fields[0])) == -1)
+			return (-2);
+		return (i);
+	}
+	return (-2);
+}
+
+int
+client_request(int fd, uint32_t type, const struct pbuf *pb,
+    client_data_fn fn, void *arg)
+{
+	struct pmc_msghdr	  hdr;
+	const char		**fields;
+	char			 *payload;
+	int			  r;
+
+	/* pmcd may answer and close before reading it all: read anyway. */
+	if (proto_send(fd, type, pb->data, pb->len) == -1 &&
+	    errno != EPIPE && errno != ECONNRESET) {
+		fprintf(stderr, "pmc: send to pmcd: %s\n", strerror(errno));
+		return (PMC_EXIT_FAIL);
+	}
+	if ((fields = calloc(PMC_FIELDS_MAX, sizeof(*fields))) == NULL) {
+		fprintf(stderr, "pmc: %s\n", strerror(errno));
+		return (PMC_EXIT_FAIL);
+	}
+	do {
+		if (proto_recv(fd, &hdr, &payload) == -1) {
+			recv_error(errno, &hdr);
+			r = PMC_EXIT_FAIL;
+			break;
+		}
+		r = reply(&hdr, payload, fields, fn, arg);
+		free(payload);
+		if (r == -2) {
+			fflush(stdout);
+			fputs(MALFORMED, stderr);
+			r = PMC_EXIT_FAIL;
+		}
+	} while (r == -1);
+	free(fields);
+	return (r);
+}
+
+int
+client_call(uint32_t type, int argc, char **argv)
+{
+	struct pbuf	 pb;
+	int		 fd, i, r;
+
+	if ((fd = client_open()) == -1)
+		return (PMC_EXIT_FAIL);
+	memset(&pb, 0, sizeof(pb));
+	for (i = 0; i < argc; i++)
+		pbuf_add_field(&pb, argv[i]);
+	r = client_request(fd, type, &pb, NULL, NULL);
+	pbuf_free(&pb);
+	close(fd);
+	return (r);
+}

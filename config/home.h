@@ -1,0 +1,21 @@
+/*
+ * home.h -- where pmc and pmcd keep the control socket, logs and state.
+ */
+#ifndef PMC_HOME_H
+#define PMC_HOME_H
+
+#include <stddef.h>
+
+/* $PMC_HOME, else $XDG_RUNTIME_DIR/pmc, else ~/.pmc; root: /run/pmc. */
+const char	*pmc_home(void);
+/*
+ * Check that dir is a folder owned by us, not group- or world-writable
+ * (creating it 0700 first when create is set).  0, or -1 with why.
+ */
+int		 home_check(const char *dir, int create, char *why, size_t);
+/* $PMC_HOME/logs; as root without PMC_HOME, /var/log/pmc. */
+const char	*pmc_logdir(void);
+/* buf = "<home>/<name>". */
+void		 home_path(char *buf, size_t, const char *name);
+
+#endif /* PMC_HOME_H */

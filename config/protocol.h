@@ -1,0 +1,102 @@
+/*
+ * protocol.h -- the messages between pmc and pmcd.
+ *
+ * Transport: a SOCK_STREAM Unix socket, $PMC_HOME/pmc.sock.  Every message
+ * is a struct pmc_msghdr (host byte order: both ends are on one machine)
+ * followed by hdr.len payload bytes.  A payload is a sequence of fields,
+ * each a string ended by one NUL byte; a non-empty payload whose last byte
+ * is not NUL is malformed.  Fields never hold NUL themselves.
+ *
+ * A client sends one request and reads replies until MSG_EXIT, which ends
+ * the exchange; pmcd then closes the connection.  Replies before MSG_EXIT
+ * are any number of MSG_OUT, MSG_ERR and MSG_DATA.
+ *
+ * Bump PMC_PROTO_VERSION when a layout below changes meaning or a field
+ * is added to or removed from an existing message.  Adding a new message
+ * type does not need a bump: an old pmcd answers it with MSG_ERR and
+ * MSG_EXIT 2.  Never reuse a number.  On a version mismatch the receiver
+ * answers MSG_ERR "incompatible pmc and pmcd" (from pmcd) and closes; pmc
+ * prints "pmc: incompatible pmc and pmcd".
+ */
+#ifndef PMC_PROTOCOL_H
+#define PMC_PROTOCOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PMC_PROTO_VERSION	1
+#define PMC_MSG_MAX		(4U * 1024 * 1024)	/* payload bound */
+#define PMC_FIELDS_MAX		4096			/* fields a message */
+
+struct pmc_msghdr {
+	uint32_t	version;	/* PMC_PROTO_VERSION */
+	uint32_t	type;		/* enum pmc_msgtype */
+	uint32_t	len;		/* payload bytes that follow */
+	uint32_t	flags;		/* zero; reserved */
+};
+
+enum pmc_msgtype {
+	/* Requests, pmc -> pmcd. */
+	MSG_PING = 1,		/* no fields */
+	MSG_START = 2,		/* flags field ("" or "prune"), then per
+				   file: absolute path, file content */
+	MSG_LIST = 3,		/* no fields; replies MSG_DATA */
+	MSG_DESCRIBE = 4,	/* app name; replies MSG_OUT */
+	MSG_STOP = 5,		/* app names or "all" */
+	MSG_RESTART = 6,	/* app names or "all" */
+	MSG_DELETE = 7,		/* app names or "all" */
+	MSG_KILL = 8,		/* no fields; pmcd stops everything, exits */
+
+	/* Replies, pmcd -> pmc. */
+	MSG_OUT = 100,		/* one field: text for stdout */
+	MSG_ERR = 101,		/* one field: text for stderr, without the
+				   "pmc: " prefix, one problem a line */
+	MSG_DATA = 102,		/* records; see below */
+	MSG_EXIT = 103		/* one field: exit status, "0", "1" or "2" */
+};
+
+/*
+ * MSG_DATA in reply to MSG_LIST: one field per instance, its values
+ * separated by tabs, in this order (numbers in decimal):
+ */
+enum list_column {
+	LIST_NAME = 0,
+	LIST_INSTANCE,		/* slot, 0..N-1 */
+	LIST_PID,		/* 0 when none */
+	LIST_STATUS,		/* starting online stopping stopped backoff
+				   errored */
+	LIST_RESTARTS,
+	LIST_UPTIME_MS,		/* 0 when not running */
+	LIST_CPU,		/* percent, one decimal: "12.5" */
+	LIST_MEMORY,		/* RSS bytes */
+	LIST_NCOLUMNS
+};
+
+/* A growable payload.  All functions abort on out of memory. */
+struct pbuf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+
+void	 pbuf_add(struct pbuf *, const void *, size_t);
+void	 pbuf_add_field(struct pbuf *, const char *);	/* adds the NUL */
+void	 pbuf_printf(struct pbuf *, const char *, ...)
+	    __attribute__((__format__(__printf__, 2, 3)));	/* no NUL */
+void	 pbuf_free(struct pbuf *);
+
+/* NULL when hdr is acceptable, else why not. */
+const char *proto_check(const struct pmc_msghdr *);
+/*
+ * Split a payload into at most max fields.  Returns the count, or -1
+ * when the payload is not NUL-terminated or has more than max fields.
+ */
+int	 proto_fields(const char *payload, size_t len, const char **fields,
+	    size_t max);
+
+/* Blocking helpers for pmc.  Return 0, or -1 with errno set. */
+int	 proto_send(int fd, uint32_t type, const void *payload, size_t len);
+/* Reads one message; *payload is malloc'd, NUL-terminated past len. */
+int	 proto_recv(int fd, struct pmc_msghdr *, char **payload);
+
+#endif /* PMC_PROTOCOL_H */

@@ -1,0 +1,149 @@
+/*
+ * spec.h -- the pm.yaml app spec, shared by pmc and pmcd.
+ *
+ * spec_parse() turns the bytes of one YAML file into a struct spec whose
+ * every field is validated and filled with its default.  Errors are
+ * collected, not printed: every error of a file is reported, and a spec
+ * with any error is never returned (all or nothing).
+ */
+#ifndef PMC_SPEC_H
+#define PMC_SPEC_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define SPEC_NAME_MAX		64
+#define SPEC_ADDR_MAX		128	/* longest text form of an address */
+#define SPEC_INSTANCES_MAX	1024	/* largest instances: N */
+#define SPEC_LOG_KEEP_MAX	1000	/* largest logs.keep */
+
+enum balance_mode {
+	BALANCE_SHARED = 0,		/* one socket for all instances */
+	BALANCE_REUSEPORT		/* one SO_REUSEPORT socket per slot */
+};
+
+enum restart_policy {
+	RESTART_ALWAYS = 0,
+	RESTART_ON_FAILURE,
+	RESTART_NEVER
+};
+
+enum ready_mode {
+	READY_AUTO = 0,			/* READY=1, shim listen(), or 1 s alive */
+	READY_NOTIFY,			/* READY=1 on NOTIFY_SOCKET */
+	READY_DELAY			/* alive for ready_delay_ms */
+};
+
+enum instances_mode {
+	INSTANCES_FIXED = 0,		/* instances: N */
+	INSTANCES_MAX,			/* instances: max */
+	INSTANCES_MAX_MINUS		/* instances: -N */
+};
+
+struct listen_addr {
+	int			 family;	/* AF_INET, AF_INET6, AF_UNIX */
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			 text[SPEC_ADDR_MAX];	/* canonical text */
+};
+
+struct app_spec {
+	char			 name[SPEC_NAME_MAX + 1];
+	char			**argv;		/* NULL-terminated */
+	size_t			 argc;
+	char			*cwd;		/* absolute; default: spec folder */
+
+	enum instances_mode	 instances_mode;
+	int			 instances_arg;	/* N, or the N of -N */
+	int			 instances;	/* resolved count, >= 1 */
+
+	struct listen_addr	*listen;
+	size_t			 nlisten;
+	enum balance_mode	 balance;
+	int			 intercept_bind;
+
+	char			**env;		/* "KEY=value", NULL-terminated */
+	size_t			 nenv;
+
+	char			*user;		/* NULL when not set */
+	char			*group;
+
+	enum restart_policy	 restart;
+	uint64_t		 backoff_initial_ms;	/* default 100 */
+	uint64_t		 backoff_max_ms;	/* default 30000 */
+	uint64_t		 backoff_reset_ms;	/* default 30000 */
+	unsigned int		 max_restarts;		/* 0: unlimited */
+	int			 stop_signal;		/* default SIGTERM */
+	uint64_t		 kill_timeout_ms;	/* default 5000 */
+	enum ready_mode		 ready;
+	uint64_t		 ready_delay_ms;	/* READY_DELAY only */
+	uint64_t		 ready_timeout_ms;	/* default 30000 */
+	uint64_t		 max_memory;		/* bytes, 0: none */
+
+	char			*log_out;	/* NULL: default path */
+	char			*log_err;
+	uint64_t		 log_max_size;	/* default 10M */
+	unsigned int		 log_keep;	/* default 5 */
+	int			 log_timestamps;	/* default 1 */
+
+	int			 line;		/* where the app starts */
+	int			 column;
+};
+
+struct spec {
+	char			*path;		/* as given to spec_parse */
+	struct app_spec		**apps;
+	size_t			 napps;
+};
+
+/* Collected error messages, each "PATH:LINE:COL: field: what". */
+struct spec_errors {
+	char			**msgs;
+	size_t			 count;
+};
+
+/*
+ * Parse buf (len bytes, the content of the file at path) into *out.
+ * path is used in messages and, made absolute, as the default cwd.
+ * Returns 0 on success; -1 with every problem appended to errs.
+ */
+int	 spec_parse(const char *path, const char *buf, size_t len,
+	    struct spec **out, struct spec_errors *errs);
+/* Read the file at path and spec_parse it; a read error is one message. */
+int	 spec_load(const char *path, struct spec **out,
+	    struct spec_errors *errs);
+void	 spec_free(struct spec *);
+/* Every effective field, one "app.field=value" line each (pmcd -n -v). */
+void	 spec_dump(const struct spec *, FILE *);
+void	 app_spec_free(struct app_spec *);
+struct app_spec *app_spec_dup(const struct app_spec *);
+/* Same effective spec: nothing to do when an app is started again. */
+int	 app_spec_equal(const struct app_spec *, const struct app_spec *);
+
+void	 spec_errors_add(struct spec_errors *, const char *fmt, ...)
+	    __attribute__((__format__(__printf__, 2, 3)));
+void	 spec_errors_clear(struct spec_errors *);
+
+/* Helpers, exposed for pmc and pmcd (describe, protocol). */
+int	 parse_duration_ms(const char *, uint64_t *);	/* "100ms", "5s" */
+int	 parse_size(const char *, uint64_t *);		/* "10M", "512K" */
+int	 parse_signal(const char *);	/* "TERM", "SIGHUP", "9"; -1: none */
+const char *signal_name(int);		/* "TERM", or "40" if it has no name */
+/*
+ * 0, or -1 with *why what was expected ("a port from 1 to 65535").
+ * Resolves host names.  A relative unix: path is refused: only
+ * spec_parse knows the folder it is relative to.
+ */
+int	 parse_listen(const char *, struct listen_addr *, const char **why);
+int	 cpus_available(void);	/* affinity and cgroup cpu.max */
+void	 format_duration(uint64_t ms, char *, size_t);
+void	 format_size(uint64_t bytes, char *, size_t);
+
+const char *balance_name(enum balance_mode);
+const char *restart_name(enum restart_policy);
+
+#endif /* PMC_SPEC_H */

@@ -1,0 +1,564 @@
+/*
+ * app.c -- apps: applying a spec (all or nothing), their listen sockets,
+ * and the verbs that act on every instance of an app.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "home.h"
+#include "listen.h"
+#include "log.h"
+#include "pmcd.h"
+
+/* One app of a MSG_START while it is being applied. */
+struct pending {
+	struct app_spec	*spec;
+	const char	*file;
+	struct app	*old;		/* running app of that name, or NULL */
+	int		*fds;		/* the socket layout for spec */
+	size_t		 nfds;
+	int		*reused;	/* fds[i] was taken from old */
+	int		 unchanged;
+};
+
+struct app *
+app_find(const char *name)
+{
+	struct app	*app;
+
+	TAILQ_FOREACH(app, &sv->apps, entry)
+		if (strcmp(app->spec->name, name) == 0)
+			return (app);
+	return (NULL);
+}
+
+/* Sockets a spec needs: one per address, or per address and slot. */
+static size_t
+layout_size(const struct app_spec *s)
+{
+	if (s->balance == BALANCE_REUSEPORT)
+		return (s->nlisten * (size_t)s->instances);
+	return (s->nlisten);
+}
+
+static const struct listen_addr *
+layout_addr(const struct app_spec *s, size_t i)
+{
+	return (&s->listen[i % s->nlisten]);
+}
+
+int
+app_fd_count(const struct app *app)
+{
+	return ((int)app->spec->nlisten);
+}
+
+void
+app_fds_for(const struct app *app, int slot, int *fds)
+{
+	const struct app_spec	*s = app->spec;
+	size_t			 j, base = 0;
+
+	if (s->balance == BALANCE_REUSEPORT)
+		base = (size_t)slot * s->nlisten;
+	for (j = 0; j < s->nlisten; j++)
+		fds[j] = app->fds[base + j];
+}
+
+/* The old socket serving the same address (and slot) as new one i. */
+static int
+take_old_fd(struct pending *p, size_t i, int *taken)
+{
+	const struct app_spec	*ns = p->spec, *os;
+	size_t			 k;
+
+	if (p->old == NULL)
+		return (-1);
+	os = p->old->spec;
+	if (os->balance != ns->balance)
+		return (-1);
+	for (k = 0; k < p->old->nfds; k++) {
+		if (taken[k])
+			continue;
+		if (strcmp(layout_addr(os, k)->text,
+		    layout_addr(ns, i)->text) != 0)
+			continue;
+		if (ns->balance == BALANCE_REUSEPORT &&
+		    k / os->nlisten != i / ns->nlisten)
+			continue;
+		taken[k] = 1;
+		return (p->old->fds[k]);
+	}
+	return (-1);
+}
+
+static int
+open_sockets(struct pending *p, struct pbuf *errs)
+{
+	const struct app_spec	*s = p->spec;
+	char			 why[256];
+	int			*taken = NULL;
+	size_t			 i;
+
+	p->nfds = layout_size(s);
+	p->fds = calloc(p->nfds + 1, sizeof(int));
+	p->reused = calloc(p->nfds + 1, sizeof(int));
+	if (p->old != NULL)
+		taken = calloc(p->old->nfds + 1, sizeof(int));
+	if (p->fds == NULL || p->reused == NULL ||
+	    (p->old != NULL && taken == NULL))
+		fatal("calloc");
+	for (i = 0; i < p->nfds; i++)
+		p->fds[i] = -1;
+	for (i = 0; i < p->nfds; i++) {
+		if ((p->fds[i] = take_old_fd(p, i, taken)) != -1) {
+			p->reused[i] = 1;
+			continue;
+		}
+		p->fds[i] = listen_open(layout_addr(s, i),
+		    s->balance == BALANCE_REUSEPORT, why, sizeof(why));
+		if (p->fds[i] == -1) {
+			pbuf_printf(errs, "%s: listen %s", s->name, why);
+			pbuf_add_field(errs, "");
+			free(taken);
+			return (-1);
+		}
+	}
+	free(taken);
+	return (0);
+}
+
+static void
+close_new_sockets(struct pending *p)
+{
+	size_t	 i;
+
+	for (i = 0; i < p->nfds; i++)
+		if (!p->reused[i] && p->fds[i] != -1)
+			listen_close(layout_addr(p->spec, i), p->fds[i]);
+}
+
+/* Is fd one of the sockets the new layout keeps? */
+static int
+fd_kept(const struct pending *p, int fd)
+{
+	size_t	 i;
+
+	for (i = 0; i < p->nfds; i++)
+		if (p->reused[i] && p->fds[i] == fd)
+			return (1);
+	return (0);
+}
+
+static void
+app_close_sockets(struct app *app, const struct pending *keep)
+{
+	size_t	 i;
+
+	for (i = 0; i < app->nfds; i++)
+		if (keep == NULL || !fd_kept(keep, app->fds[i]))
+			listen_close(layout_addr(app->spec, i), app->fds[i]);
+	free(app->fds);
+	app->fds = NULL;
+	app->nfds = 0;
+}
+
+/* Two apps on one address: within this request, or with a running app. */
+static int
+check_conflicts(struct pending *ps, size_t n, struct pbuf *errs)
+{
+	struct app	*app;
+	size_t		 i, j, a, b;
+	int		 bad = 0;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i; j++) {
+			if (strcmp(ps[i].spec->name, ps[j].spec->name) == 0) {
+				pbuf_printf(errs, "%s: app defined in both %s "
+				    "and %s", ps[i].spec->name, ps[j].file,
+				    ps[i].file);
+				pbuf_add_field(errs, "");
+				bad = 1;
+			}
+			for (a = 0; a < ps[i].spec->nlisten; a++)
+				for (b = 0; b < ps[j].spec->nlisten; b++)
+					if (strcmp(ps[i].spec->listen[a].text,
+					    ps[j].spec->listen[b].text) == 0) {
+						pbuf_printf(errs, "%s: listen "
+						    "%s is also used by app %s",
+						    ps[i].spec->name,
+						    ps[i].spec->listen[a].text,
+						    ps[j].spec->name);
+						pbuf_add_field(errs, "");
+						bad = 1;
+					}
+		}
+		TAILQ_FOREACH(app, &sv->apps, entry) {
+			if (strcmp(app->spec->name, ps[i].spec->name) == 0)
+				continue;
+			for (a = 0; a < ps[i].spec->nlisten; a++)
+				for (b = 0; b < app->spec->nlisten; b++)
+					if (strcmp(ps[i].spec->listen[a].text,
+					    app->spec->listen[b].text) == 0) {
+						pbuf_printf(errs, "%s: listen "
+						    "%s is already used by app "
+						    "%s", ps[i].spec->name,
+						    app->spec->listen[a].text,
+						    app->spec->name);
+						pbuf_add_field(errs, "");
+						bad = 1;
+					}
+		}
+	}
+	return (bad ? -1 : 0);
+}
+
+static struct app *
+app_new(struct pending *p)
+{
+	struct app	*app;
+	int		 i;
+
+	if ((app = calloc(1, sizeof(*app))) == NULL)
+		fatal("calloc");
+	app->spec = p->spec;
+	app->file = strdup(p->file);
+	app->fds = p->fds;
+	app->nfds = p->nfds;
+	app->ninst = (size_t)p->spec->instances;
+	app->inst = calloc(app->ninst, sizeof(*app->inst));
+	if (app->file == NULL || app->inst == NULL)
+		fatal("calloc");
+	for (i = 0; i < p->spec->instances; i++)
+		app->inst[i] = instance_new(app, i);
+	TAILQ_INSERT_TAIL(&sv->apps, app, entry);
+	return (app);
+}
+
+static void
+mark_pending(struct instance *in)
+{
+	in->pending = 1;
+	in->failed = 0;
+}
+
+/*
+ * A running app gets a new spec: every instance restarts with it.
+ * Slots past the new count are stopped and dropped by apps_gc.
+ */
+static void
+app_replace(struct pending *p)
+{
+	struct app	*app = p->old;
+	struct instance	**inst;
+	size_t		 i, n = (size_t)p->spec->instances, total;
+
+	log_info("%s: spec changed, restarting its instances", app->spec->name);
+	total = n > app->ninst ? n : app->ninst;
+	if ((inst = calloc(total, sizeof(*inst))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < app->ninst; i++)
+		inst[i] = app->inst[i];
+	app_close_sockets(app, p);
+	app_spec_free(app->spec);
+	app->spec = p->spec;
+	app->fds = p->fds;
+	app->nfds = p->nfds;
+	free(app->inst);
+	app->inst = inst;
+	app->ninst = total;
+	for (i = 0; i < total; i++) {
+		if (inst[i] == NULL)
+			inst[i] = instance_new(app, (int)i);
+		inst[i]->doomed = i >= n;
+		if (inst[i]->doomed) {
+			instance_event(inst[i], IE_STOP);
+			continue;
+		}
+		mark_pending(inst[i]);
+		instance_event(inst[i], IE_RESTART);
+	}
+	free(p->reused);
+}
+
+static void
+app_start_stopped(struct app *app)
+{
+	size_t	 i;
+
+	for (i = 0; i < app->ninst; i++) {
+		if (app->inst[i]->state == IS_ONLINE ||
+		    app->inst[i]->state == IS_STARTING)
+			continue;
+		mark_pending(app->inst[i]);
+		instance_event(app->inst[i], IE_START);
+	}
+}
+
+static void
+apply_one(struct pending *p, struct pbuf *out)
+{
+	struct app	*app;
+	size_t		 i;
+
+	if (p->old != NULL && p->old->deleting)
+		p->old = NULL;		/* treat as new; see app_apply */
+	if (p->unchanged) {
+		free(p->old->file);
+		if ((p->old->file = strdup(p->file)) == NULL)
+			fatal("strdup");
+		app_start_stopped(p->old);
+		pbuf_printf(out, "%s: unchanged\n", p->spec->name);
+		app_spec_free(p->spec);
+		return;
+	}
+	if (p->old != NULL) {
+		app_replace(p);
+		pbuf_printf(out, "%s: restarted with the new spec\n",
+		    p->spec->name);
+		return;
+	}
+	app = app_new(p);
+	free(p->reused);
+	log_info("%s: starting %d instance%s", app->spec->name,
+	    app->spec->instances, app->spec->instances == 1 ? "" : "s");
+	for (i = 0; i < app->ninst; i++) {
+		mark_pending(app->inst[i]);
+		instance_event(app->inst[i], IE_START);
+	}
+}
+
+/*
+ * Apply every app of specs, or nothing: conflicts and sockets are
+ * checked first, and only when all is well does anything change.
+ * The specs' apps are taken over (the spec structs are emptied).
+ */
+int
+app_apply(struct spec **specs, size_t nspecs, struct pbuf *errs,
+    struct pbuf *out)
+{
+	struct pending	*ps;
+	size_t		 n = 0, i, j;
+	int		 rc = -1;
+
+	for (i = 0; i < nspecs; i++)
+		n += specs[i]->napps;
+	if ((ps = calloc(n + 1, sizeof(*ps))) == NULL)
+		fatal("calloc");
+	for (i = 0, n = 0; i < nspecs; i++)
+		for (j = 0; j < specs[i]->napps; j++, n++) {
+			ps[n].spec = specs[i]->apps[j];
+			ps[n].file = specs[i]->path;
+			ps[n].old = app_find(ps[n].spec->name);
+			if (ps[n].old != NULL && ps[n].old->deleting) {
+				pbuf_printf(errs, "%s: is being deleted; "
+				    "try again", ps[n].spec->name);
+				pbuf_add_field(errs, "");
+				goto out;
+			}
+		}
+	if (check_conflicts(ps, n, errs) == -1)
+		goto out;
+	for (i = 0; i < n; i++) {
+		ps[i].unchanged = ps[i].old != NULL &&
+		    app_spec_equal(ps[i].old->spec, ps[i].spec);
+		if (!ps[i].unchanged && open_sockets(&ps[i], errs) == -1)
+			break;
+	}
+	if (i < n) {
+		for (j = 0; j <= i; j++) {
+			close_new_sockets(&ps[j]);
+			free(ps[j].fds);
+			free(ps[j].reused);
+		}
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		apply_one(&ps[i], out);
+	for (i = 0; i < nspecs; i++)
+		specs[i]->napps = 0;	/* the apps are ours now */
+	rc = 0;
+out:
+	free(ps);
+	return (rc);
+}
+
+/* --- verbs on a running app ------------------------------------------------ */
+
+void
+app_stop(struct app *app)
+{
+	size_t	 i;
+
+	for (i = 0; i < app->ninst; i++)
+		instance_event(app->inst[i], IE_STOP);
+}
+
+void
+app_restart(struct app *app)
+{
+	size_t	 i;
+
+	for (i = 0; i < app->ninst; i++) {
+		mark_pending(app->inst[i]);
+		instance_event(app->inst[i], IE_RESTART);
+	}
+}
+
+void
+app_delete(struct app *app)
+{
+	app->deleting = 1;
+	app_stop(app);
+}
+
+void
+apps_stop_all(void)
+{
+	struct app	*app;
+
+	TAILQ_FOREACH(app, &sv->apps, entry)
+		app_stop(app);
+}
+
+static int
+instance_down(const struct instance *in)
+{
+	return (in->state == IS_STOPPED || in->state == IS_ERRORED);
+}
+
+/*
+ * Has every instance reached the end of what was asked of it?  For a
+ * stop: stopped (or errored).  For a start: online, or failed.
+ */
+int
+app_settled(const struct app *app, int for_stop)
+{
+	const struct instance	*in;
+	size_t			 i;
+
+	for (i = 0; i < app->ninst; i++) {
+		in = app->inst[i];
+		if (for_stop ? !instance_down(in) :
+		    !(in->state == IS_ONLINE || in->failed || instance_down(in)))
+			return (0);
+	}
+	return (1);
+}
+
+int
+apps_all_stopped(void)
+{
+	struct app	*app;
+
+	TAILQ_FOREACH(app, &sv->apps, entry)
+		if (!app_settled(app, 1))
+			return (0);
+	return (1);
+}
+
+static void
+app_free(struct app *app)
+{
+	size_t	 i;
+
+	TAILQ_REMOVE(&sv->apps, app, entry);
+	for (i = 0; i < app->ninst; i++)
+		instance_free(app->inst[i]);
+	app_close_sockets(app, NULL);
+	free(app->inst);
+	free(app->file);
+	app_spec_free(app->spec);
+	free(app);
+}
+
+/* Free deleted apps and dropped instances once they have stopped. */
+void
+apps_gc(void)
+{
+	struct app	*app, *next;
+
+	TAILQ_FOREACH_SAFE(app, &sv->apps, entry, next) {
+		if (app->deleting && app_settled(app, 1)) {
+			log_info("%s: deleted", app->spec->name);
+			app_free(app);
+			continue;
+		}
+		while (app->ninst > 0 && app->inst[app->ninst - 1]->doomed &&
+		    instance_down(app->inst[app->ninst - 1]))
+			instance_free(app->inst[--app->ninst]);
+	}
+}
+
+void
+apps_free_all(void)
+{
+	struct app	*app;
+
+	while ((app = TAILQ_FIRST(&sv->apps)) != NULL)
+		app_free(app);
+}
+
+/* --- describe --------------------------------------------------------------- */
+
+static void
+describe_instance(const struct instance *in, struct pbuf *out)
+{
+	const struct app_spec	*s = in->app->spec;
+	char			 up[32];
+
+	format_duration(in->pid != 0 ? now_ms() - in->started_ms : 0, up,
+	    sizeof(up));
+	pbuf_printf(out, "  %s[%d]: %s", s->name, in->slot,
+	    istate_name(in->state));
+	if (in->pid != 0)
+		pbuf_printf(out, ", pid %d, up %s", (int)in->pid, up);
+	pbuf_printf(out, ", %u restart%s", in->restarts,
+	    in->restarts == 1 ? "" : "s");
+	if (in->reason[0] != '\0')
+		pbuf_printf(out, ", last: %s", in->reason);
+	if (in->status_text[0] != '\0')
+		pbuf_printf(out, ", status: %s", in->status_text);
+	pbuf_printf(out, "\n");
+	if (s->log_out == NULL)
+		pbuf_printf(out, "    stdout: %s/%s-%d.out.log\n", pmc_logdir(),
+		    s->name, in->slot);
+	if (s->log_err == NULL)
+		pbuf_printf(out, "    stderr: %s/%s-%d.err.log\n", pmc_logdir(),
+		    s->name, in->slot);
+}
+
+void
+app_describe(const struct app *app, struct pbuf *out)
+{
+	struct spec	 one;
+	struct app_spec	*list[1];
+	char		*text = NULL;
+	size_t		 len = 0, i;
+	FILE		*f;
+
+	pbuf_printf(out, "app %s from %s\n", app->spec->name, app->file);
+	list[0] = app->spec;
+	one.path = app->file;
+	one.apps = list;
+	one.napps = 1;
+	if ((f = open_memstream(&text, &len)) == NULL)
+		fatal("open_memstream");
+	spec_dump(&one, f);
+	fclose(f);
+	pbuf_printf(out, "spec:\n");
+	for (i = 0; i < len; i++) {
+		if (i == 0 || text[i - 1] == '\n')
+			pbuf_add(out, "  ", 2);
+		pbuf_add(out, &text[i], 1);
+	}
+	free(text);
+	pbuf_printf(out, "instances:\n");
+	for (i = 0; i < app->ninst; i++)
+		describe_instance(app->inst[i], out);
+}

@@ -1,0 +1,712 @@
+/*
+ * control.c -- the control socket: clients, framing, and the requests.
+ *
+ * A client sends one request; the reply may wait for instances to come
+ * online or stop (the client is then "waiting" and re-checked after
+ * every round of the loop).  Nothing here blocks: a client that says
+ * nothing is dropped after CLIENT_IDLE_MS, one that reads nothing has
+ * its replies buffered up to the message bound, then is dropped.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pmcd.h"
+
+#define CLIENTS_MAX	64
+#define CLIENT_IDLE_MS	10000
+
+enum wait_kind {
+	WAIT_NONE = 0,
+	WAIT_START,		/* every named app online or failed */
+	WAIT_STOP,		/* every named app stopped */
+	WAIT_DELETE,		/* every named app gone */
+	WAIT_KILL		/* everything stopped; then pmcd exits */
+};
+
+struct client {
+	TAILQ_ENTRY(client)	 entry;
+	struct watch		 w;
+	struct timer		 idle;
+	struct pmc_msghdr	 hdr;
+	size_t			 hdr_got;
+	char			*payload;
+	size_t			 payload_got;
+	int			 have_request;
+	struct pbuf		 out;		/* queued replies */
+	size_t			 out_off;
+	int			 closing;	/* close once out is sent */
+	enum wait_kind		 wait;
+	char			**names;	/* apps waited for */
+	size_t			 nnames;
+	int			 wait_status;	/* exit status so far */
+};
+
+static TAILQ_HEAD(, client)	 clients = TAILQ_HEAD_INITIALIZER(clients);
+static int			 nclients;
+static struct watch		 listener = { .fd = -1 };
+static char			 sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+static void	client_io(struct watch *, uint32_t);
+static int	client_flush(struct client *);
+
+/* --- replies -------------------------------------------------------------- */
+
+static void
+reply(struct client *c, uint32_t type, const char *payload, size_t len)
+{
+	struct pmc_msghdr	 hdr = { PMC_PROTO_VERSION, type, 0, 0 };
+
+	if (c->closing)
+		return;
+	hdr.len = (uint32_t)len;
+	pbuf_add(&c->out, &hdr, sizeof(hdr));
+	pbuf_add(&c->out, payload, len);
+	watch_mod(&c->w, EPOLLIN | EPOLLOUT);
+}
+
+static void
+reply_text(struct client *c, uint32_t type, const char *text)
+{
+	reply(c, type, text, strlen(text) + 1);
+}
+
+static void
+reply_errf(struct client *c, const char *fmt, ...)
+    __attribute__((__format__(__printf__, 2, 3)));
+
+static void
+reply_errf(struct client *c, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 buf[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	reply_text(c, MSG_ERR, buf);
+}
+
+static void
+reply_exit(struct client *c, int status)
+{
+	char	 buf[4];
+
+	snprintf(buf, sizeof(buf), "%d", status);
+	reply_text(c, MSG_EXIT, buf);
+	c->closing = 1;
+}
+
+/* Send each NUL-ended field of errs as one MSG_ERR. */
+static void
+reply_errs(struct client *c, const struct pbuf *errs)
+{
+	const char	*fields[PMC_FIELDS_MAX];
+	int		 i, n;
+
+	n = proto_fields(errs->data, errs->len, fields, PMC_FIELDS_MAX);
+	for (i = 0; i < n; i++)
+		reply_text(c, MSG_ERR, fields[i]);
+}
+
+/* --- client life ---------------------------------------------------------- */
+
+static void
+client_free(void *arg)
+{
+	struct client	*c = arg;
+	size_t		 i;
+
+	for (i = 0; i < c->nnames; i++)
+		free(c->names[i]);
+	free(c->names);
+	free(c->payload);
+	pbuf_free(&c->out);
+	free(c);
+}
+
+static void
+client_drop(struct client *c)
+{
+	timer_stop(&c->idle);
+	watch_close(&c->w);
+	TAILQ_REMOVE(&clients, c, entry);
+	nclients--;
+	loop_defer(client_free, c);
+}
+
+static void
+client_idle(void *arg)
+{
+	client_drop(arg);
+}
+
+static void
+listener_accept(struct watch *w, uint32_t events)
+{
+	struct client	*c;
+	struct ucred	 cred;
+	socklen_t	 len = sizeof(cred);
+	int		 fd;
+
+	(void)events;
+	while ((fd = accept4(w->fd, NULL, NULL,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred,
+		    &len) == -1 || (cred.uid != geteuid() && cred.uid != 0)) {
+			log_warnx("control: refused a client of uid %u",
+			    (unsigned)cred.uid);
+			close(fd);
+			continue;
+		}
+		if (nclients >= CLIENTS_MAX) {
+			log_warnx("control: too many clients, refusing one");
+			close(fd);
+			continue;
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL)
+			fatal("calloc");
+		c->w.fd = fd;
+		c->w.fn = client_io;
+		c->w.arg = c;
+		timer_set(&c->idle, client_idle, c);
+		timer_start(&c->idle, CLIENT_IDLE_MS);
+		if (watch_add(&c->w, EPOLLIN) == -1)
+			fatal("epoll_ctl");
+		TAILQ_INSERT_TAIL(&clients, c, entry);
+		nclients++;
+	}
+	if (errno != EAGAIN && errno != EINTR)
+		log_warn("control: accept");
+}
+
+void
+control_init(const char *path)
+{
+	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
+	mode_t			 old;
+	int			 fd;
+
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		fatalx("%s: path too long for a socket", path);
+	strlcpy(sock_path, path, sizeof(sock_path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		fatal("socket");
+	unlink(path);	/* stale: we hold the lock, no other pmcd has it */
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		fatal("bind %s", path);
+	umask(old);
+	if (listen(fd, SOMAXCONN) == -1)
+		fatal("listen %s", path);
+	listener.fd = fd;
+	listener.fn = listener_accept;
+	if (watch_add(&listener, EPOLLIN) == -1)
+		fatal("epoll_ctl");
+}
+
+void
+control_close(void)
+{
+	struct client	*c;
+
+	if (listener.fd != -1) {
+		watch_close(&listener);
+		unlink(sock_path);
+	}
+	while ((c = TAILQ_FIRST(&clients)) != NULL) {
+		/* Last words: a short blocking send of what is queued. */
+		if (c->out.len > c->out_off) {
+			struct timeval	 tv = { 1, 0 };
+
+			setsockopt(c->w.fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
+			    sizeof(tv));
+			fcntl(c->w.fd, F_SETFL, 0);
+			client_flush(c);
+		}
+		client_drop(c);
+	}
+}
+
+/* Write what is queued; 0 when all is sent, -1 when the client is gone. */
+static int
+client_flush(struct client *c)
+{
+	ssize_t	 n;
+
+	while (c->out_off < c->out.len) {
+		n = send(c->w.fd, c->out.data + c->out_off,
+		    c->out.len - c->out_off, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return (1);
+		if (n <= 0)
+			return (-1);
+		c->out_off += (size_t)n;
+	}
+	c->out.len = c->out_off = 0;
+	watch_mod(&c->w, EPOLLIN);
+	return (c->closing ? -1 : 0);
+}
+
+static void	dispatch(struct client *);
+
+/* Read into the header, then the payload; dispatch when complete. */
+static int
+client_read(struct client *c)
+{
+	const char	*why;
+	char		*dst;
+	size_t		 want;
+	ssize_t		 n;
+
+	for (;;) {
+		if (c->hdr_got < sizeof(c->hdr)) {
+			dst = (char *)&c->hdr + c->hdr_got;
+			want = sizeof(c->hdr) - c->hdr_got;
+		} else {
+			dst = c->payload + c->payload_got;
+			want = c->hdr.len - c->payload_got;
+		}
+		if (want == 0)
+			break;
+		n = recv(c->w.fd, dst, want, 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return (0);
+		if (n <= 0)
+			return (-1);
+		if (c->hdr_got < sizeof(c->hdr)) {
+			c->hdr_got += (size_t)n;
+			if (c->hdr_got < sizeof(c->hdr))
+				continue;
+			if ((why = proto_check(&c->hdr)) != NULL) {
+				reply_text(c, MSG_ERR, why);
+				reply_exit(c, 2);
+				return (0);
+			}
+			if ((c->payload = malloc(c->hdr.len + 1)) == NULL)
+				fatal("malloc");
+		} else
+			c->payload_got += (size_t)n;
+	}
+	c->payload[c->hdr.len] = '\0';
+	c->have_request = 1;
+	timer_stop(&c->idle);
+	dispatch(c);
+	return (0);
+}
+
+static void
+client_io(struct watch *w, uint32_t events)
+{
+	struct client	*c = w->arg;
+
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->have_request &&
+	    !c->closing && client_read(c) == -1) {
+		client_drop(c);
+		return;
+	}
+	if ((events & (EPOLLHUP | EPOLLERR)) && c->have_request &&
+	    !(events & EPOLLIN)) {
+		client_drop(c);
+		return;
+	}
+	if (c->have_request && (events & EPOLLIN) && !c->closing) {
+		char	 junk[512];
+
+		/* Bytes past the request, or EOF: a gone client. */
+		if (recv(c->w.fd, junk, sizeof(junk), 0) == 0) {
+			client_drop(c);
+			return;
+		}
+	}
+	if (c->out.len > c->out_off && client_flush(c) == -1)
+		client_drop(c);
+	else if (c->closing && c->out.len == c->out_off)
+		client_drop(c);
+}
+
+/* --- waiting for an outcome ------------------------------------------------ */
+
+static void
+wait_for(struct client *c, enum wait_kind kind)
+{
+	c->wait = kind;
+}
+
+static void
+wait_add(struct client *c, const char *name)
+{
+	char	**names;
+
+	names = reallocarray(c->names, c->nnames + 1, sizeof(*names));
+	if (names == NULL || (names[c->nnames] = strdup(name)) == NULL)
+		fatal("wait_add");
+	c->names = names;
+	c->nnames++;
+}
+
+static int
+count_state(const struct app *app, enum istate s)
+{
+	size_t	 i;
+	int	 k = 0;
+
+	for (i = 0; i < app->ninst; i++)
+		k += app->inst[i]->state == s && !app->inst[i]->doomed;
+	return (k);
+}
+
+/* Tell how a start went: online count, and each failure's reason. */
+static int
+report_start(struct client *c, const struct app *app)
+{
+	const struct instance	*in;
+	char			 buf[512];
+	size_t			 i;
+	int			 bad = 0, online = count_state(app, IS_ONLINE);
+
+	for (i = 0; i < app->ninst; i++) {
+		in = app->inst[i];
+		if (in->doomed || (in->state == IS_ONLINE && !in->failed))
+			continue;
+		if (in->state == IS_STOPPED && !in->failed)
+			continue;
+		reply_errf(c, "%s[%d]: %s (%s)", app->spec->name, in->slot,
+		    in->reason[0] != '\0' ? in->reason : "did not start",
+		    istate_name(in->state));
+		bad = 1;
+	}
+	snprintf(buf, sizeof(buf), "%s: %d/%d online\n", app->spec->name,
+	    online, app->spec->instances);
+	reply_text(c, MSG_OUT, buf);
+	return (bad);
+}
+
+static int
+client_settled(struct client *c)
+{
+	struct app	*app;
+	size_t		 i;
+
+	if (c->wait == WAIT_KILL)
+		return (apps_all_stopped());
+	for (i = 0; i < c->nnames; i++) {
+		if ((app = app_find(c->names[i])) == NULL)
+			continue;
+		if (c->wait == WAIT_DELETE)
+			return (0);
+		if (!app_settled(app, c->wait == WAIT_STOP))
+			return (0);
+	}
+	return (1);
+}
+
+static void
+client_finish(struct client *c)
+{
+	struct app	*app;
+	size_t		 i;
+	int		 status = c->wait_status;
+	char		 buf[256];
+
+	for (i = 0; i < c->nnames; i++) {
+		app = app_find(c->names[i]);
+		if (c->wait == WAIT_START && app != NULL)
+			status |= report_start(c, app);
+		else if (c->wait == WAIT_STOP && app != NULL) {
+			snprintf(buf, sizeof(buf), "%s: stopped\n",
+			    c->names[i]);
+			reply_text(c, MSG_OUT, buf);
+		} else if (c->wait == WAIT_DELETE) {
+			snprintf(buf, sizeof(buf), "%s: deleted\n",
+			    c->names[i]);
+			reply_text(c, MSG_OUT, buf);
+		}
+	}
+	if (c->wait == WAIT_KILL)
+		reply_text(c, MSG_OUT, "pmcd: every app stopped, exiting\n");
+	c->wait = WAIT_NONE;
+	reply_exit(c, status);
+}
+
+void
+control_changed(void)
+{
+	struct client	*c, *next;
+
+	TAILQ_FOREACH_SAFE(c, &clients, entry, next)
+		if (c->wait != WAIT_NONE && client_settled(c))
+			client_finish(c);
+}
+
+/* --- requests --------------------------------------------------------------- */
+
+static void
+do_ping(struct client *c, const char **f, int n)
+{
+	(void)f;
+	(void)n;
+	reply_text(c, MSG_OUT, "pong\n");
+	reply_exit(c, 0);
+}
+
+static void
+free_specs(struct spec **specs, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		spec_free(specs[i]);
+	free(specs);
+}
+
+static void
+do_start(struct client *c, const char **f, int n)
+{
+	struct spec		**specs;
+	struct spec_errors	 errs = { NULL, 0 };
+	struct pbuf		 perr = { 0 }, out = { 0 };
+	size_t			 i, j, nspecs = 0;
+
+	if (n < 3 || n % 2 != 1) {
+		reply_text(c, MSG_ERR, "start: expected flags, then path and "
+		    "content pairs");
+		reply_exit(c, 2);
+		return;
+	}
+	if ((specs = calloc((size_t)n / 2 + 1, sizeof(*specs))) == NULL)
+		fatal("calloc");
+	for (i = 1; i + 1 < (size_t)n; i += 2) {
+		if (spec_parse(f[i], f[i + 1], strlen(f[i + 1]),
+		    &specs[nspecs], &errs) == 0)
+			nspecs++;
+	}
+	if (errs.count > 0) {
+		for (i = 0; i < errs.count; i++)
+			reply_text(c, MSG_ERR, errs.msgs[i]);
+		spec_errors_clear(&errs);
+		free_specs(specs, nspecs);
+		reply_exit(c, 1);
+		return;
+	}
+	for (i = 0; i < nspecs; i++)
+		for (j = 0; j < specs[i]->napps; j++)
+			wait_add(c, specs[i]->apps[j]->name);
+	if (app_apply(specs, nspecs, &perr, &out) == -1) {
+		reply_errs(c, &perr);
+		reply_exit(c, 1);
+	} else {
+		if (out.len > 0) {
+			pbuf_add(&out, "", 1);
+			reply_text(c, MSG_OUT, out.data);
+		}
+		wait_for(c, WAIT_START);
+	}
+	pbuf_free(&perr);
+	pbuf_free(&out);
+	free_specs(specs, nspecs);
+}
+
+static void
+do_list(struct client *c, const char **f, int n)
+{
+	struct app	*app;
+	struct instance	*in;
+	struct pbuf	 rec = { 0 };
+	size_t		 i;
+	double		 cpu;
+	uint64_t	 rss, up;
+
+	(void)f;
+	(void)n;
+	TAILQ_FOREACH(app, &sv->apps, entry) {
+		for (i = 0; i < app->ninst; i++) {
+			in = app->inst[i];
+			instance_sample(in, &cpu, &rss);
+			up = in->pid != 0 ? now_ms() - in->started_ms : 0;
+			rec.len = 0;
+			pbuf_printf(&rec, "%s\t%d\t%d\t%s\t%u\t%llu\t%.1f\t%llu",
+			    app->spec->name, in->slot, (int)in->pid,
+			    istate_name(in->state), in->restarts,
+			    (unsigned long long)up, cpu,
+			    (unsigned long long)rss);
+			pbuf_add(&rec, "", 1);
+			reply(c, MSG_DATA, rec.data, rec.len);
+		}
+	}
+	pbuf_free(&rec);
+	reply_exit(c, 0);
+}
+
+/* The apps named in f[0..n-1], or all of them for "all". */
+static struct app **
+resolve(struct client *c, const char **f, int n, size_t *count, int *bad)
+{
+	struct app	**apps, *app;
+	size_t		 k = 0, total = 0;
+	int		 i, all = 0;
+
+	TAILQ_FOREACH(app, &sv->apps, entry)
+		total++;
+	for (i = 0; i < n; i++)
+		all |= strcmp(f[i], "all") == 0;
+	if ((apps = calloc(total + (size_t)n + 1, sizeof(*apps))) == NULL)
+		fatal("calloc");
+	*bad = 0;
+	if (all) {
+		TAILQ_FOREACH(app, &sv->apps, entry)
+			if (!app->deleting)
+				apps[k++] = app;
+	} else
+		for (i = 0; i < n; i++) {
+			if ((app = app_find(f[i])) == NULL || app->deleting) {
+				reply_errf(c, "%s: no such app", f[i]);
+				*bad = 1;
+			} else
+				apps[k++] = app;
+		}
+	*count = k;
+	return (apps);
+}
+
+static void
+do_verb(struct client *c, const char **f, int n, uint32_t type)
+{
+	struct app	**apps;
+	size_t		 i, k;
+	int		 bad;
+
+	if (n < 1) {
+		reply_text(c, MSG_ERR, "expected an app name or all");
+		reply_exit(c, 2);
+		return;
+	}
+	apps = resolve(c, f, n, &k, &bad);
+	for (i = 0; i < k; i++) {
+		wait_add(c, apps[i]->spec->name);
+		if (type == MSG_STOP)
+			app_stop(apps[i]);
+		else if (type == MSG_RESTART)
+			app_restart(apps[i]);
+		else
+			app_delete(apps[i]);
+	}
+	c->wait_status = bad;
+	wait_for(c, type == MSG_STOP ? WAIT_STOP : type == MSG_RESTART ?
+	    WAIT_START : WAIT_DELETE);
+	free(apps);
+}
+
+static void
+do_stop(struct client *c, const char **f, int n)
+{
+	do_verb(c, f, n, MSG_STOP);
+}
+
+static void
+do_restart(struct client *c, const char **f, int n)
+{
+	do_verb(c, f, n, MSG_RESTART);
+}
+
+static void
+do_delete(struct client *c, const char **f, int n)
+{
+	do_verb(c, f, n, MSG_DELETE);
+}
+
+static void
+do_kill(struct client *c, const char **f, int n)
+{
+	(void)f;
+	(void)n;
+	log_info("stopping every app and exiting (pmc kill)");
+	sv->stopping = 1;
+	apps_stop_all();
+	wait_for(c, WAIT_KILL);
+}
+
+static void
+do_describe(struct client *c, const char **f, int n)
+{
+	struct app	*app;
+	struct pbuf	 out = { 0 };
+
+	if (n != 1) {
+		reply_text(c, MSG_ERR, "describe: expected one app name");
+		reply_exit(c, 2);
+		return;
+	}
+	if ((app = app_find(f[0])) == NULL) {
+		reply_errf(c, "%s: no such app", f[0]);
+		reply_exit(c, 1);
+		return;
+	}
+	app_describe(app, &out);
+	pbuf_add(&out, "", 1);
+	reply_text(c, MSG_OUT, out.data);
+	pbuf_free(&out);
+	reply_exit(c, 0);
+}
+
+static const struct handler {
+	uint32_t	 type;
+	void		(*fn)(struct client *, const char **, int);
+} handlers[] = {
+	{ MSG_PING, do_ping },
+	{ MSG_START, do_start },
+	{ MSG_LIST, do_list },
+	{ MSG_DESCRIBE, do_describe },
+	{ MSG_STOP, do_stop },
+	{ MSG_RESTART, do_restart },
+	{ MSG_DELETE, do_delete },
+	{ MSG_KILL, do_kill },
+};
+
+static void
+dispatch(struct client *c)
+{
+	const char	**f;
+	size_t		 i;
+	int		 n;
+
+	if ((f = calloc(PMC_FIELDS_MAX, sizeof(*f))) == NULL)
+		fatal("calloc");
+	n = proto_fields(c->payload, c->hdr.len, f, PMC_FIELDS_MAX);
+	if (n == -1) {
+		reply_text(c, MSG_ERR, "malformed request: fields not "
+		    "NUL-terminated or too many");
+		reply_exit(c, 2);
+		free(f);
+		return;
+	}
+	for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
+		if (handlers[i].type == c->hdr.type) {
+			if (sv->stopping && c->hdr.type != MSG_PING &&
+			    c->hdr.type != MSG_LIST) {
+				reply_text(c, MSG_ERR, "pmcd is shutting down");
+				reply_exit(c, 1);
+			} else
+				handlers[i].fn(c, f, n);
+			free(f);
+			return;
+		}
+	reply_errf(c, "unknown request type %u (a newer pmc?)", c->hdr.type);
+	reply_exit(c, 2);
+	free(f);
+}

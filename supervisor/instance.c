@@ -1,0 +1,689 @@
+/*
+ * instance.c -- one running copy of an app: spawning it, its state
+ * machine, and what happens when it exits.
+ *
+ * Every transition is in instance_event(); the rest are its actions.
+ */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "home.h"
+#include "log.h"
+#include "pmcd.h"
+
+#define AUTO_READY_MS	1000
+
+/* Why a child could not exec, written to the error pipe. */
+struct spawn_error {
+	int	stage;
+	int	err;
+};
+
+enum { STAGE_SETUP = 1, STAGE_CWD, STAGE_USER, STAGE_EXEC };
+
+/* Drains one stdout or stderr pipe of an instance into a log file. */
+struct outpipe {
+	struct watch	 w;
+	int		 logfd;
+};
+
+int
+pid_cmp(struct instance *a, struct instance *b)
+{
+	return (a->pid < b->pid ? -1 : a->pid > b->pid);
+}
+
+RB_GENERATE(pid_tree, instance, by_pid, pid_cmp)
+
+static void	instance_timeout(void *);
+
+const char *
+istate_name(enum istate s)
+{
+	static const char *names[] = {
+		"stopped", "starting", "online", "stopping", "backoff",
+		"errored"
+	};
+
+	return (names[s]);
+}
+
+struct instance *
+instance_new(struct app *app, int slot)
+{
+	struct instance	*in;
+
+	if ((in = calloc(1, sizeof(*in))) == NULL)
+		fatal("calloc");
+	in->app = app;
+	in->slot = slot;
+	in->exec_fd = -1;
+	in->delay_ms = app->spec->backoff_initial_ms;
+	timer_set(&in->timer, instance_timeout, in);
+	return (in);
+}
+
+void
+instance_free(struct instance *in)
+{
+	timer_stop(&in->timer);
+	if (in->pid != 0)
+		RB_REMOVE(pid_tree, &sv->pids, in);
+	if (in->exec_fd != -1)
+		close(in->exec_fd);
+	free(in);
+}
+
+struct instance *
+instance_by_pid(pid_t pid)
+{
+	struct instance	 key;
+
+	key.pid = pid;
+	return (RB_FIND(pid_tree, &sv->pids, &key));
+}
+
+static void
+set_state(struct instance *in, enum istate s)
+{
+	in->state = s;
+}
+
+/* --- logs --------------------------------------------------------------- */
+
+static void
+outpipe_free(void *arg)
+{
+	struct outpipe	*op = arg;
+
+	free(op);
+}
+
+static void
+outpipe_read(struct watch *w, uint32_t events)
+{
+	struct outpipe	*op = w->arg;
+	char		 buf[65536];
+	ssize_t		 n, off, k;
+
+	(void)events;
+	for (;;) {
+		n = read(w->fd, buf, sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return;
+		if (n <= 0)
+			break;
+		for (off = 0; off < n && op->logfd != -1; off += k) {
+			k = write(op->logfd, buf + off, (size_t)(n - off));
+			if (k == -1 && errno == EINTR)
+				k = 0;
+			else if (k <= 0)
+				break;	/* disk full: drop, keep draining */
+		}
+	}
+	watch_close(w);
+	if (op->logfd != -1)
+		close(op->logfd);
+	loop_defer(outpipe_free, op);
+}
+
+static int
+log_open(const struct instance *in, const char *which, const char *path)
+{
+	char	 buf[PATH_MAX];
+	int	 fd;
+
+	if (path == NULL) {
+		snprintf(buf, sizeof(buf), "%s/%s-%d.%s.log", pmc_logdir(),
+		    in->app->spec->name, in->slot, which);
+		path = buf;
+	}
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd == -1)
+		log_warn("%s[%d]: %s", in->app->spec->name, in->slot, path);
+	return (fd);
+}
+
+static void
+outpipe_new(const struct instance *in, int fd, const char *which,
+    const char *path)
+{
+	struct outpipe	*op;
+
+	if ((op = calloc(1, sizeof(*op))) == NULL)
+		fatal("calloc");
+	op->w.fd = fd;
+	op->w.fn = outpipe_read;
+	op->w.arg = op;
+	op->logfd = log_open(in, which, path);
+	if (watch_add(&op->w, EPOLLIN) == -1)
+		fatal("epoll_ctl");
+}
+
+/* --- spawning ----------------------------------------------------------- */
+
+static void __attribute__((__noreturn__))
+child_fail(int exfd, int stage)
+{
+	struct spawn_error	 se = { stage, errno };
+
+	(void)!write(exfd, &se, sizeof(se));
+	_exit(127);
+}
+
+/* Put the listen sockets at 3.. and the error pipe just past them. */
+static int
+child_fds(const int *fds, int nfds, int exfd)
+{
+	int	 hi[64], i, base = 3 + nfds + 1;
+
+	for (i = 0; i < nfds; i++)
+		if ((hi[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, base)) == -1)
+			return (-1);
+	if ((exfd = fcntl(exfd, F_DUPFD_CLOEXEC, base)) == -1)
+		return (-1);
+	for (i = 0; i < nfds; i++)
+		if (dup2(hi[i], 3 + i) == -1)
+			return (-1);
+	if (dup3(exfd, 3 + nfds, O_CLOEXEC) == -1)
+		return (-1);
+	closefrom(3 + nfds + 1);
+	return (3 + nfds);
+}
+
+static void
+child_env(const struct instance *in, int nfds)
+{
+	const struct app_spec	*s = in->app->spec;
+	char			 buf[8192], num[32];
+	size_t			 i;
+	int			 j;
+
+	for (i = 0; i < s->nenv; i++)
+		putenv(s->env[i]);
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDNAMES");
+	unsetenv("NOTIFY_SOCKET");
+	if (nfds > 0) {
+		snprintf(num, sizeof(num), "%d", nfds);
+		setenv("LISTEN_FDS", num, 1);
+		snprintf(num, sizeof(num), "%ld", (long)getpid());
+		setenv("LISTEN_PID", num, 1);
+		buf[0] = '\0';
+		for (j = 0; j < nfds; j++) {
+			if (j > 0)
+				strlcat(buf, ":", sizeof(buf));
+			strlcat(buf, s->name, sizeof(buf));
+		}
+		setenv("LISTEN_FDNAMES", buf, 1);
+	}
+	setenv("PMC_APP", s->name, 1);
+	snprintf(num, sizeof(num), "%d", in->slot);
+	setenv("PMC_INSTANCE", num, 1);
+	if (s->ready != READY_DELAY && sv->notify_path[0] != '\0')
+		setenv("NOTIFY_SOCKET", sv->notify_path, 1);
+}
+
+static int
+child_user(const struct app_spec *s)
+{
+	struct passwd	*pw = NULL;
+	struct group	*gr;
+	gid_t		 gid;
+
+	if (s->user == NULL && s->group == NULL)
+		return (0);
+	if (s->user != NULL && (pw = getpwnam(s->user)) == NULL) {
+		errno = ENOENT;
+		return (-1);
+	}
+	gid = pw != NULL ? pw->pw_gid : getgid();
+	if (s->group != NULL) {
+		if ((gr = getgrnam(s->group)) == NULL) {
+			errno = ENOENT;
+			return (-1);
+		}
+		gid = gr->gr_gid;
+	}
+	if (pw != NULL && initgroups(pw->pw_name, gid) == -1)
+		return (-1);
+	if (pw == NULL && setgroups(1, &gid) == -1)
+		return (-1);
+	if (setresgid(gid, gid, gid) == -1)
+		return (-1);
+	if (pw != NULL && setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+		return (-1);
+	return (0);
+}
+
+static void __attribute__((__noreturn__))
+child(const struct instance *in, const int *fds, int nfds, int outfd,
+    int errfd, int exfd, pid_t parent)
+{
+	const struct app_spec	*s = in->app->spec;
+	sigset_t		 none;
+	int			 sig, nullfd;
+
+	for (sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (setsid() == -1 || prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+		child_fail(exfd, STAGE_SETUP);
+	if (getppid() != parent)
+		_exit(127);
+	if ((nullfd = open("/dev/null", O_RDONLY)) == -1 ||
+	    dup2(nullfd, 0) == -1 || dup2(outfd, 1) == -1 ||
+	    dup2(errfd, 2) == -1)
+		child_fail(exfd, STAGE_SETUP);
+	if ((exfd = child_fds(fds, nfds, exfd)) == -1)
+		child_fail(exfd, STAGE_SETUP);
+	child_env(in, nfds);
+	if (chdir(s->cwd) == -1)
+		child_fail(exfd, STAGE_CWD);
+	if (child_user(s) == -1)
+		child_fail(exfd, STAGE_USER);
+	execvp(s->argv[0], s->argv);
+	child_fail(exfd, STAGE_EXEC);
+}
+
+static int
+spawn(struct instance *in)
+{
+	const struct app_spec	*s = in->app->spec;
+	int			 fds[64], nfds, outp[2], errp[2], exp[2];
+	pid_t			 pid, parent = getpid();
+
+	nfds = app_fd_count(in->app);
+	app_fds_for(in->app, in->slot, fds);
+	if (pipe2(outp, O_CLOEXEC) == -1)
+		return (-1);
+	if (pipe2(errp, O_CLOEXEC) == -1)
+		goto fail_out;
+	if (pipe2(exp, O_CLOEXEC | O_NONBLOCK) == -1)
+		goto fail_err;
+	if ((pid = fork()) == -1)
+		goto fail_ex;
+	if (pid == 0)
+		child(in, fds, nfds, outp[1], errp[1], exp[1], parent);
+	close(outp[1]);
+	close(errp[1]);
+	close(exp[1]);
+	fcntl(outp[0], F_SETFL, O_NONBLOCK);
+	fcntl(errp[0], F_SETFL, O_NONBLOCK);
+	outpipe_new(in, outp[0], "out", s->log_out);
+	outpipe_new(in, errp[0], "err", s->log_err);
+	if (in->exec_fd != -1)
+		close(in->exec_fd);
+	in->exec_fd = exp[0];
+	in->pid = pid;
+	in->started_ms = now_ms();
+	in->cpu_ticks = 0;
+	in->cpu_sampled_ms = 0;
+	in->status_text[0] = '\0';
+	RB_INSERT(pid_tree, &sv->pids, in);
+	return (0);
+fail_ex:
+	close(exp[0]);
+	close(exp[1]);
+fail_err:
+	close(errp[0]);
+	close(errp[1]);
+fail_out:
+	close(outp[0]);
+	close(outp[1]);
+	return (-1);
+}
+
+/* Spawn, and arm the readiness deadline; a fork failure backs off. */
+static void
+start(struct instance *in)
+{
+	const struct app_spec	*s = in->app->spec;
+	uint64_t		 ms;
+
+	if (spawn(in) == -1) {
+		snprintf(in->reason, sizeof(in->reason), "fork: %s",
+		    strerror(errno));
+		log_warnx("%s[%d]: %s, retrying in %llums", s->name, in->slot,
+		    in->reason, (unsigned long long)in->delay_ms);
+		set_state(in, IS_BACKOFF);
+		timer_start(&in->timer, in->delay_ms);
+		return;
+	}
+	set_state(in, IS_STARTING);
+	if (s->ready == READY_AUTO)
+		ms = AUTO_READY_MS;
+	else if (s->ready == READY_DELAY)
+		ms = s->ready_delay_ms;
+	else
+		ms = s->ready_timeout_ms;
+	timer_start(&in->timer, ms);
+}
+
+/* --- stopping ----------------------------------------------------------- */
+
+static void
+signal_group(struct instance *in, int sig)
+{
+	if (in->pid != 0 && killpg(in->pid, sig) == -1 && errno != ESRCH)
+		log_warn("%s[%d]: killpg %d", in->app->spec->name, in->slot,
+		    in->pid);
+}
+
+static void
+begin_stop(struct instance *in, int then_start)
+{
+	in->restart_after_stop = then_start;
+	timer_stop(&in->timer);
+	if (in->pid == 0) {
+		set_state(in, IS_STOPPED);
+		return;
+	}
+	set_state(in, IS_STOPPING);
+	signal_group(in, in->app->spec->stop_signal);
+	signal_group(in, SIGCONT);
+	timer_start(&in->timer, in->app->spec->kill_timeout_ms);
+}
+
+/* --- exits -------------------------------------------------------------- */
+
+static void
+describe_status(int ws, char *buf, size_t len)
+{
+	if (WIFEXITED(ws))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(ws));
+	else if (WIFSIGNALED(ws))
+		snprintf(buf, len, "killed by signal %s%s",
+		    signal_name(WTERMSIG(ws)),
+		    WCOREDUMP(ws) ? " (core dumped)" : "");
+	else
+		snprintf(buf, len, "ended with wait status %#x", ws);
+}
+
+/* An exec error, read from the pipe the child wrote it to. */
+static int
+exec_error(struct instance *in)
+{
+	const struct app_spec	*s = in->app->spec;
+	struct spawn_error	 se;
+	ssize_t			 n;
+
+	if (in->exec_fd == -1)
+		return (0);
+	n = read(in->exec_fd, &se, sizeof(se));
+	close(in->exec_fd);
+	in->exec_fd = -1;
+	if (n != sizeof(se))
+		return (0);
+	switch (se.stage) {
+	case STAGE_CWD:
+		snprintf(in->reason, sizeof(in->reason), "cwd %s: %s",
+		    s->cwd, strerror(se.err));
+		break;
+	case STAGE_USER:
+		snprintf(in->reason, sizeof(in->reason), "user %s: %s",
+		    s->user != NULL ? s->user : s->group, strerror(se.err));
+		break;
+	case STAGE_EXEC:
+		snprintf(in->reason, sizeof(in->reason), "exec %s: %s",
+		    s->argv[0], strerror(se.err));
+		break;
+	default:
+		snprintf(in->reason, sizeof(in->reason), "setting up: %s",
+		    strerror(se.err));
+		break;
+	}
+	return (1);
+}
+
+static int
+wants_restart(const struct app_spec *s, int ws)
+{
+	int	 failed = !(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+
+	if (s->restart == RESTART_ALWAYS)
+		return (1);
+	return (s->restart == RESTART_ON_FAILURE && failed);
+}
+
+/* The leader exited while nobody asked it to. */
+static void
+unexpected_exit(struct instance *in)
+{
+	const struct app_spec	*s = in->app->spec;
+	int			 ws = in->wstatus, clean;
+
+	timer_stop(&in->timer);
+	if (in->pending)
+		in->failed = 1;
+	if (exec_error(in)) {
+		log_warnx("%s[%d]: %s", s->name, in->slot, in->reason);
+		set_state(in, IS_ERRORED);
+		return;
+	}
+	describe_status(ws, in->reason, sizeof(in->reason));
+	clean = WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
+	if (!wants_restart(s, ws)) {
+		log_info("%s[%d]: %s, not restarting (restart: %s)", s->name,
+		    in->slot, in->reason, restart_name(s->restart));
+		set_state(in, clean ? IS_STOPPED : IS_ERRORED);
+		return;
+	}
+	if (in->exited_ms - in->started_ms >= s->backoff_reset_ms) {
+		in->streak = 0;
+		in->delay_ms = s->backoff_initial_ms;
+	}
+	if (s->max_restarts != 0 && in->streak >= s->max_restarts) {
+		log_warnx("%s[%d]: %s, giving up after %u restarts", s->name,
+		    in->slot, in->reason, in->streak);
+		strlcat(in->reason, ", gave up (max_restarts)",
+		    sizeof(in->reason));
+		set_state(in, IS_ERRORED);
+		return;
+	}
+	log_warnx("%s[%d]: %s, restarting in %llums", s->name, in->slot,
+	    in->reason, (unsigned long long)in->delay_ms);
+	set_state(in, IS_BACKOFF);
+	timer_start(&in->timer, in->delay_ms);
+	in->streak++;
+	in->restarts++;
+	in->delay_ms *= 2;
+	if (in->delay_ms > s->backoff_max_ms)
+		in->delay_ms = s->backoff_max_ms;
+	if (in->delay_ms == 0)
+		in->delay_ms = 1;
+}
+
+void
+instance_reaped(pid_t pid, int wstatus)
+{
+	struct instance	*in;
+
+	if ((in = instance_by_pid(pid)) == NULL)
+		return;		/* an orphan we adopted as subreaper */
+	RB_REMOVE(pid_tree, &sv->pids, in);
+	/* Whatever is left of its process group goes with it. */
+	if (killpg(pid, SIGKILL) == 0)
+		log_info("%s[%d]: killed what was left of process group %d",
+		    in->app->spec->name, in->slot, pid);
+	in->pid = 0;
+	in->wstatus = wstatus;
+	in->exited_ms = now_ms();
+	instance_event(in, IE_EXIT);
+}
+
+static void
+instance_timeout(void *arg)
+{
+	instance_event(arg, IE_TIMER);
+}
+
+/* --- the state machine --------------------------------------------------- */
+
+static void
+became_ready(struct instance *in)
+{
+	timer_stop(&in->timer);
+	in->pending = 0;
+	set_state(in, IS_ONLINE);
+}
+
+static void
+starting_event(struct instance *in, enum ievent ev)
+{
+	const struct app_spec	*s = in->app->spec;
+
+	switch (ev) {
+	case IE_READY:
+		became_ready(in);
+		break;
+	case IE_TIMER:
+		if (s->ready != READY_NOTIFY) {
+			became_ready(in);
+			break;
+		}
+		snprintf(in->reason, sizeof(in->reason),
+		    "not ready within %llums, restarting",
+		    (unsigned long long)s->ready_timeout_ms);
+		log_warnx("%s[%d]: %s", s->name, in->slot, in->reason);
+		if (in->pending)
+			in->failed = 1;
+		begin_stop(in, 1);
+		break;
+	case IE_STOP:
+		begin_stop(in, 0);
+		break;
+	case IE_RESTART:
+		begin_stop(in, 1);
+		break;
+	case IE_EXIT:
+		unexpected_exit(in);
+		break;
+	case IE_START:
+		break;
+	}
+}
+
+static void
+stopping_event(struct instance *in, enum ievent ev)
+{
+	switch (ev) {
+	case IE_EXIT:
+		timer_stop(&in->timer);
+		exec_error(in);
+		describe_status(in->wstatus, in->reason, sizeof(in->reason));
+		set_state(in, IS_STOPPED);
+		if (in->restart_after_stop) {
+			in->restart_after_stop = 0;
+			start(in);
+		}
+		break;
+	case IE_TIMER:
+		log_warnx("%s[%d]: still running %llums after %s, sending KILL",
+		    in->app->spec->name, in->slot,
+		    (unsigned long long)in->app->spec->kill_timeout_ms,
+		    signal_name(in->app->spec->stop_signal));
+		signal_group(in, SIGKILL);
+		break;
+	case IE_START:
+	case IE_RESTART:
+		in->restart_after_stop = 1;
+		break;
+	case IE_STOP:
+		in->restart_after_stop = 0;
+		break;
+	case IE_READY:
+		break;
+	}
+}
+
+void
+instance_event(struct instance *in, enum ievent ev)
+{
+	switch (in->state) {
+	case IS_STOPPED:
+	case IS_ERRORED:
+		if (ev == IE_START || ev == IE_RESTART) {
+			in->streak = 0;
+			in->delay_ms = in->app->spec->backoff_initial_ms;
+			start(in);
+		}
+		break;
+	case IS_BACKOFF:
+		if (ev == IE_START || ev == IE_RESTART || ev == IE_TIMER)
+			start(in);
+		else if (ev == IE_STOP) {
+			timer_stop(&in->timer);
+			set_state(in, IS_STOPPED);
+		}
+		break;
+	case IS_STARTING:
+		starting_event(in, ev);
+		break;
+	case IS_ONLINE:
+		if (ev == IE_STOP || ev == IE_RESTART)
+			begin_stop(in, ev == IE_RESTART);
+		else if (ev == IE_EXIT)
+			unexpected_exit(in);
+		break;
+	case IS_STOPPING:
+		stopping_event(in, ev);
+		break;
+	}
+}
+
+/* --- sampling ------------------------------------------------------------ */
+
+void
+instance_sample(struct instance *in, double *cpu, uint64_t *rss)
+{
+	char		 path[64], buf[1024], *p;
+	unsigned long	 utime, stime;
+	long		 pages, tck = sysconf(_SC_CLK_TCK);
+	uint64_t	 ticks, now = now_ms(), since;
+	FILE		*f;
+
+	*cpu = 0;
+	*rss = 0;
+	if (in->pid == 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/stat", in->pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
+		return;
+	/* Fields after the comm: state(3) ... utime(14) stime(15) rss(24). */
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+	    "%lu %lu %*d %*d %*d %*d %*d %*d %*u %*u %ld",
+	    &utime, &stime, &pages) != 3)
+		return;
+	*rss = (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
+	ticks = utime + stime;
+	since = in->cpu_sampled_ms != 0 ? in->cpu_sampled_ms : in->started_ms;
+	if (now > since && tck > 0)
+		*cpu = (double)(ticks - in->cpu_ticks) * 1000.0 / (double)tck /
+		    (double)(now - since) * 100.0;
+	if (now - since >= 500 || in->cpu_sampled_ms == 0) {
+		in->cpu_ticks = ticks;
+		in->cpu_sampled_ms = now;
+	}
+}

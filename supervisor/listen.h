@@ -1,0 +1,17 @@
+/*
+ * listen.h -- the listen sockets pmcd binds and holds for an app's life.
+ */
+#ifndef PMCD_LISTEN_H
+#define PMCD_LISTEN_H
+
+#include <stddef.h>
+
+#include "spec.h"
+
+/* A bound, listening socket (blocking, CLOEXEC), or -1 with why. */
+int	listen_open(const struct listen_addr *, int reuseport, char *why,
+	    size_t);
+/* Close a socket from listen_open; removes a unix socket's file. */
+void	listen_close(const struct listen_addr *, int fd);
+
+#endif /* PMCD_LISTEN_H */

@@ -1,0 +1,342 @@
+/*
+ * pmcd.c -- the supervisor daemon: options, start-up, signals, main loop.
+ */
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "home.h"
+#include "log.h"
+#include "pmcd.h"
+
+static struct pmcd	 the_pmcd;
+struct pmcd		*sv = &the_pmcd;
+
+static struct watch	 sigw = { .fd = -1 };
+static int		 ready_fd = -1;	/* to the parent, when detaching */
+
+static void __attribute__((__noreturn__))
+usage(void)
+{
+	fprintf(stderr, "usage: pmcd [-fnv] [file ...]\n");
+	exit(2);
+}
+
+/* -n: check the files, print every error, apply nothing. */
+static int
+check_files(char **files, int n, int verbose)
+{
+	struct spec		*spec;
+	struct spec_errors	 errs = { NULL, 0 };
+	size_t			 i;
+	int			 k, bad = 0;
+
+	if (n == 0)
+		usage();
+	for (k = 0; k < n; k++) {
+		if (spec_load(files[k], &spec, &errs) == -1) {
+			bad = 1;
+			continue;
+		}
+		if (verbose)
+			spec_dump(spec, stdout);
+		spec_free(spec);
+	}
+	for (i = 0; i < errs.count; i++)
+		fprintf(stderr, "pmcd: %s\n", errs.msgs[i]);
+	spec_errors_clear(&errs);
+	if (bad)
+		return (1);
+	printf("configuration OK\n");
+	return (0);
+}
+
+static void
+reap(void)
+{
+	pid_t	 pid;
+	int	 ws;
+
+	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0)
+		instance_reaped(pid, ws);
+	if (pid == -1 && errno != ECHILD && errno != EINTR)
+		log_warn("waitpid");
+}
+
+static void
+shutdown_all(const char *why)
+{
+	if (!sv->stopping)
+		log_info("%s: stopping every app", why);
+	sv->stopping = 1;
+	apps_stop_all();
+}
+
+static void
+signal_read(struct watch *w, uint32_t events)
+{
+	struct signalfd_siginfo	 si;
+
+	(void)events;
+	while (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			reap();
+			break;
+		case SIGTERM:
+			shutdown_all("SIGTERM");
+			break;
+		case SIGINT:
+			shutdown_all("SIGINT");
+			break;
+		case SIGHUP:
+			log_info("SIGHUP: re-reading spec files is not "
+			    "supported yet");
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void
+signals_init(void)
+{
+	sigset_t	 set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		fatal("sigprocmask");
+	signal(SIGPIPE, SIG_IGN);
+	if ((sigw.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		fatal("signalfd");
+	sigw.fn = signal_read;
+	if (watch_add(&sigw, EPOLLIN) == -1)
+		fatal("epoll_ctl");
+}
+
+/* One pmcd per PMC_HOME: hold an exclusive lock for our whole life. */
+static void
+take_lock(void)
+{
+	char	 path[PATH_MAX], pid[32] = "";
+	FILE	*f;
+	int	 fd;
+
+	home_path(path, sizeof(path), "pmcd.lock");
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1)
+		fatal("%s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		home_path(path, sizeof(path), "pmcd.pid");
+		if ((f = fopen(path, "re")) != NULL) {
+			if (fgets(pid, sizeof(pid), f) == NULL)
+				pid[0] = '\0';
+			fclose(f);
+		}
+		pid[strcspn(pid, "\n")] = '\0';
+		fatalx("already running for %s (pid %s)", pmc_home(),
+		    pid[0] != '\0' ? pid : "?");
+	}
+}
+
+static void
+write_pidfile(void)
+{
+	char	 path[PATH_MAX], tmp[PATH_MAX + 8];
+	FILE	*f;
+
+	home_path(path, sizeof(path), "pmcd.pid");
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	if ((f = fopen(tmp, "we")) == NULL)
+		fatal("%s", tmp);
+	fprintf(f, "%ld\n", (long)getpid());
+	if (fclose(f) == EOF || rename(tmp, path) == -1)
+		fatal("%s", path);
+}
+
+/* Fork twice; the parent waits for "ready" and exits 0, or 1. */
+static void
+detach(void)
+{
+	char	 c;
+	int	 p[2];
+	pid_t	 pid;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		fatal("pipe");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0) {
+		close(p[1]);
+		while (read(p[0], &c, 1) == -1 && errno == EINTR)
+			;
+		_exit(c == 'r' ? 0 : 1);
+	}
+	close(p[0]);
+	if (setsid() == -1)
+		fatal("setsid");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0)
+		_exit(0);
+	ready_fd = p[1];
+}
+
+/* Detached: say we are up, then send our output to pmcd.log. */
+static void
+announce_ready(void)
+{
+	char	 path[PATH_MAX];
+	int	 fd;
+
+	if (ready_fd == -1)
+		return;
+	home_path(path, sizeof(path), "pmcd.log");
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd != -1) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+	}
+	if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) != -1) {
+		dup2(fd, 0);
+		close(fd);
+	}
+	log_init(1);
+	(void)!write(ready_fd, "r", 1);
+	close(ready_fd);
+	ready_fd = -1;
+}
+
+static void
+load_files(char **files, int n)
+{
+	struct spec		**specs;
+	struct spec_errors	 errs = { NULL, 0 };
+	struct pbuf		 perr = { 0 }, out = { 0 };
+	const char		*fields[PMC_FIELDS_MAX];
+	size_t			 i, ns = 0;
+	int			 k, nf;
+
+	if (n == 0)
+		return;
+	if ((specs = calloc((size_t)n, sizeof(*specs))) == NULL)
+		fatal("calloc");
+	for (k = 0; k < n; k++)
+		if (spec_load(files[k], &specs[ns], &errs) == 0)
+			ns++;
+	for (i = 0; i < errs.count; i++)
+		log_warnx("%s", errs.msgs[i]);
+	if (errs.count == 0 && app_apply(specs, ns, &perr, &out) == -1) {
+		nf = proto_fields(perr.data, perr.len, fields, PMC_FIELDS_MAX);
+		for (k = 0; k < nf; k++)
+			log_warnx("%s", fields[k]);
+		errs.count = 1;
+	}
+	for (i = 0; i < ns; i++)
+		spec_free(specs[i]);
+	free(specs);
+	pbuf_free(&perr);
+	pbuf_free(&out);
+	if (errs.count > 0)
+		fatalx("nothing started");
+	spec_errors_clear(&errs);
+}
+
+static void
+raise_nofile(void)
+{
+	struct rlimit	 rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	char	 path[PATH_MAX], why[PATH_MAX + 128];
+	int	 ch, fg = 0, check = 0, verbose = 0;
+
+	while ((ch = getopt(argc, argv, "fnv")) != -1) {
+		switch (ch) {
+		case 'f':
+			fg = 1;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (check)
+		return (check_files(argv, argc, verbose));
+
+	if (home_check(pmc_home(), 1, why, sizeof(why)) == -1)
+		fatalx("%s", why);
+	if (!fg)
+		detach();
+	take_lock();
+	if (mkdir(pmc_logdir(), 0700) == -1 && errno != EEXIST)
+		fatal("%s", pmc_logdir());
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDNAMES");
+	unsetenv("NOTIFY_SOCKET");
+	raise_nofile();
+	TAILQ_INIT(&sv->apps);
+	RB_INIT(&sv->pids);
+	loop_init();
+	signals_init();
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+		log_warn("PR_SET_CHILD_SUBREAPER");
+	home_path(path, sizeof(path), "pmc.sock");
+	control_init(path);
+	home_path(path, sizeof(path), "notify.sock");
+	notify_init(path);
+	write_pidfile();
+	load_files(argv, argc);
+	announce_ready();
+	log_info("pmcd %ld ready, PMC_HOME %s", (long)getpid(), pmc_home());
+
+	while (!(sv->stopping && apps_all_stopped())) {
+		loop_once();
+		apps_gc();
+		control_changed();
+	}
+	control_changed();
+	control_close();
+	apps_free_all();
+	home_path(path, sizeof(path), "notify.sock");
+	unlink(path);
+	home_path(path, sizeof(path), "pmcd.pid");
+	unlink(path);
+	log_info("every app stopped, exiting");
+	return (sv->exit_status);
+}

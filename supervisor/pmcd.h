@@ -1,0 +1,123 @@
+/*
+ * pmcd.h -- the supervisor: one struct owns the apps, their instances
+ * and the index from pid to instance.
+ */
+#ifndef PMCD_H
+#define PMCD_H
+
+#include <sys/queue.h>
+#include <sys/tree.h>
+#include <sys/types.h>
+
+#include <stdint.h>
+
+#include "loop.h"
+#include "protocol.h"
+#include "spec.h"
+
+enum istate {
+	IS_STOPPED = 0,
+	IS_STARTING,		/* spawned, not yet ready */
+	IS_ONLINE,
+	IS_STOPPING,		/* stop_signal sent, waiting for the exit */
+	IS_BACKOFF,		/* waiting to be restarted */
+	IS_ERRORED		/* gave up; `pmc restart` tries again */
+};
+
+/* What an instance is asked to do; the state machine does the rest. */
+enum ievent {
+	IE_START,		/* run (again) */
+	IE_STOP,		/* stop and stay stopped */
+	IE_RESTART,		/* stop, then start */
+	IE_READY,		/* READY=1, or alive long enough */
+	IE_EXIT,		/* the leader was reaped */
+	IE_TIMER		/* backoff, kill or ready deadline */
+};
+
+struct app;
+
+struct instance {
+	struct app		*app;
+	int			 slot;		/* PMC_INSTANCE */
+	enum istate		 state;
+	pid_t			 pid;		/* 0 when none; also the pgid */
+	int			 exec_fd;	/* error pipe of the last spawn */
+	int			 restart_after_stop;
+	int			 doomed;	/* past the count: stop, drop */
+	int			 pending;	/* a client waits for a verdict */
+	int			 failed;	/* verdict: did not come online */
+	unsigned int		 restarts;	/* total */
+	unsigned int		 streak;	/* restarts since last reset */
+	uint64_t		 delay_ms;	/* next backoff delay */
+	uint64_t		 started_ms;
+	uint64_t		 exited_ms;
+	int			 wstatus;	/* last wait status */
+	char			 reason[256];	/* last exit or failure */
+	char			 status_text[128];	/* STATUS= */
+	struct timer		 timer;
+	uint64_t		 cpu_ticks;	/* at the last sample */
+	uint64_t		 cpu_sampled_ms;
+	RB_ENTRY(instance)	 by_pid;
+};
+
+struct app {
+	TAILQ_ENTRY(app)	 entry;
+	struct app_spec		*spec;
+	char			*file;		/* spec file it came from */
+	int			*fds;		/* listen sockets, see app_fd */
+	size_t			 nfds;
+	struct instance		**inst;
+	size_t			 ninst;
+	int			 deleting;
+};
+
+RB_HEAD(pid_tree, instance);
+RB_PROTOTYPE(pid_tree, instance, by_pid, pid_cmp)
+TAILQ_HEAD(app_list, app);
+
+struct pmcd {
+	struct app_list		 apps;
+	struct pid_tree		 pids;
+	int			 stopping;	/* SIGTERM, pmc kill */
+	int			 exit_status;
+	char			 notify_path[108];
+};
+
+extern struct pmcd	*sv;
+
+/* app.c */
+struct app	*app_find(const char *);
+int		 app_apply(struct spec **, size_t, struct pbuf *errs,
+		    struct pbuf *out);
+void		 app_stop(struct app *);
+void		 app_restart(struct app *);
+void		 app_delete(struct app *);
+int		 app_settled(const struct app *, int for_stop);
+int		 app_fd_count(const struct app *);
+void		 app_fds_for(const struct app *, int slot, int *fds);
+void		 apps_stop_all(void);
+void		 apps_gc(void);
+void		 app_describe(const struct app *, struct pbuf *);
+void		 apps_free_all(void);
+int		 apps_all_stopped(void);
+
+/* instance.c */
+int		 pid_cmp(struct instance *, struct instance *);
+struct instance	*instance_new(struct app *, int slot);
+void		 instance_free(struct instance *);
+void		 instance_event(struct instance *, enum ievent);
+struct instance	*instance_by_pid(pid_t);
+void		 instance_reaped(pid_t, int wstatus);
+const char	*istate_name(enum istate);
+void		 instance_sample(struct instance *, double *cpu,
+		    uint64_t *rss);
+
+/* control.c */
+void		 control_init(const char *path);
+void		 control_close(void);
+void		 control_changed(void);	/* re-check waiting clients */
+
+/* notify.c */
+void		 notify_init(const char *path);
+
+#endif /* PMCD_H */

@@ -1,0 +1,98 @@
+# Shared by every suite: `load helper` at the top of a .bats file.
+#
+# Each test gets its own PMC_HOME under BATS_TEST_TMPDIR; teardown stops
+# the pmcd of that home (and so its instances), by pid, never by name.
+
+TESTS_DIR=$(cd "$BATS_TEST_DIRNAME" && pwd)
+ROOT=$(cd "$TESTS_DIR/.." && pwd)
+PMC_BIN=${PMC_BIN:-$ROOT/bin}
+PMC_TESTBIN=${PMC_TESTBIN:-$ROOT/tests/bin}
+PMC=$PMC_BIN/pmc
+PMCD=$PMC_BIN/pmcd
+DEMO=$PMC_TESTBIN/demo-httpd
+
+setup() {
+	pmc_setup
+}
+
+teardown() {
+	pmc_teardown
+}
+
+pmc_setup() {
+	export PMC_HOME="$BATS_TEST_TMPDIR/home"
+	cd "$BATS_TEST_TMPDIR" || return 1
+}
+
+# Stop the test's pmcd: ask politely, then by signal, then SIGKILL.
+pmc_teardown() {
+	local pidfile="$PMC_HOME/pmcd.pid" pid
+	[ -f "$pidfile" ] || return 0
+	pid=$(cat "$pidfile")
+	[ -n "$pid" ] || return 0
+	timeout 10 "$PMC" kill >/dev/null 2>&1 3>&- || true
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null
+		wait_for 10 not_alive "$pid" || kill -KILL "$pid" 2>/dev/null
+	fi
+	return 0
+}
+
+not_alive() {
+	! kill -0 "$1" 2>/dev/null
+}
+
+# wait_for SECONDS COMMAND...: poll COMMAND every 50 ms until it succeeds
+# or the deadline passes (then fail).
+wait_for() {
+	local deadline=$(( $(date +%s%N) / 1000000 + $1 * 1000 ))
+	shift
+	while ! "$@"; do
+		if [ $(( $(date +%s%N) / 1000000 )) -ge "$deadline" ]; then
+			echo "timed out waiting for: $*" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# A TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# http GET on 127.0.0.1:PORT[/PATH]; prints the body.
+http_get() {
+	curl -sS --max-time 5 "http://127.0.0.1:$1${2:-/}"
+}
+
+# Write a spec file: write_spec FILE <<EOF ... EOF
+write_spec() {
+	cat > "$1"
+}
+
+# The pids of instances of app $1 in `pmc list --json`, sorted.
+app_pids() {
+	"$PMC" list --json | python3 -c '
+import json, sys
+print(" ".join(str(i["pid"]) for i in json.load(sys.stdin)
+    if i["name"] == sys.argv[1] and i["pid"]))' "$1"
+}
+
+# Instance statuses of app $1, one word per instance in slot order.
+app_statuses() {
+	"$PMC" list --json | python3 -c '
+import json, sys
+l = sorted((i for i in json.load(sys.stdin) if i["name"] == sys.argv[1]),
+    key=lambda i: i["instance"])
+print(" ".join(i["status"] for i in l))' "$1"
+}
+
+# True when every instance of app $1 is online and there are $2 of them.
+all_online() {
+	local s
+	s=$(app_statuses "$1") || return 1
+	[ -n "$s" ] || return 1
+	[ "$(echo "$s" | wc -w)" -eq "$2" ] || return 1
+	[ -z "$(echo "$s" | tr ' ' '\n' | grep -v '^online$')" ]
+}

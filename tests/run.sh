@@ -1,0 +1,22 @@
+#!/bin/sh
+# Run every bats suite and end with one line: "N passed, N failed[, N skipped]".
+# Usage: tests/run.sh [FILE.bats...]
+cd "$(dirname "$0")/.." || exit 1
+[ $# -gt 0 ] || set -- tests/*.bats
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+bats --tap "$@" | tee "$out"
+passed=$(grep -Ec '^ok [0-9]+ ' "$out" | tr -d ' ')
+skipped=$(grep -Ec '^ok [0-9]+ .*# skip' "$out" | tr -d ' ')
+failed=$(grep -Ec '^not ok [0-9]+ ' "$out" | tr -d ' ')
+planned=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$out" | head -n 1)
+passed=$((passed - skipped))
+# A suite that died before running all its tests counts the rest as failed.
+missing=$(( ${planned:-0} - passed - skipped - failed ))
+[ "$missing" -gt 0 ] && failed=$((failed + missing))
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
