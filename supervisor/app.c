@@ -506,13 +506,34 @@ apps_free_all(void)
 
 /* --- describe --------------------------------------------------------------- */
 
+/* 850ms, 42s, 5m3s, 2h10m, 3d4h: how long an instance has been up. */
+static void
+format_uptime(uint64_t ms, char *buf, size_t len)
+{
+	uint64_t	 s = ms / 1000;
+
+	if (ms < 1000)
+		snprintf(buf, len, "%llums", (unsigned long long)ms);
+	else if (s < 60)
+		snprintf(buf, len, "%llus", (unsigned long long)s);
+	else if (s < 3600)
+		snprintf(buf, len, "%llum%llus", (unsigned long long)s / 60,
+		    (unsigned long long)s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%lluh%llum", (unsigned long long)s / 3600,
+		    (unsigned long long)s % 3600 / 60);
+	else
+		snprintf(buf, len, "%llud%lluh", (unsigned long long)s / 86400,
+		    (unsigned long long)s % 86400 / 3600);
+}
+
 static void
 describe_instance(const struct instance *in, struct pbuf *out)
 {
 	const struct app_spec	*s = in->app->spec;
 	char			 up[32];
 
-	format_duration(in->pid != 0 ? now_ms() - in->started_ms : 0, up,
+	format_uptime(in->pid != 0 ? now_ms() - in->started_ms : 0, up,
 	    sizeof(up));
 	pbuf_printf(out, "  %s[%d]: %s", s->name, in->slot,
 	    istate_name(in->state));
@@ -538,8 +559,8 @@ app_describe(const struct app *app, struct pbuf *out)
 {
 	struct spec	 one;
 	struct app_spec	*list[1];
-	char		*text = NULL;
-	size_t		 len = 0, i;
+	char		*text = NULL, *line, *next, *eq;
+	size_t		 len = 0, i, prefix;
 	FILE		*f;
 
 	pbuf_printf(out, "app %s from %s\n", app->spec->name, app->file);
@@ -551,11 +572,18 @@ app_describe(const struct app *app, struct pbuf *out)
 		fatal("open_memstream");
 	spec_dump(&one, f);
 	fclose(f);
+	/* Each "name.field=value" line of the dump, as "  field: value". */
 	pbuf_printf(out, "spec:\n");
-	for (i = 0; i < len; i++) {
-		if (i == 0 || text[i - 1] == '\n')
-			pbuf_add(out, "  ", 2);
-		pbuf_add(out, &text[i], 1);
+	prefix = strlen(app->spec->name) + 1;
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (strlen(line) <= prefix)
+			continue;
+		if ((eq = strchr(line + prefix, '=')) != NULL)
+			*eq = '\0';
+		pbuf_printf(out, "  %s: %s\n", line + prefix,
+		    eq != NULL ? eq + 1 : "");
 	}
 	free(text);
 	pbuf_printf(out, "instances:\n");

@@ -1,14 +1,17 @@
 /*
  * notify.c -- the sd_notify socket instances report readiness on.
  *
- * One datagram socket under PMC_HOME, SO_PASSCRED on: the kernel stamps
- * each message with the sender's pid, which names the instance (its
- * leader, or any process of its group).  Unknown senders are ignored.
+ * One datagram socket, SO_PASSCRED on: the kernel stamps each message
+ * with the sender's pid, which names the instance (its leader, or any
+ * process of its group).  Unknown senders are ignored, so the socket can
+ * live in the abstract namespace ("@pmcd/<pid>/notify"), where instances
+ * that run as another user can reach it too.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,22 +90,22 @@ notify_read(struct watch *w, uint32_t events)
 }
 
 void
-notify_init(const char *path)
+notify_init(void)
 {
 	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
+	char			 path[64];
+	socklen_t		 len;
 	int			 fd, on = 1;
 
-	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path)) {
-		log_warnx("%s: path too long; readiness notification is off",
-		    path);
-		return;
-	}
+	snprintf(path, sizeof(path), "@pmcd/%ld/notify", (long)getpid());
+	/* Abstract: a NUL first, and the length says where the name ends. */
+	memcpy(sun.sun_path + 1, path + 1, strlen(path) - 1);
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+	    strlen(path));
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		fatal("socket");
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	if (bind(fd, (struct sockaddr *)&sun, len) == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) == -1)
 		fatal("notify socket %s", path);
 	nw.fd = fd;

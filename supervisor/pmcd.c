@@ -318,8 +318,7 @@ main(int argc, char *argv[])
 		log_warn("PR_SET_CHILD_SUBREAPER");
 	home_path(path, sizeof(path), "pmc.sock");
 	control_init(path);
-	home_path(path, sizeof(path), "notify.sock");
-	notify_init(path);
+	notify_init();
 	write_pidfile();
 	load_files(argv, argc);
 	announce_ready();
@@ -333,8 +332,6 @@ main(int argc, char *argv[])
 	control_changed();
 	control_close();
 	apps_free_all();
-	home_path(path, sizeof(path), "notify.sock");
-	unlink(path);
 	home_path(path, sizeof(path), "pmcd.pid");
 	unlink(path);
 	log_info("every app stopped, exiting");

@@ -118,6 +118,6 @@ void		 control_close(void);
 void		 control_changed(void);	/* re-check waiting clients */
 
 /* notify.c */
-void		 notify_init(const char *path);
+void		 notify_init(void);
 
 #endif /* PMCD_H */
