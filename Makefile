@@ -73,9 +73,12 @@ test: deps all
 asan: deps
 	$(MAKE) B=build-asan CFLAGS='-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined' \
 	    LDFLAGS='-fsanitize=address,undefined' all
+	@rm -rf build-asan/reports && mkdir -p build-asan/reports
 	@PMC_BIN=$(CURDIR)/build-asan/bin PMC_TESTBIN=$(CURDIR)/build-asan/tests/bin \
-	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run.sh
+	    PMC_SANITIZER_REPORTS=$(CURDIR)/build-asan/reports \
+	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:log_path=$(CURDIR)/build-asan/reports/asan \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(CURDIR)/build-asan/reports/ubsan \
+	    tests/run.sh
 
 install: $(B)/bin/pmc $(B)/bin/pmcd
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \

@@ -36,9 +36,12 @@ enum { STAGE_SETUP = 1, STAGE_CWD, STAGE_USER, STAGE_EXEC };
 
 /* Drains one stdout or stderr pipe of an instance into a log file. */
 struct outpipe {
-	struct watch	 w;
-	int		 logfd;
+	TAILQ_ENTRY(outpipe)	 entry;
+	struct watch		 w;
+	int			 logfd;
 };
+
+static TAILQ_HEAD(, outpipe)	 outpipes = TAILQ_HEAD_INITIALIZER(outpipes);
 
 int
 pid_cmp(struct instance *a, struct instance *b)
@@ -139,7 +142,26 @@ outpipe_read(struct watch *w, uint32_t events)
 	watch_close(w);
 	if (op->logfd != -1)
 		close(op->logfd);
+	TAILQ_REMOVE(&outpipes, op, entry);
 	loop_defer(outpipe_free, op);
+}
+
+/* At exit: write out what the pipes still hold, then close them. */
+void
+outpipes_close(void)
+{
+	struct outpipe	*op;
+
+	while ((op = TAILQ_FIRST(&outpipes)) != NULL) {
+		outpipe_read(&op->w, EPOLLIN);
+		if (TAILQ_FIRST(&outpipes) == op) {	/* not at EOF yet */
+			watch_close(&op->w);
+			if (op->logfd != -1)
+				close(op->logfd);
+			TAILQ_REMOVE(&outpipes, op, entry);
+			free(op);
+		}
+	}
 }
 
 static int
@@ -173,6 +195,7 @@ outpipe_new(const struct instance *in, int fd, const char *which,
 	op->logfd = log_open(in, which, path);
 	if (watch_add(&op->w, EPOLLIN) == -1)
 		fatal("epoll_ctl");
+	TAILQ_INSERT_TAIL(&outpipes, op, entry);
 }
 
 /* --- spawning ----------------------------------------------------------- */

@@ -143,6 +143,18 @@ run_deferred(void)
 	ndeferred = 0;
 }
 
+void
+loop_end(void)
+{
+	run_deferred();
+	free(deferred);
+	deferred = NULL;
+	ndeferred = deferred_cap = 0;
+	if (epfd != -1)
+		close(epfd);
+	epfd = -1;
+}
+
 static int
 next_timeout(void)
 {

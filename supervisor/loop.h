@@ -44,6 +44,9 @@ int		timer_armed(const struct timer *);
  */
 void		loop_defer(void (*)(void *), void *);
 
+/* Run what was deferred and release the loop, before exiting. */
+void		loop_end(void);
+
 /* One round: wait for the nearest deadline or an event; run handlers. */
 void		loop_once(void);
 

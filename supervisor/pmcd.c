@@ -331,7 +331,9 @@ main(int argc, char *argv[])
 	}
 	control_changed();
 	control_close();
+	outpipes_close();
 	apps_free_all();
+	loop_end();
 	home_path(path, sizeof(path), "pmcd.pid");
 	unlink(path);
 	log_info("every app stopped, exiting");

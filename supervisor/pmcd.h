@@ -107,6 +107,7 @@ struct instance	*instance_new(struct app *, int slot);
 void		 instance_free(struct instance *);
 void		 instance_event(struct instance *, enum ievent);
 struct instance	*instance_by_pid(pid_t);
+void		 outpipes_close(void);
 void		 instance_reaped(pid_t, int wstatus);
 const char	*istate_name(enum istate);
 void		 instance_sample(struct instance *, double *cpu,

@@ -14,6 +14,16 @@ passed=$((passed - skipped))
 # A suite that died before running all its tests counts the rest as failed.
 missing=$(( ${planned:-0} - passed - skipped - failed ))
 [ "$missing" -gt 0 ] && failed=$((failed + missing))
+# Under `make asan`, pmcd's reports go to files (it runs detached): each
+# report is a failure, shown here.
+if [ -n "${PMC_SANITIZER_REPORTS:-}" ]; then
+	for f in "$PMC_SANITIZER_REPORTS"/*; do
+		[ -s "$f" ] || continue
+		echo "# sanitizer report $f:"
+		sed 's/^/#   /' "$f"
+		failed=$((failed + 1))
+	done
+fi
 if [ "$skipped" -gt 0 ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"
 else
