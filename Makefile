@@ -24,10 +24,12 @@ CONFIG_SRCS =	config/spec.c config/protocol.c config/home.c
 PMC_SRCS =	cmd/pmc.c cmd/cmd.c cmd/client.c \
 		cmd/cmd-start.c cmd/cmd-list.c cmd/cmd-describe.c \
 		cmd/cmd-stop.c cmd/cmd-restart.c cmd/cmd-delete.c \
+		cmd/cmd-reload.c cmd/cmd-scale.c cmd/cmd-signal.c \
 		cmd/cmd-ping.c cmd/cmd-kill.c cmd/cmd-help.c
 PMCD_SRCS =	supervisor/pmcd.c supervisor/log.c supervisor/loop.c \
 		supervisor/control.c supervisor/app.c supervisor/instance.c \
-		supervisor/listen.c supervisor/notify.c
+		supervisor/listen.c supervisor/notify.c \
+		supervisor/reload.c
 FIXTURE_SRCS =	tests/fixtures/demo-httpd.c
 
 CONFIG_OBJS =	$(CONFIG_SRCS:%.c=$(B)/obj/%.o)

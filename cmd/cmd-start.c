@@ -25,13 +25,20 @@
 
 static int	cmd_start_exec(struct cmd *);
 
+static const struct option cmd_start_longopts[] = {
+	{ "prune", no_argument, NULL, 'p' },
+	{ NULL, 0, NULL, 0 }
+};
+
 const struct cmd_entry cmd_start_entry = {
 	.name = "start",
 	.getopt = "",
+	.longopts = cmd_start_longopts,
 	.lower = 1,
 	.upper = -1,
-	.usage = "FILE...",
-	.help = "Start the apps of each spec FILE (and pmcd if needed).",
+	.usage = "[--prune] FILE...",
+	.help = "Start the apps of each spec FILE (and pmcd if needed); "
+	    "reload the changed ones.",
 	.exec = cmd_start_exec
 };
 
@@ -246,7 +253,7 @@ cmd_start_exec(struct cmd *cmd)
 	int		 fd, i, r;
 
 	memset(&pb, 0, sizeof(pb));
-	pbuf_add_field(&pb, "");	/* flags */
+	pbuf_add_field(&pb, cmd_has(cmd, 'p') ? "prune" : "");	/* flags */
 	r = PMC_EXIT_OK;
 	for (i = 0; i < cmd->argc; i++) {
 		if (add_spec(&pb, cmd->argv[i]) == -1)

@@ -17,6 +17,9 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_stop_entry,
 	&cmd_restart_entry,
 	&cmd_delete_entry,
+	&cmd_reload_entry,
+	&cmd_scale_entry,
+	&cmd_signal_entry,
 	&cmd_ping_entry,
 	&cmd_kill_entry,
 	&cmd_help_entry,
@@ -118,7 +121,11 @@ cmd_parse(const struct cmd_entry *entry, int argc, char **argv,
 	memset(cmd, 0, sizeof(*cmd));
 	cmd->entry = entry;
 	cmd_longopts(entry, lo);
-	snprintf(optstr, sizeof(optstr), "h%s", entry->getopt);
+	/* A leading '+' stops at the first argument: `scale web -1`. */
+	if (entry->getopt[0] == '+')
+		snprintf(optstr, sizeof(optstr), "+h%s", entry->getopt + 1);
+	else
+		snprintf(optstr, sizeof(optstr), "h%s", entry->getopt);
 	snprintf(prog, sizeof(prog), "pmc: %s", entry->name);
 
 	verb = argv[0];

@@ -20,7 +20,9 @@ struct cmd;
 
 struct cmd_entry {
 	const char		*name;
-	const char		*getopt;	/* short options, -h aside */
+	const char		*getopt;	/* short options, -h aside; a
+						   leading '+': options only
+						   before the arguments */
 	const struct option	*longopts;	/* NULL or {0}-ended; --help aside */
 	int			 lower;		/* fewest arguments */
 	int			 upper;		/* most, -1: no limit */
@@ -55,6 +57,9 @@ extern const struct cmd_entry cmd_describe_entry;
 extern const struct cmd_entry cmd_stop_entry;
 extern const struct cmd_entry cmd_restart_entry;
 extern const struct cmd_entry cmd_delete_entry;
+extern const struct cmd_entry cmd_reload_entry;
+extern const struct cmd_entry cmd_scale_entry;
+extern const struct cmd_entry cmd_signal_entry;
 extern const struct cmd_entry cmd_ping_entry;
 extern const struct cmd_entry cmd_kill_entry;
 extern const struct cmd_entry cmd_help_entry;

@@ -39,13 +39,21 @@ enum pmc_msgtype {
 	/* Requests, pmc -> pmcd. */
 	MSG_PING = 1,		/* no fields */
 	MSG_START = 2,		/* flags field ("" or "prune"), then per
-				   file: absolute path, file content */
+				   file: absolute path, file content;
+				   "prune" deletes the apps that came from
+				   one of these paths and are no longer in
+				   it */
 	MSG_LIST = 3,		/* no fields; replies MSG_DATA */
 	MSG_DESCRIBE = 4,	/* app name; replies MSG_OUT */
 	MSG_STOP = 5,		/* app names or "all" */
 	MSG_RESTART = 6,	/* app names or "all" */
 	MSG_DELETE = 7,		/* app names or "all" */
 	MSG_KILL = 8,		/* no fields; pmcd stops everything, exits */
+	MSG_RELOAD = 9,		/* flags field ("" or "nowait"), then app
+				   names or "all" */
+	MSG_SCALE = 10,		/* app name, count: "N", "+N" or "-N" */
+	MSG_SIGNAL = 11,	/* signal name or number, then app names or
+				   "all" */
 
 	/* Replies, pmcd -> pmc. */
 	MSG_OUT = 100,		/* one field: text for stdout */

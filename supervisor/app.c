@@ -24,6 +24,7 @@ struct pending {
 	size_t		 nfds;
 	int		*reused;	/* fds[i] was taken from old */
 	int		 unchanged;
+	int		 scale_only;	/* only `instances` differs */
 };
 
 struct app *
@@ -83,7 +84,7 @@ take_old_fd(struct pending *p, size_t i, int *taken)
 	if (os->balance != ns->balance)
 		return (-1);
 	for (k = 0; k < p->old->nfds; k++) {
-		if (taken[k])
+		if (taken[k] || p->old->fds[k] == -1)
 			continue;
 		if (strcmp(layout_addr(os, k)->text,
 		    layout_addr(ns, i)->text) != 0)
@@ -143,26 +144,29 @@ close_new_sockets(struct pending *p)
 			listen_close(layout_addr(p->spec, i), p->fds[i]);
 }
 
-/* Is fd one of the sockets the new layout keeps? */
-static int
-fd_kept(const struct pending *p, int fd)
+/* Close the sockets of fds (laid out for spec) that keep does not hold. */
+void
+app_close_fds(const struct app_spec *spec, int *fds, size_t nfds,
+    const int *keep, size_t nkeep)
 {
-	size_t	 i;
+	size_t	 i, k;
 
-	for (i = 0; i < p->nfds; i++)
-		if (p->reused[i] && p->fds[i] == fd)
-			return (1);
-	return (0);
+	for (i = 0; i < nfds; i++) {
+		if (fds[i] == -1)
+			continue;
+		for (k = 0; k < nkeep; k++)
+			if (keep[k] == fds[i])
+				break;
+		if (k == nkeep)
+			listen_close(layout_addr(spec, i), fds[i]);
+		fds[i] = -1;
+	}
 }
 
 static void
-app_close_sockets(struct app *app, const struct pending *keep)
+app_close_sockets(struct app *app)
 {
-	size_t	 i;
-
-	for (i = 0; i < app->nfds; i++)
-		if (keep == NULL || !fd_kept(keep, app->fds[i]))
-			listen_close(layout_addr(app->spec, i), app->fds[i]);
+	app_close_fds(app->spec, app->fds, app->nfds, NULL, 0);
 	free(app->fds);
 	app->fds = NULL;
 	app->nfds = 0;
@@ -247,45 +251,6 @@ mark_pending(struct instance *in)
 	in->failed = 0;
 }
 
-/*
- * A running app gets a new spec: every instance restarts with it.
- * Slots past the new count are stopped and dropped by apps_gc.
- */
-static void
-app_replace(struct pending *p)
-{
-	struct app	*app = p->old;
-	struct instance	**inst;
-	size_t		 i, n = (size_t)p->spec->instances, total;
-
-	log_info("%s: spec changed, restarting its instances", app->spec->name);
-	total = n > app->ninst ? n : app->ninst;
-	if ((inst = calloc(total, sizeof(*inst))) == NULL)
-		fatal("calloc");
-	for (i = 0; i < app->ninst; i++)
-		inst[i] = app->inst[i];
-	app_close_sockets(app, p);
-	app_spec_free(app->spec);
-	app->spec = p->spec;
-	app->fds = p->fds;
-	app->nfds = p->nfds;
-	free(app->inst);
-	app->inst = inst;
-	app->ninst = total;
-	for (i = 0; i < total; i++) {
-		if (inst[i] == NULL)
-			inst[i] = instance_new(app, (int)i);
-		inst[i]->doomed = i >= n;
-		if (inst[i]->doomed) {
-			instance_event(inst[i], IE_STOP);
-			continue;
-		}
-		mark_pending(inst[i]);
-		instance_event(inst[i], IE_RESTART);
-	}
-	free(p->reused);
-}
-
 static void
 app_start_stopped(struct app *app)
 {
@@ -304,10 +269,9 @@ static void
 apply_one(struct pending *p, struct pbuf *out)
 {
 	struct app	*app;
+	struct pbuf	 errs = { 0 };
 	size_t		 i;
 
-	if (p->old != NULL && p->old->deleting)
-		p->old = NULL;		/* treat as new; see app_apply */
 	if (p->unchanged) {
 		free(p->old->file);
 		if ((p->old->file = strdup(p->file)) == NULL)
@@ -317,10 +281,28 @@ apply_one(struct pending *p, struct pbuf *out)
 		app_spec_free(p->spec);
 		return;
 	}
+	if (p->scale_only) {
+		if (app_scale(p->old, p->spec->instances, &errs) == -1)
+			log_warnx("%s: scaling failed", p->spec->name);
+		else
+			pbuf_printf(out, "%s: scaled to %d\n", p->spec->name,
+			    p->spec->instances);
+		p->old->spec->instances_mode = p->spec->instances_mode;
+		p->old->spec->instances_arg = p->spec->instances_arg;
+		pbuf_free(&errs);
+		app_spec_free(p->spec);
+		return;
+	}
 	if (p->old != NULL) {
-		app_replace(p);
-		pbuf_printf(out, "%s: restarted with the new spec\n",
+		free(p->old->file);
+		if ((p->old->file = strdup(p->file)) == NULL)
+			fatal("strdup");
+		reload_begin(p->old, p->spec, p->fds, p->nfds);
+		for (i = 0; i < p->old->ninst; i++)
+			p->old->inst[i]->failed = 0;
+		pbuf_printf(out, "%s: spec changed, reloading\n",
 		    p->spec->name);
+		free(p->reused);
 		return;
 	}
 	app = app_new(p);
@@ -331,6 +313,18 @@ apply_one(struct pending *p, struct pbuf *out)
 		mark_pending(app->inst[i]);
 		instance_event(app->inst[i], IE_START);
 	}
+}
+
+/* Equal but for the instance count: a change that scale can apply. */
+static int
+only_count_differs(const struct app_spec *a, const struct app_spec *b)
+{
+	struct app_spec	 t = *b;
+
+	t.instances_mode = a->instances_mode;
+	t.instances_arg = a->instances_arg;
+	t.instances = a->instances;
+	return (app_spec_equal(a, &t));
 }
 
 /*
@@ -361,13 +355,23 @@ app_apply(struct spec **specs, size_t nspecs, struct pbuf *errs,
 				pbuf_add_field(errs, "");
 				goto out;
 			}
+			if (ps[n].old != NULL && ps[n].old->reloading &&
+			    !app_spec_equal(ps[n].old->spec, ps[n].spec)) {
+				pbuf_printf(errs, "%s: a reload is under way; "
+				    "try again when it ends", ps[n].spec->name);
+				pbuf_add_field(errs, "");
+				goto out;
+			}
 		}
 	if (check_conflicts(ps, n, errs) == -1)
 		goto out;
 	for (i = 0; i < n; i++) {
 		ps[i].unchanged = ps[i].old != NULL &&
 		    app_spec_equal(ps[i].old->spec, ps[i].spec);
-		if (!ps[i].unchanged && open_sockets(&ps[i], errs) == -1)
+		ps[i].scale_only = ps[i].old != NULL && !ps[i].unchanged &&
+		    only_count_differs(ps[i].old->spec, ps[i].spec);
+		if (!ps[i].unchanged && !ps[i].scale_only &&
+		    open_sockets(&ps[i], errs) == -1)
 			break;
 	}
 	if (i < n) {
@@ -395,6 +399,7 @@ app_stop(struct app *app)
 {
 	size_t	 i;
 
+	reload_abort(app, "interrupted: the app was asked to stop");
 	for (i = 0; i < app->ninst; i++)
 		instance_event(app->inst[i], IE_STOP);
 }
@@ -404,6 +409,7 @@ app_restart(struct app *app)
 {
 	size_t	 i;
 
+	reload_abort(app, "interrupted by a restart");
 	for (i = 0; i < app->ninst; i++) {
 		mark_pending(app->inst[i]);
 		instance_event(app->inst[i], IE_RESTART);
@@ -426,7 +432,7 @@ apps_stop_all(void)
 		app_stop(app);
 }
 
-static int
+int
 instance_down(const struct instance *in)
 {
 	return (in->state == IS_STOPPED || in->state == IS_ERRORED);
@@ -442,6 +448,8 @@ app_settled(const struct app *app, int for_stop)
 	const struct instance	*in;
 	size_t			 i;
 
+	if (for_stop && app->surge != NULL && !instance_down(app->surge))
+		return (0);
 	for (i = 0; i < app->ninst; i++) {
 		in = app->inst[i];
 		if (for_stop ? !instance_down(in) :
@@ -470,7 +478,15 @@ app_free(struct app *app)
 	TAILQ_REMOVE(&sv->apps, app, entry);
 	for (i = 0; i < app->ninst; i++)
 		instance_free(app->inst[i]);
-	app_close_sockets(app, NULL);
+	if (app->surge != NULL)
+		instance_free(app->surge);
+	if (app->old_spec != NULL) {
+		app_close_fds(app->old_spec, app->old_fds, app->old_nfds,
+		    app->fds, app->nfds);
+		free(app->old_fds);
+		app_spec_free(app->old_spec);
+	}
+	app_close_sockets(app);
 	free(app->inst);
 	free(app->file);
 	app_spec_free(app->spec);
@@ -589,4 +605,114 @@ app_describe(const struct app *app, struct pbuf *out)
 	pbuf_printf(out, "instances:\n");
 	for (i = 0; i < app->ninst; i++)
 		describe_instance(app->inst[i], out);
+}
+
+/* --- scale ------------------------------------------------------------------- */
+
+/* reuseport: the sockets of slots [from, to) into app->fds. */
+static int
+open_slot_sockets(struct app *app, int from, int to, struct pbuf *errs)
+{
+	const struct app_spec	*s = app->spec;
+	size_t			 need = (size_t)to * s->nlisten, i, k;
+	char			 why[256];
+	int			*fds;
+
+	if (need > app->nfds) {
+		if ((fds = reallocarray(app->fds, need, sizeof(int))) == NULL)
+			fatal("reallocarray");
+		for (i = app->nfds; i < need; i++)
+			fds[i] = -1;
+		app->fds = fds;
+		app->nfds = need;
+	}
+	for (i = (size_t)from * s->nlisten; i < need; i++) {
+		if (app->fds[i] != -1)
+			continue;
+		app->fds[i] = listen_open(layout_addr(s, i), 1, why,
+		    sizeof(why));
+		if (app->fds[i] == -1) {
+			pbuf_printf(errs, "%s: listen %s", s->name, why);
+			pbuf_add_field(errs, "");
+			for (k = (size_t)from * s->nlisten; k < i; k++) {
+				listen_close(layout_addr(s, k), app->fds[k]);
+				app->fds[k] = -1;
+			}
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/*
+ * reuseport: take slot's sockets out of the kernel's group first, so new
+ * connections hash to the other slots; what is queued on them is moved
+ * to the others when net.ipv4.tcp_migrate_req is 1, else reset.
+ */
+static void
+close_slot_sockets(struct app *app, int slot)
+{
+	const struct app_spec	*s = app->spec;
+	size_t			 j, i;
+
+	for (j = 0; j < s->nlisten; j++) {
+		i = (size_t)slot * s->nlisten + j;
+		if (i >= app->nfds || app->fds[i] == -1)
+			continue;
+		shutdown(app->fds[i], SHUT_RD);
+		listen_close(layout_addr(s, i), app->fds[i]);
+		app->fds[i] = -1;
+	}
+}
+
+/* Grow the instance array to n slots, new ones stopped. */
+static void
+grow(struct app *app, size_t n)
+{
+	struct instance	**inst;
+	size_t		 i;
+
+	if (n <= app->ninst)
+		return;
+	if ((inst = reallocarray(app->inst, n, sizeof(*inst))) == NULL)
+		fatal("reallocarray");
+	for (i = app->ninst; i < n; i++)
+		inst[i] = instance_new(app, (int)i);
+	app->inst = inst;
+	app->ninst = n;
+}
+
+int
+app_scale(struct app *app, int n, struct pbuf *errs)
+{
+	struct app_spec	*s = app->spec;
+	int		 old = s->instances, i;
+
+	if (app->reloading) {
+		pbuf_printf(errs, "%s: a reload is under way; try again when "
+		    "it ends", s->name);
+		pbuf_add_field(errs, "");
+		return (-1);
+	}
+	if (n > old && s->balance == BALANCE_REUSEPORT &&
+	    open_slot_sockets(app, old, n, errs) == -1)
+		return (-1);
+	grow(app, (size_t)n);
+	for (i = old; i < n; i++) {
+		app->inst[i]->doomed = 0;
+		mark_pending(app->inst[i]);
+		instance_event(app->inst[i], IE_RESTART);
+	}
+	for (i = n; i < old; i++) {
+		if (s->balance == BALANCE_REUSEPORT)
+			close_slot_sockets(app, i);
+		app->inst[i]->doomed = 1;
+		instance_event(app->inst[i], IE_STOP);
+	}
+	log_info("%s: scaled from %d to %d instance%s", s->name, old, n,
+	    n == 1 ? "" : "s");
+	s->instances = n;
+	s->instances_mode = INSTANCES_FIXED;
+	s->instances_arg = n;
+	return (0);
 }

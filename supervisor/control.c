@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -28,6 +29,7 @@
 enum wait_kind {
 	WAIT_NONE = 0,
 	WAIT_START,		/* every named app online or failed */
+	WAIT_RELOAD,		/* every named app's reload ended */
 	WAIT_STOP,		/* every named app stopped */
 	WAIT_DELETE,		/* every named app gone */
 	WAIT_KILL		/* everything stopped; then pmcd exits */
@@ -94,6 +96,22 @@ reply_errf(struct client *c, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	reply_text(c, MSG_ERR, buf);
+}
+
+static void
+reply_outf(struct client *c, const char *fmt, ...)
+    __attribute__((__format__(__printf__, 2, 3)));
+
+static void
+reply_outf(struct client *c, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 buf[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	reply_text(c, MSG_OUT, buf);
 }
 
 static void
@@ -391,6 +409,13 @@ report_start(struct client *c, const struct app *app)
 		    istate_name(in->state));
 		bad = 1;
 	}
+	if (app->reload_failed) {
+		reply_errf(c, "%s: reload failed: %s; %s", app->spec->name,
+		    app->reload_reason, app->reload_done == 0 ?
+		    "the old instances keep serving" :
+		    "the instances replaced so far keep the new spec");
+		bad = 1;
+	}
 	snprintf(buf, sizeof(buf), "%s: %d/%d online\n", app->spec->name,
 	    online, app->spec->instances);
 	reply_text(c, MSG_OUT, buf);
@@ -408,9 +433,10 @@ client_settled(struct client *c)
 	for (i = 0; i < c->nnames; i++) {
 		if ((app = app_find(c->names[i])) == NULL)
 			continue;
-		if (c->wait == WAIT_DELETE)
+		if (c->wait == WAIT_DELETE || app->reloading)
 			return (0);
-		if (!app_settled(app, c->wait == WAIT_STOP))
+		if (c->wait != WAIT_RELOAD &&
+		    !app_settled(app, c->wait == WAIT_STOP))
 			return (0);
 	}
 	return (1);
@@ -426,7 +452,8 @@ client_finish(struct client *c)
 
 	for (i = 0; i < c->nnames; i++) {
 		app = app_find(c->names[i]);
-		if (c->wait == WAIT_START && app != NULL)
+		if ((c->wait == WAIT_START || c->wait == WAIT_RELOAD) &&
+		    app != NULL)
 			status |= report_start(c, app);
 		else if (c->wait == WAIT_STOP && app != NULL) {
 			snprintf(buf, sizeof(buf), "%s: stopped\n",
@@ -535,8 +562,11 @@ do_list(struct client *c, const char **f, int n)
 	(void)f;
 	(void)n;
 	TAILQ_FOREACH(app, &sv->apps, entry) {
-		for (i = 0; i < app->ninst; i++) {
-			in = app->inst[i];
+		for (i = 0; i <= app->ninst; i++) {
+			/* A reload's new instance follows the others. */
+			in = i < app->ninst ? app->inst[i] : app->surge;
+			if (in == NULL)
+				continue;
 			instance_sample(in, &cpu, &rss);
 			up = in->pid != 0 ? now_ms() - in->started_ms : 0;
 			rec.len = 0;
@@ -664,6 +694,122 @@ do_describe(struct client *c, const char **f, int n)
 	reply_exit(c, 0);
 }
 
+/* reload [nowait] NAME...|all */
+static void
+do_reload(struct client *c, const char **f, int n)
+{
+	struct app	**apps;
+	size_t		 i, k;
+	int		 bad, nowait;
+
+	if (n < 2) {
+		reply_text(c, MSG_ERR, "reload: expected flags and app names");
+		reply_exit(c, 2);
+		return;
+	}
+	nowait = strcmp(f[0], "nowait") == 0;
+	apps = resolve(c, f + 1, n - 1, &k, &bad);
+	for (i = 0; i < k; i++) {
+		if (apps[i]->reloading) {
+			reply_errf(c, "%s: a reload is already under way",
+			    apps[i]->spec->name);
+			bad = 1;
+			continue;
+		}
+		reload_begin(apps[i], NULL, NULL, 0);
+		wait_add(c, apps[i]->spec->name);
+		if (nowait)
+			reply_outf(c, "%s: reload started\n",
+			    apps[i]->spec->name);
+	}
+	free(apps);
+	c->wait_status = bad;
+	if (nowait) {
+		reply_exit(c, bad);
+		return;
+	}
+	wait_for(c, WAIT_RELOAD);
+}
+
+/* scale NAME N|+N|-N */
+static void
+do_scale(struct client *c, const char **f, int n)
+{
+	struct app	*app;
+	struct pbuf	 errs = { 0 };
+	const char	*errstr;
+	long long	 v;
+	int		 to;
+
+	if (n != 2) {
+		reply_text(c, MSG_ERR, "scale: expected an app name and a count");
+		reply_exit(c, 2);
+		return;
+	}
+	if ((app = app_find(f[0])) == NULL || app->deleting) {
+		reply_errf(c, "%s: no such app", f[0]);
+		reply_exit(c, 1);
+		return;
+	}
+	v = strtonum(f[1] + (f[1][0] == '+' || f[1][0] == '-'), 0,
+	    SPEC_INSTANCES_MAX, &errstr);
+	to = f[1][0] == '+' ? app->spec->instances + (int)v :
+	    f[1][0] == '-' ? app->spec->instances - (int)v : (int)v;
+	if (errstr != NULL || to < 1 || to > SPEC_INSTANCES_MAX) {
+		reply_errf(c, "scale: %s: expected a count from 1 to %d, or "
+		    "+N or -N, got \"%s\"", f[0], SPEC_INSTANCES_MAX, f[1]);
+		reply_exit(c, 2);
+		return;
+	}
+	if (app_scale(app, to, &errs) == -1) {
+		reply_errs(c, &errs);
+		pbuf_free(&errs);
+		reply_exit(c, 1);
+		return;
+	}
+	pbuf_free(&errs);
+	wait_add(c, app->spec->name);
+	wait_for(c, WAIT_START);
+}
+
+/* signal SIG NAME...|all */
+static void
+do_signal(struct client *c, const char **f, int n)
+{
+	struct app	**apps;
+	struct instance	*in;
+	size_t		 i, j, k;
+	int		 bad, sig, sent;
+
+	if (n < 2) {
+		reply_text(c, MSG_ERR, "signal: expected a signal and names");
+		reply_exit(c, 2);
+		return;
+	}
+	if ((sig = parse_signal(f[0])) <= 0) {
+		reply_errf(c, "signal: unknown signal \"%s\"", f[0]);
+		reply_exit(c, 2);
+		return;
+	}
+	apps = resolve(c, f + 1, n - 1, &k, &bad);
+	for (i = 0; i < k; i++) {
+		sent = 0;
+		for (j = 0; j <= apps[i]->ninst; j++) {
+			in = j < apps[i]->ninst ? apps[i]->inst[j] :
+			    apps[i]->surge;
+			if (in == NULL || in->pid == 0)
+				continue;
+			if (killpg(in->pid, sig) == 0)
+				sent++;
+		}
+		reply_outf(c, "%s: sent %s to %d instance%s\n",
+		    apps[i]->spec->name, signal_name(sig), sent,
+		    sent == 1 ? "" : "s");
+	}
+	free(apps);
+	reply_exit(c, bad);
+}
+
 static const struct handler {
 	uint32_t	 type;
 	void		(*fn)(struct client *, const char **, int);
@@ -676,6 +822,9 @@ static const struct handler {
 	{ MSG_RESTART, do_restart },
 	{ MSG_DELETE, do_delete },
 	{ MSG_KILL, do_kill },
+	{ MSG_RELOAD, do_reload },
+	{ MSG_SCALE, do_scale },
+	{ MSG_SIGNAL, do_signal },
 };
 
 static void

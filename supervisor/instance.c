@@ -502,6 +502,14 @@ unexpected_exit(struct instance *in)
 		return;
 	}
 	describe_status(ws, in->reason, sizeof(in->reason));
+	if (in->surge) {
+		/* A reload's new instance gets one chance: see reload.c. */
+		log_warnx("%s[%d]: new instance %s", s->name, in->slot,
+		    in->reason);
+		in->failed = 1;
+		set_state(in, IS_ERRORED);
+		return;
+	}
 	clean = WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
 	if (!wants_restart(s, ws)) {
 		log_info("%s[%d]: %s, not restarting (restart: %s)", s->name,
@@ -572,6 +580,7 @@ static void
 starting_event(struct instance *in, enum ievent ev)
 {
 	const struct app_spec	*s = in->app->spec;
+	char			 d[32];
 
 	switch (ev) {
 	case IE_READY:
@@ -582,13 +591,14 @@ starting_event(struct instance *in, enum ievent ev)
 			became_ready(in);
 			break;
 		}
+		format_duration(s->ready_timeout_ms, d, sizeof(d));
 		snprintf(in->reason, sizeof(in->reason),
-		    "not ready within %llums, restarting",
-		    (unsigned long long)s->ready_timeout_ms);
-		log_warnx("%s[%d]: %s", s->name, in->slot, in->reason);
-		if (in->pending)
+		    "not ready within %s (ready_timeout)", d);
+		log_warnx("%s[%d]: %s, %s", s->name, in->slot, in->reason,
+		    in->surge ? "stopping it" : "restarting it");
+		if (in->pending || in->surge)
 			in->failed = 1;
-		begin_stop(in, 1);
+		begin_stop(in, !in->surge);
 		break;
 	case IE_STOP:
 		begin_stop(in, 0);

@@ -326,6 +326,7 @@ main(int argc, char *argv[])
 
 	while (!(sv->stopping && apps_all_stopped())) {
 		loop_once();
+		reloads_step();
 		apps_gc();
 		control_changed();
 	}

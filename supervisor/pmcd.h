@@ -44,6 +44,7 @@ struct instance {
 	int			 exec_fd;	/* error pipe of the last spawn */
 	int			 restart_after_stop;
 	int			 doomed;	/* past the count: stop, drop */
+	int			 surge;		/* a reload's new instance */
 	int			 pending;	/* a client waits for a verdict */
 	int			 failed;	/* verdict: did not come online */
 	unsigned int		 restarts;	/* total */
@@ -69,6 +70,17 @@ struct app {
 	struct instance		**inst;
 	size_t			 ninst;
 	int			 deleting;
+
+	/* A rolling reload under way (reload.c). */
+	int			 reloading;
+	size_t			 reload_slot;	/* slot being replaced */
+	size_t			 reload_done;	/* slots replaced so far */
+	struct instance		*surge;		/* its new instance */
+	struct app_spec		*old_spec;	/* NULL: the same spec */
+	int			*old_fds;
+	size_t			 old_nfds;
+	int			 reload_failed;	/* outcome of the last one */
+	char			 reload_reason[320];
 };
 
 RB_HEAD(pid_tree, instance);
@@ -98,8 +110,18 @@ void		 app_fds_for(const struct app *, int slot, int *fds);
 void		 apps_stop_all(void);
 void		 apps_gc(void);
 void		 app_describe(const struct app *, struct pbuf *);
+int		 app_scale(struct app *, int, struct pbuf *errs);
+void		 app_close_fds(const struct app_spec *, int *, size_t,
+		    const int *keep, size_t nkeep);
+int		 instance_down(const struct instance *);
 void		 apps_free_all(void);
 int		 apps_all_stopped(void);
+
+/* reload.c */
+void		 reload_begin(struct app *, struct app_spec *, int *fds,
+		    size_t nfds);
+void		 reload_abort(struct app *, const char *why);
+void		 reloads_step(void);
 
 /* instance.c */
 int		 pid_cmp(struct instance *, struct instance *);
