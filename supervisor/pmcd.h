@@ -44,6 +44,7 @@ struct instance {
 	int			 exec_fd;	/* error pipe of the last spawn */
 	int			 restart_after_stop;
 	int			 doomed;	/* past the count: stop, drop */
+	int			 timed_out;	/* stopped for ready_timeout */
 	int			 pending;	/* a client waits for a verdict */
 	int			 failed;	/* verdict: did not come online */
 	unsigned int		 restarts;	/* total */
