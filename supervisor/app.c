@@ -212,7 +212,7 @@ check_conflicts(struct pending *ps, size_t n, struct pbuf *errs)
 						pbuf_printf(errs, "%s: listen "
 						    "%s is already used by app "
 						    "%s", ps[i].spec->name,
-						    app->spec->listen[a].text,
+						    app->spec->listen[b].text,
 						    app->spec->name);
 						pbuf_add_field(errs, "");
 						bad = 1;

@@ -263,34 +263,69 @@ child_env(const struct instance *in, int nfds)
 		setenv("NOTIFY_SOCKET", sv->notify_path, 1);
 }
 
+/* A user or group by name, or by number. */
 static int
-child_user(const struct app_spec *s)
+lookup_ids(const struct app_spec *s, uid_t *uid, gid_t *gid,
+    const char **name)
 {
 	struct passwd	*pw = NULL;
 	struct group	*gr;
+	const char	*errstr;
+
+	*name = NULL;
+	*uid = geteuid();
+	*gid = getegid();
+	if (s->user != NULL) {
+		if ((pw = getpwnam(s->user)) == NULL) {
+			*uid = (uid_t)strtonum(s->user, 0, UINT_MAX - 1, &errstr);
+			if (errstr != NULL || (pw = getpwuid(*uid)) == NULL)
+				pw = NULL;
+			if (errstr != NULL)
+				return (-1);
+		}
+		if (pw != NULL) {
+			*uid = pw->pw_uid;
+			*gid = pw->pw_gid;
+			*name = pw->pw_name;
+		}
+	}
+	if (s->group != NULL) {
+		if ((gr = getgrnam(s->group)) != NULL)
+			*gid = gr->gr_gid;
+		else {
+			*gid = (gid_t)strtonum(s->group, 0, UINT_MAX - 1,
+			    &errstr);
+			if (errstr != NULL)
+				return (-1);
+		}
+	}
+	return (0);
+}
+
+/*
+ * Become the spec's user and group.  Only root can; for anyone else the
+ * loader has checked that they name ourselves, so there is nothing to do.
+ */
+static int
+child_user(const struct app_spec *s)
+{
+	const char	*name;
+	uid_t		 uid;
 	gid_t		 gid;
 
-	if (s->user == NULL && s->group == NULL)
+	if ((s->user == NULL && s->group == NULL) || geteuid() != 0)
 		return (0);
-	if (s->user != NULL && (pw = getpwnam(s->user)) == NULL) {
+	if (lookup_ids(s, &uid, &gid, &name) == -1) {
 		errno = ENOENT;
 		return (-1);
 	}
-	gid = pw != NULL ? pw->pw_gid : getgid();
-	if (s->group != NULL) {
-		if ((gr = getgrnam(s->group)) == NULL) {
-			errno = ENOENT;
-			return (-1);
-		}
-		gid = gr->gr_gid;
-	}
-	if (pw != NULL && initgroups(pw->pw_name, gid) == -1)
+	if (name != NULL && initgroups(name, gid) == -1)
 		return (-1);
-	if (pw == NULL && setgroups(1, &gid) == -1)
+	if (name == NULL && setgroups(1, &gid) == -1)
 		return (-1);
 	if (setresgid(gid, gid, gid) == -1)
 		return (-1);
-	if (pw != NULL && setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+	if (setresuid(uid, uid, uid) == -1)
 		return (-1);
 	return (0);
 }
@@ -307,10 +342,8 @@ child(const struct instance *in, const int *fds, int nfds, int outfd,
 		signal(sig, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (setsid() == -1 || prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+	if (setsid() == -1)
 		child_fail(exfd, STAGE_SETUP);
-	if (getppid() != parent)
-		_exit(127);
 	if ((nullfd = open("/dev/null", O_RDONLY)) == -1 ||
 	    dup2(nullfd, 0) == -1 || dup2(outfd, 1) == -1 ||
 	    dup2(errfd, 2) == -1)
@@ -322,6 +355,11 @@ child(const struct instance *in, const int *fds, int nfds, int outfd,
 		child_fail(exfd, STAGE_CWD);
 	if (child_user(s) == -1)
 		child_fail(exfd, STAGE_USER);
+	/* After the user change, which clears it: die with pmcd. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+		child_fail(exfd, STAGE_SETUP);
+	if (getppid() != parent)
+		_exit(127);
 	execvp(s->argv[0], s->argv);
 	child_fail(exfd, STAGE_EXEC);
 }
@@ -461,7 +499,8 @@ exec_error(struct instance *in)
 		    s->cwd, strerror(se.err));
 		break;
 	case STAGE_USER:
-		snprintf(in->reason, sizeof(in->reason), "user %s: %s",
+		snprintf(in->reason, sizeof(in->reason), "%s %s: %s",
+		    s->user != NULL ? "user" : "group",
 		    s->user != NULL ? s->user : s->group, strerror(se.err));
 		break;
 	case STAGE_EXEC:
@@ -484,6 +523,41 @@ wants_restart(const struct app_spec *s, int ws)
 	if (s->restart == RESTART_ALWAYS)
 		return (1);
 	return (s->restart == RESTART_ON_FAILURE && failed);
+}
+
+/*
+ * Back off and restart, or give up after max_restarts in a row; the
+ * delay doubles from backoff.initial up to backoff.max, and starts over
+ * once an instance stayed up for backoff.reset_after.
+ */
+static void
+schedule_restart(struct instance *in)
+{
+	const struct app_spec	*s = in->app->spec;
+
+	if (in->exited_ms - in->started_ms >= s->backoff_reset_ms) {
+		in->streak = 0;
+		in->delay_ms = s->backoff_initial_ms;
+	}
+	if (s->max_restarts != 0 && in->streak >= s->max_restarts) {
+		log_warnx("%s[%d]: %s, giving up after %u restarts", s->name,
+		    in->slot, in->reason, in->streak);
+		strlcat(in->reason, ", gave up (max_restarts)",
+		    sizeof(in->reason));
+		set_state(in, IS_ERRORED);
+		return;
+	}
+	log_warnx("%s[%d]: %s, restarting in %llums", s->name, in->slot,
+	    in->reason, (unsigned long long)in->delay_ms);
+	set_state(in, IS_BACKOFF);
+	timer_start(&in->timer, in->delay_ms);
+	in->streak++;
+	in->restarts++;
+	in->delay_ms *= 2;
+	if (in->delay_ms > s->backoff_max_ms)
+		in->delay_ms = s->backoff_max_ms;
+	if (in->delay_ms == 0)
+		in->delay_ms = 1;
 }
 
 /* The leader exited while nobody asked it to. */
@@ -517,29 +591,7 @@ unexpected_exit(struct instance *in)
 		set_state(in, clean ? IS_STOPPED : IS_ERRORED);
 		return;
 	}
-	if (in->exited_ms - in->started_ms >= s->backoff_reset_ms) {
-		in->streak = 0;
-		in->delay_ms = s->backoff_initial_ms;
-	}
-	if (s->max_restarts != 0 && in->streak >= s->max_restarts) {
-		log_warnx("%s[%d]: %s, giving up after %u restarts", s->name,
-		    in->slot, in->reason, in->streak);
-		strlcat(in->reason, ", gave up (max_restarts)",
-		    sizeof(in->reason));
-		set_state(in, IS_ERRORED);
-		return;
-	}
-	log_warnx("%s[%d]: %s, restarting in %llums", s->name, in->slot,
-	    in->reason, (unsigned long long)in->delay_ms);
-	set_state(in, IS_BACKOFF);
-	timer_start(&in->timer, in->delay_ms);
-	in->streak++;
-	in->restarts++;
-	in->delay_ms *= 2;
-	if (in->delay_ms > s->backoff_max_ms)
-		in->delay_ms = s->backoff_max_ms;
-	if (in->delay_ms == 0)
-		in->delay_ms = 1;
+	schedule_restart(in);
 }
 
 void
@@ -594,11 +646,16 @@ starting_event(struct instance *in, enum ievent ev)
 		format_duration(s->ready_timeout_ms, d, sizeof(d));
 		snprintf(in->reason, sizeof(in->reason),
 		    "not ready within %s (ready_timeout)", d);
-		log_warnx("%s[%d]: %s, %s", s->name, in->slot, in->reason,
-		    in->surge ? "stopping it" : "restarting it");
+		log_warnx("%s[%d]: %s, stopping it", s->name, in->slot,
+		    in->reason);
 		if (in->pending || in->surge)
 			in->failed = 1;
-		begin_stop(in, !in->surge);
+		/*
+		 * A failure like a crash: backoff and max_restarts apply;
+		 * a reload's new instance is not restarted (reload.c).
+		 */
+		begin_stop(in, 0);
+		in->timed_out = !in->surge;
 		break;
 	case IE_STOP:
 		begin_stop(in, 0);
@@ -621,7 +678,14 @@ stopping_event(struct instance *in, enum ievent ev)
 	case IE_EXIT:
 		timer_stop(&in->timer);
 		exec_error(in);
-		describe_status(in->wstatus, in->reason, sizeof(in->reason));
+		if (in->timed_out) {
+			in->timed_out = 0;
+			schedule_restart(in);
+			break;
+		}
+		if (!(in->surge && in->failed))	/* keep why it failed */
+			describe_status(in->wstatus, in->reason,
+			    sizeof(in->reason));
 		set_state(in, IS_STOPPED);
 		if (in->restart_after_stop) {
 			in->restart_after_stop = 0;
@@ -638,9 +702,11 @@ stopping_event(struct instance *in, enum ievent ev)
 	case IE_START:
 	case IE_RESTART:
 		in->restart_after_stop = 1;
+		in->timed_out = 0;
 		break;
 	case IE_STOP:
 		in->restart_after_stop = 0;
+		in->timed_out = 0;
 		break;
 	case IE_READY:
 		break;

@@ -25,6 +25,7 @@ static struct pmcd	 the_pmcd;
 struct pmcd		*sv = &the_pmcd;
 
 static struct watch	 sigw = { .fd = -1 };
+static int		 made_files;	/* pmc.sock and pmcd.pid are ours */
 static int		 ready_fd = -1;	/* to the parent, when detaching */
 
 static void __attribute__((__noreturn__))
@@ -176,7 +177,7 @@ write_pidfile(void)
 static void
 detach(void)
 {
-	char	 c;
+	char	 c = 0;
 	int	 p[2];
 	pid_t	 pid;
 
@@ -272,13 +273,27 @@ raise_nofile(void)
 	}
 }
 
+/* On any exit, fatal ones too: leave no socket or pid file behind. */
+static void
+remove_files(void)
+{
+	char	 path[PATH_MAX];
+
+	if (!made_files)
+		return;
+	home_path(path, sizeof(path), "pmc.sock");
+	unlink(path);
+	home_path(path, sizeof(path), "pmcd.pid");
+	unlink(path);
+}
+
 int
 main(int argc, char *argv[])
 {
 	char	 path[PATH_MAX], why[PATH_MAX + 128];
 	int	 ch, fg = 0, check = 0, verbose = 0;
 
-	while ((ch = getopt(argc, argv, "fnv")) != -1) {
+	while ((ch = getopt(argc, argv, "fhnv")) != -1) {
 		switch (ch) {
 		case 'f':
 			fg = 1;
@@ -317,6 +332,8 @@ main(int argc, char *argv[])
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("PR_SET_CHILD_SUBREAPER");
 	home_path(path, sizeof(path), "pmc.sock");
+	made_files = 1;
+	atexit(remove_files);
 	control_init(path);
 	notify_init();
 	write_pidfile();

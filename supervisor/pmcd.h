@@ -45,6 +45,7 @@ struct instance {
 	int			 restart_after_stop;
 	int			 doomed;	/* past the count: stop, drop */
 	int			 surge;		/* a reload's new instance */
+	int			 timed_out;	/* stopped for ready_timeout */
 	int			 pending;	/* a client waits for a verdict */
 	int			 failed;	/* verdict: did not come online */
 	unsigned int		 restarts;	/* total */

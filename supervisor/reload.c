@@ -1,0 +1,246 @@
+/*
+ * reload.c -- replacing an app's instances one slot at a time, so that
+ * the port never stops answering and a bad release never replaces a
+ * good one.
+ *
+ * For each slot: start a new instance beside the old one (same slot,
+ * same sockets: the "surge"), wait until it is ready, then stop the old
+ * one and put the new one in its place.  Never more than one surge per
+ * app.  When a surge exits or is not ready in time, it is stopped, the
+ * old instance keeps serving, and the reload ends as failed; if no slot
+ * was replaced yet, the app goes back to its old spec and sockets.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "pmcd.h"
+
+/*
+ * Begin a reload of app.  With a new spec (and the socket layout made
+ * for it), the app switches to it now: new instances use it, the old
+ * ones keep running until replaced.
+ */
+void
+reload_begin(struct app *app, struct app_spec *spec, int *fds, size_t nfds)
+{
+	app->reloading = 1;
+	app->reload_slot = 0;
+	app->reload_done = 0;
+	app->reload_failed = 0;
+	app->reload_reason[0] = '\0';
+	if (spec != NULL) {
+		app->old_spec = app->spec;
+		app->old_fds = app->fds;
+		app->old_nfds = app->nfds;
+		app->spec = spec;
+		app->fds = fds;
+		app->nfds = nfds;
+	}
+	log_info("%s: reloading %zu instance%s", app->spec->name, app->ninst,
+	    app->ninst == 1 ? "" : "s");
+}
+
+void
+reload_abort(struct app *app, const char *why)
+{
+	if (!app->reloading)
+		return;
+	if (!app->reload_failed) {
+		app->reload_failed = 1;
+		strlcpy(app->reload_reason, why, sizeof(app->reload_reason));
+	}
+	if (app->surge != NULL) {
+		app->surge->failed = 1;
+		instance_event(app->surge, IE_STOP);
+	}
+}
+
+/* Drop the sockets and spec the app no longer uses. */
+static void
+release_old(struct app *app, int revert)
+{
+	struct app_spec	*spec;
+	int		*fds;
+	size_t		 nfds;
+
+	if (app->old_spec == NULL)
+		return;
+	if (revert) {
+		spec = app->spec;
+		fds = app->fds;
+		nfds = app->nfds;
+		app->spec = app->old_spec;
+		app->fds = app->old_fds;
+		app->nfds = app->old_nfds;
+	} else {
+		spec = app->old_spec;
+		fds = app->old_fds;
+		nfds = app->old_nfds;
+	}
+	app_close_fds(spec, fds, nfds, app->fds, app->nfds);
+	free(fds);
+	app_spec_free(spec);
+	app->old_spec = NULL;
+	app->old_fds = NULL;
+	app->old_nfds = 0;
+}
+
+/* Slots past the old count start; slots past the new count stop. */
+static void
+resize(struct app *app)
+{
+	struct instance	**inst;
+	size_t		 i, n = (size_t)app->spec->instances, total;
+
+	total = n > app->ninst ? n : app->ninst;
+	if (total > app->ninst) {
+		inst = reallocarray(app->inst, total, sizeof(*inst));
+		if (inst == NULL)
+			fatal("reallocarray");
+		for (i = app->ninst; i < total; i++)
+			inst[i] = NULL;
+		app->inst = inst;
+	}
+	for (i = 0; i < total; i++) {
+		if (i >= app->ninst) {
+			app->inst[i] = instance_new(app, (int)i);
+			app->inst[i]->pending = 1;
+			instance_event(app->inst[i], IE_START);
+		} else if (i >= n && !app->inst[i]->doomed) {
+			app->inst[i]->doomed = 1;
+			instance_event(app->inst[i], IE_STOP);
+		}
+	}
+	app->ninst = total;
+}
+
+static void
+finish(struct app *app)
+{
+	int	 revert = app->reload_failed && app->reload_done == 0;
+
+	if (app->reload_failed) {
+		log_warnx("%s: reload failed: %s; %s", app->spec->name,
+		    app->reload_reason, revert ? "kept the old instances" :
+		    "kept the instances replaced so far");
+	} else
+		log_info("%s: reloaded", app->spec->name);
+	release_old(app, revert);
+	if (!revert)
+		resize(app);
+	app->reloading = 0;
+}
+
+/* The surge failed: once it is gone, so is the reload. */
+static int
+surge_failed(struct app *app)
+{
+	struct instance	*s = app->surge;
+
+	if (s->pid != 0)
+		return (0);	/* still stopping */
+	if (!app->reload_failed) {
+		app->reload_failed = 1;
+		snprintf(app->reload_reason, sizeof(app->reload_reason),
+		    "new %s[%d]: %.200s", app->spec->name, s->slot,
+		    s->reason[0] != '\0' ? s->reason : "did not start");
+	}
+	instance_free(s);
+	app->surge = NULL;
+	finish(app);
+	return (1);
+}
+
+/* The surge is online: stop the old instance, then take its place. */
+static int
+surge_ready(struct app *app)
+{
+	struct instance	*old = app->inst[app->reload_slot];
+	struct instance	*s = app->surge;
+
+	if (old->state == IS_ONLINE || old->state == IS_STARTING ||
+	    old->state == IS_BACKOFF)
+		instance_event(old, IE_STOP);
+	if (!instance_down(old))
+		return (0);
+	s->restarts = old->restarts;
+	instance_free(old);
+	app->inst[app->reload_slot] = s;
+	s->surge = 0;
+	s->pending = 0;
+	app->surge = NULL;
+	app->reload_slot++;
+	app->reload_done++;
+	return (1);
+}
+
+/* Start the surge for the next slot that has a running instance. */
+static int
+next_slot(struct app *app)
+{
+	struct instance	*old, *s;
+	size_t		 n = (size_t)app->spec->instances;
+
+	for (; app->reload_slot < app->ninst && app->reload_slot < n;
+	    app->reload_slot++) {
+		old = app->inst[app->reload_slot];
+		if (old->doomed)
+			continue;
+		if (old->state == IS_ONLINE || old->state == IS_STARTING)
+			break;
+		/* Nothing serves in this slot: just start it anew. */
+		old->pending = 1;
+		old->failed = 0;
+		instance_event(old, IE_RESTART);
+	}
+	if (app->reload_slot >= app->ninst || app->reload_slot >= n) {
+		finish(app);
+		return (0);
+	}
+	s = instance_new(app, (int)app->reload_slot);
+	s->surge = 1;
+	s->pending = 1;
+	app->surge = s;
+	instance_event(s, IE_START);
+	return (1);
+}
+
+static void
+reload_step(struct app *app)
+{
+	for (;;) {
+		if (app->surge == NULL) {
+			if (app->reload_failed) {
+				finish(app);
+				return;
+			}
+			if (!next_slot(app))
+				return;
+			continue;
+		}
+		if (app->surge->failed || instance_down(app->surge)) {
+			if (!app->surge->failed)
+				app->surge->failed = 1;
+			if (app->surge->pid != 0 &&
+			    app->surge->state != IS_STOPPING)
+				instance_event(app->surge, IE_STOP);
+			surge_failed(app);
+			return;
+		}
+		if (app->surge->state != IS_ONLINE || !surge_ready(app))
+			return;
+	}
+}
+
+/* Advance every reload under way; called after each round of events. */
+void
+reloads_step(void)
+{
+	struct app	*app;
+
+	TAILQ_FOREACH(app, &sv->apps, entry)
+		if (app->reloading)
+			reload_step(app);
+}
