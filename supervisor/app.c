@@ -716,3 +716,31 @@ app_scale(struct app *app, int n, struct pbuf *errs)
 	s->instances_arg = n;
 	return (0);
 }
+
+/* --prune: the running apps that came from one of specs' files and are
+ * no longer in it. */
+struct app **
+apps_pruned(struct spec **specs, size_t nspecs, size_t *count)
+{
+	struct app	**v, *app;
+	size_t		 n = 0, i, j, total = 0;
+	int		 from, listed;
+
+	TAILQ_FOREACH(app, &sv->apps, entry)
+		total++;
+	if ((v = calloc(total + 1, sizeof(*v))) == NULL)
+		fatal("calloc");
+	TAILQ_FOREACH(app, &sv->apps, entry) {
+		from = listed = 0;
+		for (i = 0; i < nspecs; i++) {
+			from |= strcmp(app->file, specs[i]->path) == 0;
+			for (j = 0; j < specs[i]->napps; j++)
+				listed |= strcmp(app->spec->name,
+				    specs[i]->apps[j]->name) == 0;
+		}
+		if (from && !listed && !app->deleting)
+			v[n++] = app;
+	}
+	*count = n;
+	return (v);
+}

@@ -508,7 +508,8 @@ do_start(struct client *c, const char **f, int n)
 	struct spec		**specs;
 	struct spec_errors	 errs = { NULL, 0 };
 	struct pbuf		 perr = { 0 }, out = { 0 };
-	size_t			 i, j, nspecs = 0;
+	struct app		**victims = NULL;
+	size_t			 i, j, nspecs = 0, nvictims = 0;
 
 	if (n < 3 || n % 2 != 1) {
 		reply_text(c, MSG_ERR, "start: expected flags, then path and "
@@ -534,16 +535,25 @@ do_start(struct client *c, const char **f, int n)
 	for (i = 0; i < nspecs; i++)
 		for (j = 0; j < specs[i]->napps; j++)
 			wait_add(c, specs[i]->apps[j]->name);
+	if (strcmp(f[0], "prune") == 0)
+		victims = apps_pruned(specs, nspecs, &nvictims);
 	if (app_apply(specs, nspecs, &perr, &out) == -1) {
 		reply_errs(c, &perr);
 		reply_exit(c, 1);
 	} else {
+		for (i = 0; i < nvictims; i++) {
+			pbuf_printf(&out, "%s: deleted (no longer in %s)\n",
+			    victims[i]->spec->name, victims[i]->file);
+			wait_add(c, victims[i]->spec->name);
+			app_delete(victims[i]);
+		}
 		if (out.len > 0) {
 			pbuf_add(&out, "", 1);
 			reply_text(c, MSG_OUT, out.data);
 		}
 		wait_for(c, WAIT_START);
 	}
+	free(victims);
 	pbuf_free(&perr);
 	pbuf_free(&out);
 	free_specs(specs, nspecs);

@@ -25,7 +25,8 @@ static struct pmcd	 the_pmcd;
 struct pmcd		*sv = &the_pmcd;
 
 static struct watch	 sigw = { .fd = -1 };
-static int		 made_files;	/* pmc.sock and pmcd.pid are ours */
+static int		 made_files;
+static void		 reread_files(void);	/* pmc.sock and pmcd.pid are ours */
 static int		 ready_fd = -1;	/* to the parent, when detaching */
 
 static void __attribute__((__noreturn__))
@@ -103,8 +104,8 @@ signal_read(struct watch *w, uint32_t events)
 			shutdown_all("SIGINT");
 			break;
 		case SIGHUP:
-			log_info("SIGHUP: re-reading spec files is not "
-			    "supported yet");
+			if (!sv->stopping)
+				reread_files();
 			break;
 		default:
 			break;
@@ -227,39 +228,91 @@ announce_ready(void)
 	ready_fd = -1;
 }
 
-static void
-load_files(char **files, int n)
+/* Load files and apply them whole; -1 when anything was wrong. */
+static int
+apply_files(char **files, size_t n)
 {
 	struct spec		**specs;
 	struct spec_errors	 errs = { NULL, 0 };
 	struct pbuf		 perr = { 0 }, out = { 0 };
 	const char		*fields[PMC_FIELDS_MAX];
 	size_t			 i, ns = 0;
-	int			 k, nf;
+	int			 k, nf, rc = 0;
 
-	if (n == 0)
-		return;
-	if ((specs = calloc((size_t)n, sizeof(*specs))) == NULL)
+	if ((specs = calloc(n + 1, sizeof(*specs))) == NULL)
 		fatal("calloc");
-	for (k = 0; k < n; k++)
-		if (spec_load(files[k], &specs[ns], &errs) == 0)
+	for (i = 0; i < n; i++)
+		if (spec_load(files[i], &specs[ns], &errs) == 0)
 			ns++;
 	for (i = 0; i < errs.count; i++)
 		log_warnx("%s", errs.msgs[i]);
-	if (errs.count == 0 && app_apply(specs, ns, &perr, &out) == -1) {
+	if (errs.count > 0)
+		rc = -1;
+	else if (app_apply(specs, ns, &perr, &out) == -1) {
 		nf = proto_fields(perr.data, perr.len, fields, PMC_FIELDS_MAX);
 		for (k = 0; k < nf; k++)
 			log_warnx("%s", fields[k]);
-		errs.count = 1;
+		rc = -1;
 	}
 	for (i = 0; i < ns; i++)
 		spec_free(specs[i]);
 	free(specs);
 	pbuf_free(&perr);
 	pbuf_free(&out);
-	if (errs.count > 0)
-		fatalx("nothing started");
 	spec_errors_clear(&errs);
+	return (rc);
+}
+
+/* The files given on the command line, made absolute. */
+static void
+load_files(char **files, int n)
+{
+	char	 real[PATH_MAX], **abs;
+	int	 k;
+
+	if (n == 0)
+		return;
+	if ((abs = calloc((size_t)n + 1, sizeof(*abs))) == NULL)
+		fatal("calloc");
+	for (k = 0; k < n; k++) {
+		if (realpath(files[k], real) == NULL)
+			fatal("%s", files[k]);
+		if ((abs[k] = strdup(real)) == NULL)
+			fatal("strdup");
+	}
+	if (apply_files(abs, (size_t)n) == -1)
+		fatalx("nothing started");
+	for (k = 0; k < n; k++)
+		free(abs[k]);
+	free(abs);
+}
+
+/* SIGHUP: read every file the running apps came from, apply as start. */
+static void
+reread_files(void)
+{
+	struct app	*app;
+	char		**files;
+	size_t		 n = 0, i;
+
+	TAILQ_FOREACH(app, &sv->apps, entry)
+		n++;
+	if ((files = calloc(n + 1, sizeof(*files))) == NULL)
+		fatal("calloc");
+	n = 0;
+	TAILQ_FOREACH(app, &sv->apps, entry) {
+		if (app->deleting)
+			continue;
+		for (i = 0; i < n; i++)
+			if (strcmp(files[i], app->file) == 0)
+				break;
+		if (i == n)
+			files[n++] = app->file;
+	}
+	log_info("SIGHUP: re-reading %zu spec file%s", n, n == 1 ? "" : "s");
+	if (apply_files(files, n) == -1)
+		log_warnx("SIGHUP: nothing applied");
+	free(files);
 }
 
 static void

@@ -112,6 +112,7 @@ void		 apps_stop_all(void);
 void		 apps_gc(void);
 void		 app_describe(const struct app *, struct pbuf *);
 int		 app_scale(struct app *, int, struct pbuf *errs);
+struct app	**apps_pruned(struct spec **, size_t, size_t *);
 void		 app_close_fds(const struct app_spec *, int *, size_t,
 		    const int *keep, size_t nkeep);
 int		 instance_down(const struct instance *);
