@@ -1,0 +1,268 @@
+#!/usr/bin/env bats
+#
+# pmc scale NAME N|+N|-N: more instances start in new slots, fewer stop
+# the highest slots gracefully; the others are not touched, and under
+# load (balance: shared) no request fails.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+teardown() {
+	stop_load
+	pmc_teardown
+}
+
+# --- load (wrk) -----------------------------------------------------------
+
+load_connected() {
+	ss -Htn state established "( dport = :$1 )" | grep -q .
+}
+
+# start_load PORT: wrk on 127.0.0.1:PORT for LOAD_SECONDS (4) in the
+# background, output in wrk.out; returns once its connections are up.
+start_load() {
+	command -v wrk >/dev/null 2>&1 ||
+	    skip "wrk not installed (tests/deps.sh installs it)"
+	wrk -t2 -c16 -d"${LOAD_SECONDS:-4}"s --timeout 2s \
+	    "http://127.0.0.1:$1/" > "$BATS_TEST_TMPDIR/wrk.out" 2>&1 3>&- &
+	WRK_PID=$!
+	wait_for 5 load_connected "$1"
+}
+
+# load_running: wrk has not finished yet, so what just happened did so
+# under load.
+load_running() {
+	kill -0 "$WRK_PID" 2>/dev/null ||
+	    { echo "wrk ended before the operation did: make the load longer"; return 1; }
+}
+
+stop_load() {
+	[ -n "${WRK_PID:-}" ] || return 0
+	kill "$WRK_PID" 2>/dev/null
+	wait "$WRK_PID" 2>/dev/null
+	WRK_PID=
+	return 0
+}
+
+# finish_load: wait for wrk and set LOAD_REQUESTS, LOAD_CONNECT,
+# LOAD_READ, LOAD_WRITE, LOAD_TIMEOUT, LOAD_NON2XX and LOAD_FAILED (their
+# sum).  A line wrk leaves out counts 0.
+finish_load() {
+	local out="$BATS_TEST_TMPDIR/wrk.out" rc=0 errs
+	wait "$WRK_PID" || rc=$?
+	WRK_PID=
+	cat "$out"
+	[ "$rc" -eq 0 ] || { echo "wrk exited with status $rc"; return 1; }
+	LOAD_REQUESTS=$(sed -n 's/^ *\([0-9][0-9]*\) requests in .*/\1/p' "$out")
+	errs=$(sed -n 's/.*Socket errors: connect \([0-9]*\), read \([0-9]*\), write \([0-9]*\), timeout \([0-9]*\).*/\1 \2 \3 \4/p' "$out")
+	read -r LOAD_CONNECT LOAD_READ LOAD_WRITE LOAD_TIMEOUT <<< "$errs"
+	LOAD_CONNECT=${LOAD_CONNECT:-0} LOAD_READ=${LOAD_READ:-0}
+	LOAD_WRITE=${LOAD_WRITE:-0} LOAD_TIMEOUT=${LOAD_TIMEOUT:-0}
+	LOAD_NON2XX=$(sed -n 's/.*Non-2xx or 3xx responses: \([0-9]*\).*/\1/p' "$out")
+	LOAD_NON2XX=${LOAD_NON2XX:-0}
+	LOAD_FAILED=$((LOAD_CONNECT + LOAD_READ + LOAD_WRITE + LOAD_TIMEOUT +
+	    LOAD_NON2XX))
+	[ "${LOAD_REQUESTS:-0}" -gt 0 ] ||
+	    { echo "wrk completed no request"; return 1; }
+}
+
+# no_failed_requests: finish_load, and not one request failed.
+no_failed_requests() {
+	finish_load || return 1
+	[ "$LOAD_FAILED" -eq 0 ] || {
+		echo "$LOAD_FAILED of $LOAD_REQUESTS requests failed" \
+		    "(connect $LOAD_CONNECT, read $LOAD_READ, write $LOAD_WRITE," \
+		    "timeout $LOAD_TIMEOUT, non-2xx $LOAD_NON2XX)"
+		return 1
+	}
+}
+
+# --- instances ----------------------------------------------------------------
+
+# web_spec PORT INSTANCES [BALANCE]: app.yaml with app web, a demo-httpd
+# that tells READY=1.
+web_spec() {
+	write_spec app.yaml <<-EOF2
+	apps:
+	  - name: web
+	    command: ["$DEMO", "--notify"]
+	    instances: $2
+	    listen: 127.0.0.1:$1
+	    balance: ${3:-shared}
+	    ready: notify
+	EOF2
+}
+
+# The pid of instance SLOT of app web, or nothing.
+slot_pid() {
+	"$PMC" list --json | python3 -c '
+import json, sys
+print(" ".join(str(i["pid"]) for i in json.load(sys.stdin)
+    if i["name"] == "web" and i["instance"] == int(sys.argv[1])))' "$1"
+}
+
+# The slots of app web in pmc list, in order.
+slots() {
+	"$PMC" list --json | python3 -c '
+import json, sys
+print(" ".join(str(i["instance"]) for i in json.load(sys.stdin)
+    if i["name"] == "web"))'
+}
+
+# env_of PID NAME: the value of NAME in the environment PID started with.
+env_of() {
+	tr '\0' '\n' < "/proc/$1/environ" | sed -n "s/^$2=//p"
+}
+
+# The socket each instance of app web has at fd 3, one a line.
+fd3_sockets() {
+	local pid
+	for pid in $(app_pids web); do
+		readlink "/proc/$pid/fd/3"
+	done
+}
+
+pmcd_children() {
+	pgrep -P "$(cat "$PMC_HOME/pmcd.pid")" | wc -l
+}
+
+# expect_slots "0 1 2": app web has these slots, all online, one process
+# each under pmcd.
+expect_slots() {
+	[ "$(slots)" = "$1" ] || { echo "slots: $(slots), expected $1"; return 1; }
+	all_online web "$(echo "$1" | wc -w)"
+	[ "$(pmcd_children)" -eq "$(echo "$1" | wc -w)" ] ||
+	    { echo "$(pmcd_children) processes under pmcd"; return 1; }
+}
+
+# ---------------------------------------------------------------------------
+
+@test "scale 2 -> 4 -> 1 under load fails no request; slots and pids follow" {
+	port=$(free_port)
+	web_spec "$port" 2
+	run -0 "$PMC" start app.yaml
+	p0=$(slot_pid 0)
+	p1=$(slot_pid 1)
+
+	start_load "$port"
+	run -0 "$PMC" scale web 4
+	[[ "$output" == *"web: 4/4 online"* ]]
+	expect_slots "0 1 2 3"
+	# Scaling up leaves the running ones alone.
+	[ "$(slot_pid 0)" = "$p0" ]
+	[ "$(slot_pid 1)" = "$p1" ]
+	p2=$(slot_pid 2)
+	p3=$(slot_pid 3)
+	[ "$(env_of "$p3" PMC_INSTANCE)" = 3 ]
+	# balance: shared: one socket for all.
+	[ "$(fd3_sockets | sort -u | wc -l)" -eq 1 ]
+	[[ "$(fd3_sockets | head -n 1)" == "socket:["* ]]
+
+	run -0 "$PMC" scale web 1
+	[[ "$output" == *"web: 1/1 online"* ]]
+	load_running
+	no_failed_requests
+
+	# The highest slots went; slot 0 is the same process.
+	expect_slots "0"
+	[ "$(slot_pid 0)" = "$p0" ]
+	for pid in $p1 $p2 $p3; do not_alive "$pid"; done
+	[ "$(http_get "$port" /pid)" = "$p0" ]
+	run -0 "$PMC" describe web
+	[[ "$output" == *"instances: 1"* ]]
+}
+
+@test "scale +N and -N count from the running number" {
+	port=$(free_port)
+	web_spec "$port" 1
+	run -0 "$PMC" start app.yaml
+	p0=$(slot_pid 0)
+
+	run -0 "$PMC" scale web +2
+	expect_slots "0 1 2"
+	p1=$(slot_pid 1)
+	run -0 "$PMC" scale web -1
+	expect_slots "0 1"
+	[ "$(slot_pid 0)" = "$p0" ]
+	[ "$(slot_pid 1)" = "$p1" ]
+	run -0 "$PMC" scale web +1
+	expect_slots "0 1 2"
+	[ "$(env_of "$(slot_pid 2)" PMC_INSTANCE)" = 2 ]
+	run -0 "$PMC" scale web -2
+	expect_slots "0"
+	[ "$(slot_pid 0)" = "$p0" ]
+}
+
+@test "scale refuses a bad count with exit 2, an unknown app with exit 1" {
+	port=$(free_port)
+	web_spec "$port" 2
+	run -0 "$PMC" start app.yaml
+	pids=$(app_pids web)
+
+	for n in 0 abc -2 -5 +0x1 2000 +2000 "" 1.5; do
+		run -2 --separate-stderr "$PMC" scale web "$n"
+		[[ "$stderr" == "pmc: scale: web: expected a count from 1 to 1024, or +N or -N, got \"$n\"" ]] ||
+		    { echo "scale web '$n': $stderr"; return 1; }
+	done
+	[ "$(app_pids web)" = "$pids" ]
+	expect_slots "0 1"
+
+	run -1 --separate-stderr "$PMC" scale nosuch 3
+	[[ "$stderr" == *"pmc: nosuch: no such app"* ]]
+	run -2 --separate-stderr "$PMC" scale web
+	[[ "$stderr" == *"usage: pmc scale NAME N|+N|-N"* ]]
+}
+
+@test "scale during a reload is refused" {
+	port=$(free_port)
+	web_spec "$port" 2
+	sed -i 's/"--notify"\]/"--notify", "--ready-delay-ms", "500"]/' app.yaml
+	run -0 "$PMC" start app.yaml
+
+	run -0 "$PMC" reload --no-wait web
+	run -1 --separate-stderr "$PMC" scale web 3
+	[[ "$stderr" == *"web: a reload is under way"* ]]
+}
+
+@test "scale with balance: reuseport gives each new slot its own socket" {
+	port=$(free_port)
+	web_spec "$port" 1 reuseport
+	run -0 "$PMC" start app.yaml
+	p0=$(slot_pid 0)
+
+	run -0 "$PMC" scale web 3
+	expect_slots "0 1 2"
+	[ "$(fd3_sockets | sort -u | wc -l)" -eq 3 ]
+	for s in 1 2; do
+		[ "$(env_of "$(slot_pid $s)" LISTEN_FDS)" = 1 ]
+	done
+	http_get "$port" /pid
+	run -0 "$PMC" scale web 1
+	expect_slots "0"
+	[ "$(slot_pid 0)" = "$p0" ]
+	[ "$(http_get "$port" /pid)" = "$p0" ]
+}
+
+@test "scale up exits 1 naming the new slot that fails to start" {
+	port=$(free_port)
+	printf '#!/bin/sh\n[ "$PMC_INSTANCE" = 2 ] && exit 4\nexec "%s" --notify\n' \
+	    "$DEMO" > server.sh
+	chmod +x server.sh
+	write_spec app.yaml <<-EOF
+	apps:
+	  - name: web
+	    command: ["./server.sh"]
+	    instances: 2
+	    listen: 127.0.0.1:$port
+	    ready: notify
+	EOF
+	run -0 "$PMC" start app.yaml
+	pids=$(app_pids web)
+
+	run -1 --separate-stderr "$PMC" scale web 3
+	[[ "$stderr" == *"pmc: web[2]: exited with status 4"* ]]
+	[[ "$output" == *"web: 2/3 online"* ]]
+	[ "$(slot_pid 0) $(slot_pid 1)" = "$pids" ]
+	run -0 "$PMC" scale web 2
+	expect_slots "0 1"
+}
