@@ -74,6 +74,7 @@ reap(void)
 		instance_reaped(pid, ws);
 	if (pid == -1 && errno != ECHILD && errno != EINTR)
 		log_warn("waitpid");
+	instances_check_groups();
 }
 
 static void
