@@ -313,6 +313,8 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (check)
 		return (check_files(argv, argc, verbose));
+	/* Nothing the caller left open outlives this point. */
+	closefrom(3);
 
 	if (home_check(pmc_home(), 1, why, sizeof(why)) == -1)
 		fatalx("%s", why);
