@@ -59,6 +59,7 @@ static struct watch		 listener = { .fd = -1 };
 static char			 sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
 static void	client_io(struct watch *, uint32_t);
+static void	client_interest(struct client *);
 static int	client_flush(struct client *);
 
 /* --- replies -------------------------------------------------------------- */
@@ -73,7 +74,7 @@ reply(struct client *c, uint32_t type, const char *payload, size_t len)
 	hdr.len = (uint32_t)len;
 	pbuf_add(&c->out, &hdr, sizeof(hdr));
 	pbuf_add(&c->out, payload, len);
-	watch_mod(&c->w, EPOLLIN | EPOLLOUT);
+	client_interest(c);
 }
 
 static void
@@ -137,6 +138,19 @@ reply_errs(struct client *c, const struct pbuf *errs)
 }
 
 /* --- client life ---------------------------------------------------------- */
+
+/* Read until the request is whole; write while replies are queued. */
+static void
+client_interest(struct client *c)
+{
+	uint32_t	 ev = 0;
+
+	if (!c->have_request && !c->closing)
+		ev |= EPOLLIN;
+	if (c->out.len > c->out_off)
+		ev |= EPOLLOUT;
+	watch_mod(&c->w, ev);
+}
 
 static void
 client_free(void *arg)
@@ -275,7 +289,7 @@ client_flush(struct client *c)
 		c->out_off += (size_t)n;
 	}
 	c->out.len = c->out_off = 0;
-	watch_mod(&c->w, EPOLLIN);
+	client_interest(c);
 	return (c->closing ? -1 : 0);
 }
 
@@ -338,24 +352,20 @@ client_io(struct watch *w, uint32_t events)
 		client_drop(c);
 		return;
 	}
-	if ((events & (EPOLLHUP | EPOLLERR)) && c->have_request &&
-	    !(events & EPOLLIN)) {
+	/*
+	 * After the request pmcd reads no more: a client may half-close
+	 * and still get its replies.  A hang-up means it is gone.
+	 */
+	if ((events & (EPOLLHUP | EPOLLERR)) && c->have_request) {
 		client_drop(c);
 		return;
-	}
-	if (c->have_request && (events & EPOLLIN) && !c->closing) {
-		char	 junk[512];
-
-		/* Bytes past the request, or EOF: a gone client. */
-		if (recv(c->w.fd, junk, sizeof(junk), 0) == 0) {
-			client_drop(c);
-			return;
-		}
 	}
 	if (c->out.len > c->out_off && client_flush(c) == -1)
 		client_drop(c);
 	else if (c->closing && c->out.len == c->out_off)
 		client_drop(c);
+	else
+		client_interest(c);
 }
 
 /* --- waiting for an outcome ------------------------------------------------ */

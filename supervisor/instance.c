@@ -394,6 +394,7 @@ spawn(struct instance *in)
 		close(in->exec_fd);
 	in->exec_fd = exp[0];
 	in->pid = pid;
+	in->pgid = pid;
 	in->started_ms = now_ms();
 	in->cpu_ticks = 0;
 	in->cpu_sampled_ms = 0;
@@ -443,9 +444,9 @@ start(struct instance *in)
 static void
 signal_group(struct instance *in, int sig)
 {
-	if (in->pid != 0 && killpg(in->pid, sig) == -1 && errno != ESRCH)
+	if (in->pgid != 0 && killpg(in->pgid, sig) == -1 && errno != ESRCH)
 		log_warn("%s[%d]: killpg %d", in->app->spec->name, in->slot,
-		    in->pid);
+		    in->pgid);
 }
 
 static void
@@ -458,6 +459,7 @@ begin_stop(struct instance *in, int then_start)
 		return;
 	}
 	set_state(in, IS_STOPPING);
+	in->killed = 0;
 	signal_group(in, in->app->spec->stop_signal);
 	signal_group(in, SIGCONT);
 	timer_start(&in->timer, in->app->spec->kill_timeout_ms);
@@ -594,6 +596,12 @@ unexpected_exit(struct instance *in)
 	schedule_restart(in);
 }
 
+/*
+ * The leader was reaped.  When it was asked to stop, the rest of its
+ * process group gets the rest of kill_timeout to finish (a wrapper
+ * script's worker may still be cleaning up); otherwise what is left of
+ * the group is killed at once, so that the slot can start afresh.
+ */
 void
 instance_reaped(pid_t pid, int wstatus)
 {
@@ -602,14 +610,43 @@ instance_reaped(pid_t pid, int wstatus)
 	if ((in = instance_by_pid(pid)) == NULL)
 		return;		/* an orphan we adopted as subreaper */
 	RB_REMOVE(pid_tree, &sv->pids, in);
-	/* Whatever is left of its process group goes with it. */
-	if (killpg(pid, SIGKILL) == 0)
-		log_info("%s[%d]: killed what was left of process group %d",
-		    in->app->spec->name, in->slot, pid);
 	in->pid = 0;
 	in->wstatus = wstatus;
 	in->exited_ms = now_ms();
+	if (in->state == IS_STOPPING && killpg(in->pgid, 0) == 0) {
+		in->draining = 1;
+		return;
+	}
+	if (killpg(in->pgid, SIGKILL) == 0)
+		log_info("%s[%d]: killed what was left of process group %d",
+		    in->app->spec->name, in->slot, in->pgid);
+	in->pgid = 0;
 	instance_event(in, IE_EXIT);
+}
+
+/* Is the process group of a draining instance empty now? */
+static int
+group_gone(struct instance *in)
+{
+	if (killpg(in->pgid, 0) == 0 || errno != ESRCH)
+		return (0);
+	in->draining = 0;
+	in->pgid = 0;
+	instance_event(in, IE_EXIT);
+	return (1);
+}
+
+/* After a round of reaping: finish the stops whose groups are empty. */
+void
+instances_check_groups(void)
+{
+	struct app	*app;
+	size_t		 i;
+
+	TAILQ_FOREACH(app, &sv->apps, entry)
+		for (i = 0; i < app->ninst; i++)
+			if (app->inst[i]->draining)
+				group_gone(app->inst[i]);
 }
 
 static void
@@ -693,11 +730,17 @@ stopping_event(struct instance *in, enum ievent ev)
 		}
 		break;
 	case IE_TIMER:
-		log_warnx("%s[%d]: still running %llums after %s, sending KILL",
-		    in->app->spec->name, in->slot,
-		    (unsigned long long)in->app->spec->kill_timeout_ms,
-		    signal_name(in->app->spec->stop_signal));
+		if (in->draining && group_gone(in))
+			break;
+		if (!in->killed)
+			log_warnx("%s[%d]: still running %llums after %s, "
+			    "sending KILL", in->app->spec->name, in->slot,
+			    (unsigned long long)in->app->spec->kill_timeout_ms,
+			    signal_name(in->app->spec->stop_signal));
+		in->killed = 1;
 		signal_group(in, SIGKILL);
+		/* Members that are not our children send no SIGCHLD. */
+		timer_start(&in->timer, 100);
 		break;
 	case IE_START:
 	case IE_RESTART:

@@ -75,6 +75,7 @@ reap(void)
 		instance_reaped(pid, ws);
 	if (pid == -1 && errno != ECHILD && errno != EINTR)
 		log_warn("waitpid");
+	instances_check_groups();
 }
 
 static void
@@ -365,6 +366,8 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (check)
 		return (check_files(argv, argc, verbose));
+	/* Nothing the caller left open outlives this point. */
+	closefrom(3);
 
 	if (home_check(pmc_home(), 1, why, sizeof(why)) == -1)
 		fatalx("%s", why);

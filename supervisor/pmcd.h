@@ -40,7 +40,11 @@ struct instance {
 	struct app		*app;
 	int			 slot;		/* PMC_INSTANCE */
 	enum istate		 state;
-	pid_t			 pid;		/* 0 when none; also the pgid */
+	pid_t			 pid;		/* 0 when none */
+	pid_t			 pgid;		/* its group, while any of it
+						   lives */
+	int			 draining;	/* leader gone, group not yet */
+	int			 killed;	/* SIGKILL sent in this stop */
 	int			 exec_fd;	/* error pipe of the last spawn */
 	int			 restart_after_stop;
 	int			 doomed;	/* past the count: stop, drop */
@@ -132,6 +136,7 @@ void		 instance_free(struct instance *);
 void		 instance_event(struct instance *, enum ievent);
 struct instance	*instance_by_pid(pid_t);
 void		 outpipes_close(void);
+void		 instances_check_groups(void);
 void		 instance_reaped(pid_t, int wstatus);
 const char	*istate_name(enum istate);
 void		 instance_sample(struct instance *, double *cpu,

@@ -38,8 +38,12 @@ pmc_teardown() {
 	return 0
 }
 
+# A zombie counts as gone: whoever adopted it may take a while to reap it.
 not_alive() {
-	! kill -0 "$1" 2>/dev/null
+	local state
+	kill -0 "$1" 2>/dev/null || return 0
+	state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+	[ -z "$state" ] || [ "$state" = Z ]
 }
 
 # wait_for SECONDS COMMAND...: poll COMMAND every 50 ms until it succeeds

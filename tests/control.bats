@@ -1,0 +1,339 @@
+#!/usr/bin/env bats
+# control.bats -- the control socket under a bad or hostile peer: garbage,
+# lies in the header, half messages, wrong versions, unknown requests,
+# silent clients, too many clients, other users.  Whatever a peer sends,
+# pmcd keeps running its apps and answering `pmc`.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+MSG_PING=1
+MSG_STOP=5
+
+# A test's background client ($bg) goes with it, even when the test fails.
+teardown() {
+	if [ -n "${bg:-}" ]; then
+		kill "$bg" 2>/dev/null || true
+		wait "$bg" 2>/dev/null || true
+	fi
+	pmc_teardown
+}
+
+# raw VERSION TYPE LEN FLAGS [PAYLOAD]: send one header (host byte order)
+# and PAYLOAD, a Python bytes expression (default b""), on pmc.sock, then
+# print each reply as "OUT|ERR|DATA|EXIT field|field..." one a line, and
+# last "EOF" when pmcd closes, "RESET" when it resets the connection, or
+# "TIMEOUT" when it says nothing for 5 s.  Run from $SOCKDIR when set.
+raw() {
+	python3 - "$@" <<-'EOF'
+	import os, socket, struct, sys
+	names = {100: "OUT", 101: "ERR", 102: "DATA", 103: "EXIT"}
+	ver, typ, ln, flags = (int(a, 0) for a in sys.argv[1:5])
+	payload = eval(sys.argv[5]) if len(sys.argv) > 5 else b""
+	s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+	s.connect(os.environ.get("SOCK", os.environ["PMC_HOME"] + "/pmc.sock"))
+	s.settimeout(5)
+	try:
+	    s.sendall(struct.pack("=IIII", ver, typ, ln, flags) + payload)
+	except (BrokenPipeError, ConnectionResetError):
+	    pass
+	buf = b""
+	end = "EOF"
+	while True:
+	    try:
+	        b = s.recv(65536)
+	    except ConnectionResetError:
+	        end = "RESET"
+	        break
+	    except socket.timeout:
+	        end = "TIMEOUT"
+	        break
+	    if not b:
+	        break
+	    buf += b
+	while len(buf) >= 16:
+	    v, t, n, f = struct.unpack("=IIII", buf[:16])
+	    body, buf = buf[16:16 + n], buf[16 + n:]
+	    fields = body[:-1].split(b"\0") if body else []
+	    print(names.get(t, str(t)), "|".join(x.decode() for x in fields))
+	if buf:
+	    print("PARTIAL", len(buf))
+	print(end)
+	EOF
+}
+
+# start_web: app "web", 2 demo-httpd instances on a free port, online.
+start_web() {
+	port=$(free_port)
+	write_spec app.yaml <<-EOF
+	apps:
+	  - name: web
+	    command: ["$DEMO", "--notify"]
+	    instances: 2
+	    listen: 127.0.0.1:$port
+	EOF
+	run -0 "$PMC" start app.yaml 3>&-
+	all_online web 2
+	pmcd_pid=$(cat "$PMC_HOME/pmcd.pid")
+	web_pids=$(app_pids web)
+	[ "$(echo "$web_pids" | wc -w)" -eq 2 ]
+}
+
+# still_fine: the same pmcd answers ping and list, and web runs unchanged.
+still_fine() {
+	kill -0 "$pmcd_pid"
+	[ "$(cat "$PMC_HOME/pmcd.pid")" = "$pmcd_pid" ]
+	run -0 timeout 5 "$PMC" ping
+	[ "$output" = "pong" ]
+	all_online web 2
+	[ "$(app_pids web)" = "$web_pids" ]
+	run -0 http_get "$port" /
+	[[ "$output" == "hello from pid "* ]]
+}
+
+@test "1 MB of random bytes on the socket leaves pmcd serving" {
+	start_web
+	for i in 1 2 3; do
+		python3 - <<-'EOF'
+		import os, socket
+		s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+		s.connect(os.environ["PMC_HOME"] + "/pmc.sock")
+		s.settimeout(5)
+		try:
+		    s.sendall(os.urandom(1 << 20))
+		    while s.recv(65536):
+		        pass
+		except (BrokenPipeError, ConnectionResetError):
+		    pass
+		EOF
+	done
+	# A valid request followed by garbage is still one request.
+	run -0 raw 1 $MSG_PING 0 0 'os.urandom(1 << 20)'
+	still_fine
+}
+
+@test "a header announcing more than the message bound is refused" {
+	start_web
+	for len in 0xffffffff $(( 4 * 1024 * 1024 + 1 )); do
+		run -0 raw 1 $MSG_PING "$len" 0
+		echo "$output"
+		# An error and exit 2, or a plain close: never an answer.
+		[ "${lines[-1]}" = EOF ] || [ "${lines[-1]}" = RESET ]
+		[[ "$output" != *pong* ]]
+		if [ "${#lines[@]}" -gt 1 ]; then
+			[[ "${lines[0]}" == "ERR "* ]]
+			[ "${lines[1]}" = "EXIT 2" ]
+		fi
+	done
+	still_fine
+}
+
+@test "a truncated message, then close, leaves pmcd serving" {
+	start_web
+	# Half a header.
+	python3 - <<-'EOF'
+	import os, socket
+	s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+	s.connect(os.environ["PMC_HOME"] + "/pmc.sock")
+	s.sendall(b"\x01\x00\x00\x00\x05\x00")
+	s.close()
+	EOF
+	# A whole header promising 100 bytes, and 3 of them.
+	python3 - <<-'EOF'
+	import os, socket, struct
+	s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+	s.connect(os.environ["PMC_HOME"] + "/pmc.sock")
+	s.sendall(struct.pack("=IIII", 1, 5, 100, 0) + b"web")
+	s.close()
+	EOF
+	still_fine
+}
+
+@test "a wrong protocol version is answered 'incompatible pmc and pmcd'" {
+	start_web
+	run -0 raw 2 $MSG_PING 0 0
+	echo "$output"
+	[ "${lines[0]}" = "ERR incompatible pmc and pmcd" ]
+	[ "${lines[-1]}" = EOF ]
+	[[ "$output" != *pong* ]]
+	still_fine
+}
+
+@test "an unknown message type is answered MSG_ERR and MSG_EXIT 2" {
+	start_web
+	run -0 raw 1 9999 0 0
+	echo "$output"
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "${lines[0]}" == "ERR "*9999* ]]
+	[ "${lines[1]}" = "EXIT 2" ]
+	[ "${lines[2]}" = EOF ]
+	still_fine
+}
+
+@test "a payload without its final NUL is refused and not acted on" {
+	start_web
+	run -0 raw 1 $MSG_STOP 3 0 'b"web"'
+	echo "$output"
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "${lines[0]}" == "ERR "* ]]
+	[ "${lines[1]}" = "EXIT 2" ]
+	[ "${lines[2]}" = EOF ]
+	# The same request, well formed, does stop web: the bytes were right.
+	still_fine
+	run -0 raw 1 $MSG_STOP 4 0 'b"web\0"'
+	[ "${lines[-2]}" = "EXIT 0" ]
+	[ "$(app_statuses web)" = "stopped stopped" ]
+}
+
+@test "a client that connects and says nothing does not block others" {
+	start_web
+	python3 - > silent.out 3>&- <<-'EOF' &
+	import os, socket, time
+	s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+	s.connect(os.environ["PMC_HOME"] + "/pmc.sock")
+	print("connected", flush=True)
+	time.sleep(30)
+	EOF
+	bg=$!
+	wait_for 5 grep -q connected silent.out
+	run -0 timeout 5 "$PMC" list
+	[[ "$output" == *web* ]]
+	still_fine
+	kill "$bg"
+	wait "$bg" || true
+	bg=
+}
+
+@test "the socket is mode 0600 in a folder of mode 0700" {
+	start_web
+	[ -S "$PMC_HOME/pmc.sock" ]
+	[ "$(stat -c %a "$PMC_HOME/pmc.sock")" = 600 ]
+	[ "$(stat -c %a "$PMC_HOME")" = 700 ]
+	[ "$(stat -c %u "$PMC_HOME")" = "$(id -u)" ]
+}
+
+@test "pmc and pmcd refuse a group or world writable PMC_HOME" {
+	for mode in 0770 0702 0777; do
+		rm -rf "$PMC_HOME"
+		mkdir -m "$mode" "$PMC_HOME"
+		chmod "$mode" "$PMC_HOME"
+		run -1 --separate-stderr "$PMC" ping
+		echo "$mode: $stderr"
+		[[ "$stderr" == "pmc: $PMC_HOME: "*writable* ]]
+		run -1 --separate-stderr "$PMC" list
+		[[ "$stderr" == "pmc: $PMC_HOME: "*writable* ]]
+		write_spec app.yaml <<-EOF
+		apps:
+		  - name: w
+		    command: ["sleep", "100"]
+		EOF
+		run -1 --separate-stderr "$PMC" start app.yaml 3>&-
+		[[ "$stderr" == "pmc: $PMC_HOME: "*writable* ]]
+		# pmcd itself refuses it too, and does not run.
+		run -1 --separate-stderr timeout 5 "$PMCD" -f 3>&-
+		[[ "$stderr" == *"$PMC_HOME: "*writable* ]]
+		# Nothing was started there.
+		[ ! -e "$PMC_HOME/pmc.sock" ]
+		[ ! -e "$PMC_HOME/pmcd.pid" ]
+	done
+}
+
+@test "a client of another uid gets no answer (SO_PEERCRED)" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to act as nobody"
+	command -v setpriv >/dev/null || skip "needs setpriv"
+	# A python3 that nobody may run (a pyenv shim under /root is not).
+	py=
+	for p in $(type -ap python3); do
+		if setpriv --reuid nobody --regid nogroup --clear-groups \
+		    "$p" -c '' 2>/dev/null; then
+			py=$p
+			break
+		fi
+	done
+	[ -n "$py" ] || skip "no python3 that nobody can run"
+	start_web
+	as_nobody() {
+		(cd "$PMC_HOME" && setpriv --reuid nobody \
+		    --regid nogroup --clear-groups "$py" -) <<-'EOF'
+		import os, socket, struct
+		s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+		try:
+		    s.connect("pmc.sock")
+		except PermissionError:
+		    print("EACCES")
+		    raise SystemExit(0)
+		s.settimeout(5)
+		try:
+		    s.sendall(struct.pack("=IIII", 1, 1, 0, 0))
+		    data = b""
+		    while True:
+		        b = s.recv(4096)
+		        if not b:
+		            break
+		        data += b
+		    print("pong" if b"pong" in data else "EOF", len(data))
+		except (BrokenPipeError, ConnectionResetError):
+		    print("RESET")
+		except socket.timeout:
+		    print("TIMEOUT")
+		EOF
+	}
+	# As set up by pmcd, nobody cannot even reach the socket.
+	run -0 as_nobody
+	[ "$output" = EACCES ]
+
+	# Open the file system to everyone: only SO_PEERCRED is left.
+	chmod 0711 "$PMC_HOME"
+	chmod 0666 "$PMC_HOME/pmc.sock"
+	# The same client as root gets its answer...
+	run -0 raw 1 $MSG_PING 0 0
+	[ "${lines[0]}" = "OUT pong" ]
+	# ...and as nobody, a closed connection and not a byte.
+	run -0 as_nobody
+	echo "$output"
+	[ "$output" = "EOF 0" ] || [ "$output" = RESET ]
+	grep -q 'refused a client of uid 65534' "$PMC_HOME/pmcd.log"
+	still_fine
+}
+
+@test "65 and more idle clients: pmcd refuses the extras and serves after" {
+	start_web
+	python3 - > many.out 3>&- <<-'EOF' &
+	import os, select, socket, time
+	socks = []
+	for i in range(70):
+	    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+	    s.connect(os.environ["PMC_HOME"] + "/pmc.sock")
+	    socks.append(s)
+	# Count the connections pmcd closes at once: the refused ones.
+	closed = set()
+	deadline = time.time() + 3
+	while time.time() < deadline:
+	    r, _, _ = select.select([s for s in socks if s not in closed],
+	        [], [], 0.2)
+	    for s in r:
+	        try:
+	            if not s.recv(1):
+	                closed.add(s)
+	        except ConnectionResetError:
+	            closed.add(s)
+	print("closed", len(closed), flush=True)
+	time.sleep(30)
+	EOF
+	bg=$!
+	wait_for 10 grep -q '^closed' many.out
+	cat many.out
+	kill -0 "$pmcd_pid"
+	# 70 connected, 64 are served: 6 closed.
+	[ "$(cat many.out)" = "closed 6" ]
+	grep -q 'too many clients' "$PMC_HOME/pmcd.log"
+	# Full: a new client is told so at once, it does not hang.
+	run timeout 5 "$PMC" ping
+	[ "$status" -eq 0 ] || [ "$status" -eq 1 ]
+
+	kill "$bg"
+	wait "$bg" || true
+	bg=
+	wait_for 5 "$PMC" ping
+	still_fine
+}

@@ -1,0 +1,329 @@
+#!/usr/bin/env bats
+#
+# Keeping instances alive: restarts after a crash in the same slot
+# without refusing a connection, doubling backoff, max_restarts, the
+# restart policies, and `pmc restart`.
+
+load helper
+
+bats_require_minimum_version 1.5.0
+
+# pmc_start FILE...: `pmc start` under `run`, stderr in $stderr.  The
+# pmcd it may start must not hold bats' fd 3.
+pmc_start() {
+	run --separate-stderr "$PMC" start "$@" 3>&-
+}
+
+# slot_pid APP SLOT: the pid of one instance, from `pmc list --json`.
+slot_pid() {
+	"$PMC" list --json | python3 -c '
+import json, sys
+print(*[i["pid"] for i in json.load(sys.stdin)
+    if i["name"] == sys.argv[1] and i["instance"] == int(sys.argv[2])])' "$1" "$2"
+}
+
+# slot_field APP SLOT KEY: one value of an instance in `pmc list --json`.
+slot_field() {
+	"$PMC" list --json | python3 -c '
+import json, sys
+print(*[i[sys.argv[3]] for i in json.load(sys.stdin)
+    if i["name"] == sys.argv[1] and i["instance"] == int(sys.argv[2])])' \
+	    "$1" "$2" "$3"
+}
+
+# env_of PID NAME: a variable as the process was started with it.
+env_of() {
+	tr '\0' '\n' < "/proc/$1/environ" | sed -n "s/^$2=//p"
+}
+
+# A one-app spec: demo_spec FILE NAME INSTANCES LISTEN [MORE-YAML-LINES].
+# The command is demo-httpd, or $cmd (a YAML flow list) when set.
+demo_spec() {
+	local file=$1 name=$2 n=$3 listen=$4
+	shift 4
+	{
+		printf 'apps:\n  - name: %s\n' "$name"
+		printf '    command: %s\n' "${cmd:-[\"$DEMO\"]}"
+		printf '    instances: %s\n    listen: %s\n' "$n" "$listen"
+		for line in "$@"; do
+			printf '    %s\n' "$line"
+		done
+	} > "$file"
+}
+
+# backoff_delays APP SLOT: the "restarting in Nms" delays pmcd logged for
+# one slot, in order, as "N N ...".
+backoff_delays() {
+	sed -n "s/.* $1\[$2\]: .*, restarting in \([0-9]*\)ms\$/\1/p" \
+	    "$PMC_HOME/pmcd.log" | tr '\n' ' ' | sed 's/ $//'
+}
+
+# logged_restarts APP SLOT N: true once pmcd logged N restarts of a slot.
+logged_restarts() {
+	[ "$(backoff_delays "$1" "$2" | wc -w)" -ge "$3" ]
+}
+
+# is_status APP STATUSES: app_statuses is exactly STATUSES.
+is_status() {
+	[ "$(app_statuses "$1")" = "$2" ]
+}
+
+# up_for APP SLOT MS: true once that instance has run for MS.
+up_for() {
+	[ "$(slot_field "$1" "$2" uptime_ms)" -ge "$3" ]
+}
+
+now_ms() {
+	echo $(( $(date +%s%N) / 1000000 ))
+}
+
+# client_loop PORT: GET /pid on PORT again and again in the background
+# until $loop/stop exists; answers go to $loop/ok, errors to $loop/fail.
+# While $loop/hold exists it pauses between two requests and says so
+# with $loop/held.  Its pid is $loop_pid.
+client_loop() {
+	loop=$BATS_TEST_TMPDIR/loop
+	mkdir -p "$loop"
+	: > "$loop/ok"
+	: > "$loop/fail"
+	(
+		while [ ! -e "$loop/stop" ]; do
+			if [ -e "$loop/hold" ]; then
+				touch "$loop/held"
+				sleep 0.01	# a paused client, not a wait
+				continue
+			fi
+			rm -f "$loop/held"
+			if out=$(curl -sSf --max-time 10 \
+			    "http://127.0.0.1:$1/pid" 2>&1); then
+				echo "$out" >> "$loop/ok"
+			else
+				echo "$out" >> "$loop/fail"
+			fi
+		done
+	) 3>&- &
+	loop_pid=$!
+}
+
+# served_more N: true once the client loop has N answers in all.
+served_more() {
+	[ "$(grep -c . "$loop/ok")" -ge "$1" ]
+}
+
+teardown() {
+	if [ -n "${loop_pid:-}" ]; then
+		touch "$loop/stop"
+		wait_for 15 not_alive "$loop_pid" || kill "$loop_pid" 2>/dev/null
+	fi
+	pmc_teardown
+}
+
+@test "an instance killed with SIGKILL comes back in its slot, no request fails" {
+	port=$(free_port)
+	demo_spec app.yaml web 2 "127.0.0.1:$port" \
+	    'backoff: {initial: 300ms}'
+	pmc_start app.yaml
+	[ "$status" -eq 0 ]
+	old0=$(slot_pid web 0)
+	old1=$(slot_pid web 1)
+	client_loop "$port"
+	wait_for 5 served_more 5
+	# Kill both between two of the loop's requests: one in the middle
+	# of an answer would be lost whatever pmcd does.
+	touch "$loop/hold"
+	wait_for 5 test -e "$loop/held"
+	kill -KILL "$old0" "$old1"
+	rm "$loop/hold"
+	# No instance is alive now: this waits in the backlog.
+	answer=$(http_get "$port" /pid)
+	[ "$answer" != "$old0" ] && [ "$answer" != "$old1" ]
+	wait_for 10 all_online web 2
+	new0=$(slot_pid web 0)
+	new1=$(slot_pid web 1)
+	[ "$new0" != "$old0" ] && [ "$new1" != "$old1" ]
+	[[ " $new0 $new1 " == *" $answer "* ]]
+	[ "$(env_of "$new0" PMC_INSTANCE)" = 0 ]
+	[ "$(env_of "$new1" PMC_INSTANCE)" = 1 ]
+	[ "$(slot_field web 0 restarts)" -eq 1 ]
+	[ "$(slot_field web 1 restarts)" -eq 1 ]
+	n=$(grep -c . "$loop/ok")
+	wait_for 10 served_more $((n + 5))
+	touch "$loop/stop"
+	wait_for 15 not_alive "$loop_pid"
+	echo "failures: $(cat "$loop/fail")"
+	[ ! -s "$loop/fail" ]
+	grep -qx -e "$new0" -e "$new1" "$loop/ok"
+}
+
+@test "a crash loop is restarted with doubling delays" {
+	port=$(free_port)
+	cmd="[\"$DEMO\", \"--crash-after-ms\", \"0\"]" \
+	    demo_spec app.yaml crash 1 "127.0.0.1:$port" \
+	    'backoff: {initial: 100ms, max: 30s}'
+	t0=$(now_ms)
+	pmc_start app.yaml
+	wait_for 10 logged_restarts crash 0 5
+	elapsed=$(( $(now_ms) - t0 ))
+	delays=$(backoff_delays crash 0)
+	echo "delays: $delays; 5 restarts took ${elapsed}ms"
+	[[ "$delays" == "100 200 400 800 1600"* ]]
+	# With a fixed 100ms delay, 5 restarts would take about 500ms.
+	[ "$elapsed" -ge 1500 ]
+	restarts=$(slot_field crash 0 restarts)
+	[ "$restarts" -ge 5 ] && [ "$restarts" -le 6 ]
+	grep -q "crash\[0\]: exited with status 3, restarting in 100ms" \
+	    "$PMC_HOME/pmcd.log"
+}
+
+@test "after max_restarts restarts in a row the instance is errored" {
+	port=$(free_port)
+	cmd="[\"$DEMO\", \"--crash-after-ms\", \"0\"]" \
+	    demo_spec app.yaml crash 1 "127.0.0.1:$port" \
+	    'backoff: {initial: 50ms}' 'max_restarts: 3'
+	pmc_start app.yaml
+	wait_for 10 is_status crash errored
+	[ "$(slot_field crash 0 restarts)" -eq 3 ]
+	[ "$(slot_field crash 0 pid)" -eq 0 ]
+	[ "$(backoff_delays crash 0)" = "50 100 200" ]
+	run -0 "$PMC" describe crash
+	[[ "$output" == *"crash[0]: errored"*"max_restarts"* ]]
+	# Given up for good: no restart comes later.
+	sleep 0.5	# time for a restart that must not happen
+	is_status crash errored
+	[ "$(slot_field crash 0 restarts)" -eq 3 ]
+}
+
+@test "restart: never leaves a clean exit stopped and a failure errored" {
+	a=$(free_port)
+	b=$(free_port)
+	cat > app.yaml <<-EOF
+	apps:
+	  - name: clean
+	    command: ["$DEMO"]
+	    listen: 127.0.0.1:$a
+	    restart: never
+	    backoff: {initial: 50ms}
+	  - name: failing
+	    command: ["$DEMO"]
+	    listen: 127.0.0.1:$b
+	    restart: never
+	    backoff: {initial: 50ms}
+	EOF
+	pmc_start app.yaml
+	[ "$status" -eq 0 ]
+	http_get "$a" /exit/0
+	http_get "$b" /exit/1
+	wait_for 5 is_status clean stopped
+	wait_for 5 is_status failing errored
+	sleep 0.5	# ten backoff delays: time for a restart that must not happen
+	is_status clean stopped
+	is_status failing errored
+	[ "$(slot_field clean 0 restarts)" -eq 0 ]
+	[ "$(slot_field failing 0 restarts)" -eq 0 ]
+	[ -z "$(app_pids clean)" ] && [ -z "$(app_pids failing)" ]
+	run -0 "$PMC" describe failing
+	[[ "$output" == *"exited with status 1"* ]]
+}
+
+@test "restart: on-failure restarts after status 3, not after status 0" {
+	port=$(free_port)
+	demo_spec app.yaml web 1 "127.0.0.1:$port" 'restart: on-failure' \
+	    'backoff: {initial: 50ms}'
+	pmc_start app.yaml
+	[ "$status" -eq 0 ]
+	first=$(app_pids web)
+	http_get "$port" /exit/3
+	wait_for 5 logged_restarts web 0 1
+	# The next request waits in the backlog for the new instance.
+	second=$(http_get "$port" /pid)
+	[ -n "$second" ] && [ "$second" != "$first" ]
+	wait_for 5 all_online web 1
+	[ "$(app_pids web)" = "$second" ]
+	[ "$(slot_field web 0 restarts)" -eq 1 ]
+	http_get "$port" /exit/0
+	wait_for 5 is_status web stopped
+	sleep 0.5	# ten backoff delays: time for a restart that must not happen
+	is_status web stopped
+	[ "$(slot_field web 0 restarts)" -eq 1 ]
+	[ -z "$(app_pids web)" ]
+}
+
+@test "backoff.reset_after brings the delay back to initial" {
+	port=$(free_port)
+	demo_spec app.yaml web 1 "127.0.0.1:$port" \
+	    'backoff: {initial: 100ms, max: 10s, reset_after: 1500ms}'
+	pmc_start app.yaml
+	[ "$status" -eq 0 ]
+	# Three quick crashes in a row: each new instance gets the next
+	# request (waiting in the backlog) as soon as it runs.
+	for n in 1 2 3; do
+		http_get "$port" /exit/3
+		wait_for 5 logged_restarts web 0 "$n"
+	done
+	[ "$(backoff_delays web 0)" = "100 200 400" ]
+	# Up for reset_after, then crash: the delay starts over.
+	wait_for 5 all_online web 1
+	wait_for 5 up_for web 0 1600
+	http_get "$port" /exit/3
+	wait_for 5 logged_restarts web 0 4
+	[ "$(backoff_delays web 0)" = "100 200 400 100" ]
+}
+
+@test "pmc restart NAME replaces every instance and all come back online" {
+	port=$(free_port)
+	demo_spec app.yaml web 2 "127.0.0.1:$port"
+	pmc_start app.yaml
+	[ "$status" -eq 0 ]
+	old0=$(slot_pid web 0)
+	old1=$(slot_pid web 1)
+	run -0 "$PMC" restart web
+	all_online web 2
+	new0=$(slot_pid web 0)
+	new1=$(slot_pid web 1)
+	[ "$new0" != "$old0" ] && [ "$new1" != "$old1" ]
+	[ "$new0" != "$old1" ] && [ "$new1" != "$old0" ]
+	[ "$(env_of "$new0" PMC_INSTANCE)" = 0 ]
+	[ "$(env_of "$new1" PMC_INSTANCE)" = 1 ]
+	answer=$(http_get "$port" /pid)
+	[ "$answer" = "$new0" ] || [ "$answer" = "$new1" ]
+}
+
+@test "pmc restart of an app errored after max_restarts tries again" {
+	port=$(free_port)
+	# A server that crashes while ./broken exists.
+	cat > server <<-EOF
+	#!/bin/sh
+	[ -e "$BATS_TEST_TMPDIR/broken" ] && exit 3
+	exec "$DEMO"
+	EOF
+	chmod +x server
+	touch broken
+	cmd='["./server"]' demo_spec app.yaml web 1 "127.0.0.1:$port" \
+	    'backoff: {initial: 50ms}' 'max_restarts: 2'
+	pmc_start app.yaml
+	wait_for 10 is_status web errored
+	[ "$(slot_field web 0 restarts)" -eq 2 ]
+	# Still broken: a full new round of restarts, from the initial delay.
+	run -1 "$PMC" restart web
+	wait_for 10 is_status web errored
+	[ "$(backoff_delays web 0)" = "50 100 50 100" ]
+	[ "$(slot_field web 0 restarts)" -eq 4 ]
+	rm broken
+	run -0 "$PMC" restart web
+	all_online web 1
+	[ "$(http_get "$port" /pid)" = "$(app_pids web)" ]
+}
+
+@test "pmc restart of an app errored on a missing binary tries again" {
+	port=$(free_port)
+	cmd='["./server"]' demo_spec app.yaml web 1 "127.0.0.1:$port"
+	pmc_start app.yaml
+	[ "$status" -eq 1 ]
+	is_status web errored
+	run -1 "$PMC" restart web
+	is_status web errored
+	ln -s "$DEMO" server
+	run -0 "$PMC" restart web
+	all_online web 1
+	[ "$(http_get "$port" /pid)" = "$(app_pids web)" ]
+}
