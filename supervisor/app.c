@@ -27,6 +27,23 @@ struct pending {
 	int		 scale_only;	/* only `instances` differs */
 };
 
+/*
+ * --prune hands over: a socket of an app about to be deleted that the
+ * new spec wants goes to the new app, so that renaming an app in its
+ * file drops no connection.
+ */
+struct handover {
+	struct app	*from;
+	size_t		 k;		/* index in from->fds */
+};
+
+struct apply {
+	struct app	**victims;
+	size_t		 nvictims;
+	struct handover	*ho;
+	size_t		 nho;
+};
+
 struct app *
 app_find(const char *name)
 {
@@ -98,8 +115,39 @@ take_old_fd(struct pending *p, size_t i, int *taken)
 	return (-1);
 }
 
+/* A socket of an app about to be pruned, serving new socket i. */
 static int
-open_sockets(struct pending *p, struct pbuf *errs)
+take_victim_fd(struct apply *ctx, const struct app_spec *ns, size_t i)
+{
+	struct app	*v;
+	size_t		 a, k, h;
+
+	for (a = 0; a < ctx->nvictims; a++) {
+		v = ctx->victims[a];
+		if (v->spec->balance != ns->balance)
+			continue;
+		for (k = 0; k < v->nfds; k++) {
+			if (v->fds[k] == -1 || strcmp(layout_addr(v->spec,
+			    k)->text, layout_addr(ns, i)->text) != 0)
+				continue;
+			if (ns->balance == BALANCE_REUSEPORT &&
+			    k / v->spec->nlisten != i / ns->nlisten)
+				continue;
+			for (h = 0; h < ctx->nho; h++)
+				if (ctx->ho[h].from == v && ctx->ho[h].k == k)
+					break;
+			if (h < ctx->nho)
+				continue;
+			ctx->ho[ctx->nho].from = v;
+			ctx->ho[ctx->nho++].k = k;
+			return (v->fds[k]);
+		}
+	}
+	return (-1);
+}
+
+static int
+open_sockets(struct pending *p, struct apply *ctx, struct pbuf *errs)
 {
 	const struct app_spec	*s = p->spec;
 	char			 why[256];
@@ -117,7 +165,8 @@ open_sockets(struct pending *p, struct pbuf *errs)
 	for (i = 0; i < p->nfds; i++)
 		p->fds[i] = -1;
 	for (i = 0; i < p->nfds; i++) {
-		if ((p->fds[i] = take_old_fd(p, i, taken)) != -1) {
+		if ((p->fds[i] = take_old_fd(p, i, taken)) != -1 ||
+		    (p->fds[i] = take_victim_fd(ctx, s, i)) != -1) {
 			p->reused[i] = 1;
 			continue;
 		}
@@ -174,7 +223,46 @@ app_close_sockets(struct app *app)
 
 /* Two apps on one address: within this request, or with a running app. */
 static int
-check_conflicts(struct pending *ps, size_t n, struct pbuf *errs)
+is_victim(const struct apply *ctx, const struct app *app)
+{
+	size_t	 i;
+
+	for (i = 0; i < ctx->nvictims; i++)
+		if (ctx->victims[i] == app)
+			return (1);
+	return (0);
+}
+
+/*
+ * A running app cannot switch balance on an address it keeps: the old
+ * socket (with or without SO_REUSEPORT) blocks the new ones.
+ */
+static int
+check_balance(const struct pending *p, struct pbuf *errs)
+{
+	const struct app_spec	*os, *ns = p->spec;
+	size_t			 a, b;
+
+	if (p->old == NULL || p->old->spec->balance == ns->balance)
+		return (0);
+	os = p->old->spec;
+	for (a = 0; a < ns->nlisten; a++)
+		for (b = 0; b < os->nlisten; b++)
+			if (strcmp(ns->listen[a].text, os->listen[b].text) == 0)
+				goto clash;
+	return (0);
+clash:
+	pbuf_printf(errs, "%s: balance cannot change from %s to %s on %s "
+	    "while the app runs; delete the app and start it again, or move "
+	    "it to another address", ns->name, balance_name(os->balance),
+	    balance_name(ns->balance), ns->listen[a].text);
+	pbuf_add_field(errs, "");
+	return (-1);
+}
+
+static int
+check_conflicts(struct pending *ps, size_t n, const struct apply *ctx,
+    struct pbuf *errs)
 {
 	struct app	*app;
 	size_t		 i, j, a, b;
@@ -202,8 +290,11 @@ check_conflicts(struct pending *ps, size_t n, struct pbuf *errs)
 						bad = 1;
 					}
 		}
+		if (check_balance(&ps[i], errs) == -1)
+			bad = 1;
 		TAILQ_FOREACH(app, &sv->apps, entry) {
-			if (strcmp(app->spec->name, ps[i].spec->name) == 0)
+			if (strcmp(app->spec->name, ps[i].spec->name) == 0 ||
+			    is_victim(ctx, app))
 				continue;
 			for (a = 0; a < ps[i].spec->nlisten; a++)
 				for (b = 0; b < app->spec->nlisten; b++)
@@ -255,6 +346,9 @@ static void
 app_start_stopped(struct app *app)
 {
 	size_t	 i;
+
+	if (!app->reloading)
+		app->reload_failed = 0;
 
 	for (i = 0; i < app->ninst; i++) {
 		if (app->inst[i]->state == IS_ONLINE ||
@@ -333,16 +427,21 @@ only_count_differs(const struct app_spec *a, const struct app_spec *b)
  * The specs' apps are taken over (the spec structs are emptied).
  */
 int
-app_apply(struct spec **specs, size_t nspecs, struct pbuf *errs,
-    struct pbuf *out)
+app_apply(struct spec **specs, size_t nspecs, struct app **victims,
+    size_t nvictims, struct pbuf *errs, struct pbuf *out)
 {
 	struct pending	*ps;
-	size_t		 n = 0, i, j;
+	struct apply	 ctx = { victims, nvictims, NULL, 0 };
+	struct app	*v;
+	size_t		 n = 0, i, j, nv;
 	int		 rc = -1;
 
 	for (i = 0; i < nspecs; i++)
 		n += specs[i]->napps;
-	if ((ps = calloc(n + 1, sizeof(*ps))) == NULL)
+	for (i = 0, nv = 0; i < nvictims; i++)
+		nv += victims[i]->nfds;
+	if ((ps = calloc(n + 1, sizeof(*ps))) == NULL ||
+	    (ctx.ho = calloc(nv + 1, sizeof(*ctx.ho))) == NULL)
 		fatal("calloc");
 	for (i = 0, n = 0; i < nspecs; i++)
 		for (j = 0; j < specs[i]->napps; j++, n++) {
@@ -363,7 +462,7 @@ app_apply(struct spec **specs, size_t nspecs, struct pbuf *errs,
 				goto out;
 			}
 		}
-	if (check_conflicts(ps, n, errs) == -1)
+	if (check_conflicts(ps, n, &ctx, errs) == -1)
 		goto out;
 	for (i = 0; i < n; i++) {
 		ps[i].unchanged = ps[i].old != NULL &&
@@ -371,7 +470,7 @@ app_apply(struct spec **specs, size_t nspecs, struct pbuf *errs,
 		ps[i].scale_only = ps[i].old != NULL && !ps[i].unchanged &&
 		    only_count_differs(ps[i].old->spec, ps[i].spec);
 		if (!ps[i].unchanged && !ps[i].scale_only &&
-		    open_sockets(&ps[i], errs) == -1)
+		    open_sockets(&ps[i], &ctx, errs) == -1)
 			break;
 	}
 	if (i < n) {
@@ -382,12 +481,18 @@ app_apply(struct spec **specs, size_t nspecs, struct pbuf *errs,
 		}
 		goto out;
 	}
+	/* The handed-over sockets belong to their new apps now. */
+	for (i = 0; i < ctx.nho; i++) {
+		v = ctx.ho[i].from;
+		v->fds[ctx.ho[i].k] = -1;
+	}
 	for (i = 0; i < n; i++)
 		apply_one(&ps[i], out);
 	for (i = 0; i < nspecs; i++)
 		specs[i]->napps = 0;	/* the apps are ours now */
 	rc = 0;
 out:
+	free(ctx.ho);
 	free(ps);
 	return (rc);
 }
@@ -410,6 +515,7 @@ app_restart(struct app *app)
 	size_t	 i;
 
 	reload_abort(app, "interrupted by a restart");
+	app->reload_failed = 0;		/* this request's outcome now */
 	for (i = 0; i < app->ninst; i++) {
 		mark_pending(app->inst[i]);
 		instance_event(app->inst[i], IE_RESTART);
@@ -694,6 +800,7 @@ app_scale(struct app *app, int n, struct pbuf *errs)
 		pbuf_add_field(errs, "");
 		return (-1);
 	}
+	app->reload_failed = 0;
 	if (n > old && s->balance == BALANCE_REUSEPORT &&
 	    open_slot_sockets(app, old, n, errs) == -1)
 		return (-1);

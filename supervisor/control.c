@@ -547,7 +547,8 @@ do_start(struct client *c, const char **f, int n)
 			wait_add(c, specs[i]->apps[j]->name);
 	if (strcmp(f[0], "prune") == 0)
 		victims = apps_pruned(specs, nspecs, &nvictims);
-	if (app_apply(specs, nspecs, &perr, &out) == -1) {
+	if (app_apply(specs, nspecs, victims, nvictims,
+	    &perr, &out) == -1) {
 		reply_errs(c, &perr);
 		reply_exit(c, 1);
 	} else {

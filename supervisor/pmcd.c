@@ -249,7 +249,7 @@ apply_files(char **files, size_t n)
 		log_warnx("%s", errs.msgs[i]);
 	if (errs.count > 0)
 		rc = -1;
-	else if (app_apply(specs, ns, &perr, &out) == -1) {
+	else if (app_apply(specs, ns, NULL, 0, &perr, &out) == -1) {
 		nf = proto_fields(perr.data, perr.len, fields, PMC_FIELDS_MAX);
 		for (k = 0; k < nf; k++)
 			log_warnx("%s", fields[k]);

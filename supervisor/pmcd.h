@@ -49,6 +49,8 @@ struct instance {
 	int			 restart_after_stop;
 	int			 doomed;	/* past the count: stop, drop */
 	int			 surge;		/* a reload's new instance */
+	int			 held;		/* stopped by a reload: 1, or 2
+						   when it was in backoff */
 	int			 timed_out;	/* stopped for ready_timeout */
 	int			 pending;	/* a client waits for a verdict */
 	int			 failed;	/* verdict: did not come online */
@@ -104,8 +106,8 @@ extern struct pmcd	*sv;
 
 /* app.c */
 struct app	*app_find(const char *);
-int		 app_apply(struct spec **, size_t, struct pbuf *errs,
-		    struct pbuf *out);
+int		 app_apply(struct spec **, size_t, struct app **victims,
+		    size_t nvictims, struct pbuf *errs, struct pbuf *out);
 void		 app_stop(struct app *);
 void		 app_restart(struct app *);
 void		 app_delete(struct app *);

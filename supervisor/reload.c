@@ -116,6 +116,29 @@ resize(struct app *app)
 	app->ninst = total;
 }
 
+/*
+ * Start the slots held stopped: all of them after a success; after a
+ * failure only those that were waiting to restart.
+ */
+static void
+release_held(struct app *app, int failed)
+{
+	struct instance	*in;
+	size_t		 i;
+
+	for (i = 0; i < app->ninst; i++) {
+		in = app->inst[i];
+		if (!in->held)
+			continue;
+		if (!in->doomed && (!failed || in->held == 2)) {
+			in->pending = 1;
+			in->failed = 0;
+			instance_event(in, IE_RESTART);
+		}
+		in->held = 0;
+	}
+}
+
 static void
 finish(struct app *app)
 {
@@ -131,6 +154,7 @@ finish(struct app *app)
 	if (!revert)
 		resize(app);
 	app->reloading = 0;
+	release_held(app, app->reload_failed);
 }
 
 /* The surge failed: once it is gone, so is the reload. */
@@ -190,10 +214,15 @@ next_slot(struct app *app)
 			continue;
 		if (old->state == IS_ONLINE || old->state == IS_STARTING)
 			break;
-		/* Nothing serves in this slot: just start it anew. */
-		old->pending = 1;
-		old->failed = 0;
-		instance_event(old, IE_RESTART);
+		/*
+		 * Nothing serves in this slot: hold it stopped, so that no
+		 * process of the new spec runs before the reload succeeds;
+		 * finish() starts it then (or, failed, as it was).
+		 */
+		if (!old->held)
+			old->held = old->state == IS_BACKOFF ? 2 : 1;
+		if (old->state != IS_STOPPING)
+			instance_event(old, IE_STOP);
 	}
 	if (app->reload_slot >= app->ninst || app->reload_slot >= n) {
 		finish(app);

@@ -295,7 +295,7 @@ logged() {
 	[ "$(http_get "$pa" /env/PMC_APP)" = site ]
 }
 
-@test "a changed balance goes through a reload onto the new sockets" {
+@test "a changed balance on a kept address is refused, and nothing changes" {
 	pa=$(free_port)
 	spec app.yaml "$(app_yaml a "$pa" one "    instances: 2")"
 	run -0 "$PMC" start app.yaml
@@ -305,14 +305,18 @@ logged() {
     balance: reuseport")"
 	run --separate-stderr "$PMC" start app.yaml
 	echo "$output" "$stderr"
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"a: spec changed, reloading"* ]]
-	all_online a 2
-	new=$(app_pids a)
-	none_shared "$old" "$new"
-	# One socket per slot now.
-	[ "$(for pid in $new; do readlink "/proc/$pid/fd/3"; done | sort -u | wc -l)" -eq 2 ]
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "pmc: a: balance cannot change from shared to reuseport on 127.0.0.1:$pa while the app runs; delete the app and start it again, or move it to another address" ]
+	[ "$(app_pids a)" = "$old" ]
 	http_get "$pa" /pid
 	run -0 "$PMC" describe a
-	[[ "$output" == *"balance: reuseport"* ]]
+	[[ "$output" == *"balance: shared"* ]]
+
+	# Deleting it first is the way, as the message says.
+	run -0 "$PMC" delete a
+	run -0 "$PMC" start app.yaml
+	all_online a 2
+	new=$(app_pids a)
+	# One socket per slot now.
+	[ "$(for pid in $new; do readlink "/proc/$pid/fd/3"; done | sort -u | wc -l)" -eq 2 ]
 }

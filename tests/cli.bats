@@ -7,7 +7,7 @@ load helper
 
 bats_require_minimum_version 1.5.0
 
-VERBS="start list describe stop restart delete ping kill help"
+VERBS="start list describe stop restart delete reload scale signal ping kill help"
 
 # A pmcd stand-in that records being run, for tests that must not start one.
 fake_pmcd() {
@@ -46,7 +46,9 @@ fake_pmcd() {
 	run -0 "$PMC" list -h
 	[ "${lines[0]}" = "usage: pmc list [--json]" ]
 	run -0 "$PMC" start -h
-	[ "${lines[0]}" = "usage: pmc start FILE..." ]
+	[ "${lines[0]}" = "usage: pmc start [--prune] FILE..." ]
+	run -0 "$PMC" reload -h
+	[ "${lines[0]}" = "usage: pmc reload [--no-wait] NAME...|all" ]
 }
 
 @test "a wrong argument count exits 2 with the usage line on stderr" {

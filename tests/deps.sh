@@ -5,7 +5,7 @@
 
 build="gcc make pkg-config libyaml-dev libbsd-dev"
 # util-linux: setpriv, taskset; procps: ps
-tests="bats curl python3 iproute2 procps util-linux mandoc"
+tests="bats curl python3 iproute2 procps util-linux mandoc wrk"
 
 installed() {
 	dpkg-query -W -f='${Status}' "$1" 2>/dev/null |

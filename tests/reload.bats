@@ -413,7 +413,7 @@ test_statuses() {
 	[[ "$output" == *"command: $DEMO "* ]]
 }
 
-@test "a rolled-back reload leaves no instance on the new spec, not even a slot it restarted" {
+@test "a rolled-back reload leaves no instance on the new spec, not even a held slot" {
 	p1=$(free_port)
 	p2=$(free_port)
 	# Slot 0 fails while the file bad0 exists; the new version (NEW=1)
@@ -439,7 +439,8 @@ test_statuses() {
 	wait_for 10 test_statuses web "errored online"
 	rm bad0
 
-	# The reload restarts the errored slot 0, then fails in slot 1.
+	# The reload holds the errored slot 0 until it succeeds, and fails in
+	# slot 1.
 	write_spec app.yaml <<-EOF
 	apps:
 	  - name: web
@@ -457,7 +458,11 @@ test_statuses() {
 	[[ "$output" == *"listen: 127.0.0.1:$p1"* ]]
 	[[ "$output" != *"NEW"* ]]
 
-	# What pmc says is what runs: every instance is on the old spec.
+	# A failed reload changes nothing: slot 0 stays errored as it was,
+	# and no process of the new spec runs; a restart brings it back on
+	# the old spec.
+	[ "$(app_statuses web)" = "errored online" ]
+	run -0 "$PMC" restart web
 	wait_for 10 all_online web 2
 	sock=$(listen_socket "$p1")
 	[ -n "$sock" ]
