@@ -4,6 +4,10 @@ PREFIX ?=	/usr/local
 BINDIR ?=	$(PREFIX)/bin
 LIBDIR ?=	$(PREFIX)/lib
 MANDIR ?=	$(PREFIX)/share/man
+SHIMDIR ?=	$(LIBDIR)/pmc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?=	$(PREFIX)/share/bash-completion/completions
+DOCDIR ?=	$(PREFIX)/share/doc/pmc
 DESTDIR ?=
 
 CC ?=		cc
@@ -25,11 +29,12 @@ PMC_SRCS =	cmd/pmc.c cmd/cmd.c cmd/client.c \
 		cmd/cmd-start.c cmd/cmd-list.c cmd/cmd-describe.c \
 		cmd/cmd-stop.c cmd/cmd-restart.c cmd/cmd-delete.c \
 		cmd/cmd-reload.c cmd/cmd-scale.c cmd/cmd-signal.c \
+		cmd/cmd-save.c cmd/cmd-resurrect.c cmd/cmd-startup.c \
 		cmd/cmd-ping.c cmd/cmd-kill.c cmd/cmd-help.c
 PMCD_SRCS =	supervisor/pmcd.c supervisor/log.c supervisor/loop.c \
 		supervisor/control.c supervisor/app.c supervisor/instance.c \
 		supervisor/listen.c supervisor/notify.c \
-		supervisor/reload.c
+		supervisor/reload.c supervisor/sdnotify.c supervisor/dump.c
 FIXTURE_SRCS =	tests/fixtures/demo-httpd.c
 
 CONFIG_OBJS =	$(CONFIG_SRCS:%.c=$(B)/obj/%.o)
@@ -82,18 +87,34 @@ asan: deps
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(CURDIR)/build-asan/reports/ubsan \
 	    tests/run.sh
 
+# The unit is generated at each install: its ExecStart follows BINDIR.
 install: $(B)/bin/pmc $(B)/bin/pmcd
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(BASHCOMPDIR) \
+	    $(DESTDIR)$(DOCDIR) $(B)/obj
 	install -m 755 $(B)/bin/pmc $(B)/bin/pmcd $(DESTDIR)$(BINDIR)
+	[ ! -f $(B)/lib/libpmc-shim.so ] || { \
+	    install -d $(DESTDIR)$(SHIMDIR) && \
+	    install -m 644 $(B)/lib/libpmc-shim.so $(DESTDIR)$(SHIMDIR); }
 	install -m 644 man/pmc.1 $(DESTDIR)$(MANDIR)/man1
 	install -m 644 man/pm.yaml.5 $(DESTDIR)$(MANDIR)/man5
 	install -m 644 man/pmcd.8 $(DESTDIR)$(MANDIR)/man8
+	sed 's|@BINDIR@|$(BINDIR)|g' supervisor/systemd/pmcd.service.in \
+	    > $(B)/obj/pmcd.service
+	install -m 644 $(B)/obj/pmcd.service $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -m 644 supervisor/systemd/pmcd.socket $(DESTDIR)$(DOCDIR)
+	install -m 644 supervisor/pmc.bash-completion \
+	    $(DESTDIR)$(BASHCOMPDIR)/pmc
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/pmc $(DESTDIR)$(BINDIR)/pmcd \
+	    $(DESTDIR)$(SHIMDIR)/libpmc-shim.so \
 	    $(DESTDIR)$(MANDIR)/man1/pmc.1 $(DESTDIR)$(MANDIR)/man5/pm.yaml.5 \
-	    $(DESTDIR)$(MANDIR)/man8/pmcd.8
+	    $(DESTDIR)$(MANDIR)/man8/pmcd.8 \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/pmcd.service \
+	    $(DESTDIR)$(DOCDIR)/pmcd.socket $(DESTDIR)$(BASHCOMPDIR)/pmc
+	rmdir $(DESTDIR)$(SHIMDIR) $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 lint-man:
 	mandoc -Tlint -Wwarning man/pmc.1 man/pmcd.8 man/pm.yaml.5

@@ -22,6 +22,12 @@ void	 client_connect_error(int);
 /* client_home, then client_connect: the socket, or -1 once reported. */
 int	 client_open(void);
 /*
+ * client_open for the verbs that start pmcd (start, resurrect): creates
+ * PMC_HOME and runs $PMCD, else the pmcd beside this pmc, when none
+ * answers.  The socket, or -1 once reported.
+ */
+int	 client_start_open(void);
+/*
  * Send one request and print its replies: MSG_OUT to stdout, MSG_ERR to
  * stderr as "pmc: " lines, each MSG_DATA record to fn.  Returns the exit
  * status that MSG_EXIT carries, or 1 once a failure is reported.

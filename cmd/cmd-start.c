@@ -1,13 +1,11 @@
 /*
  * cmd-start.c -- `pmc start FILE...`: check each spec here, start pmcd
- * when none answers, and hand it the specs.
+ * when none answers (client_start_open), and hand it the specs.
  *
  * The files are read once: what pmcd gets is what was checked.
  */
 #include <sys/types.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +17,6 @@
 
 #include "client.h"
 #include "cmd.h"
-#include "home.h"
 #include "protocol.h"
 #include "spec.h"
 
@@ -116,136 +113,6 @@ add_spec(struct pbuf *pb, const char *path)
 	return (r);
 }
 
-/* $PMCD, else the pmcd beside this pmc. */
-static int
-pmcd_path(char *buf, size_t len)
-{
-	const char	*s;
-	char		 exe[PATH_MAX], *slash;
-	ssize_t		 n;
-
-	if ((s = getenv("PMCD")) != NULL && *s != '\0') {
-		if (strlcpy(buf, s, len) >= len) {
-			fprintf(stderr, "pmc: PMCD: %s\n",
-			    strerror(ENAMETOOLONG));
-			return (-1);
-		}
-		return (0);
-	}
-	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) == -1) {
-		fprintf(stderr, "pmc: /proc/self/exe: %s\n", strerror(errno));
-		return (-1);
-	}
-	exe[n] = '\0';
-	if ((slash = strrchr(exe, '/')) != NULL)
-		*slash = '\0';
-	if ((size_t)snprintf(buf, len, "%s/pmcd", exe) >= len) {
-		fprintf(stderr, "pmc: %s/pmcd: %s\n", exe,
-		    strerror(ENAMETOOLONG));
-		return (-1);
-	}
-	return (0);
-}
-
-/* Run pmcd, which detaches and returns once its socket answers. */
-static int
-spawn_pmcd(void)
-{
-	char	 path[PATH_MAX];
-	pid_t	 pid;
-	int	 status;
-
-	if (pmcd_path(path, sizeof(path)) == -1)
-		return (-1);
-	fflush(stdout);
-	switch (pid = fork()) {
-	case -1:
-		fprintf(stderr, "pmc: fork: %s\n", strerror(errno));
-		return (-1);
-	case 0:
-		execl(path, "pmcd", (char *)NULL);
-		fprintf(stderr, "pmc: %s: %s\n", path, strerror(errno));
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) == -1) {
-		if (errno != EINTR) {
-			fprintf(stderr, "pmc: waitpid: %s\n", strerror(errno));
-			return (-1);
-		}
-	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return (0);
-	if (WIFEXITED(status))
-		fprintf(stderr, "pmc: could not start pmcd (%s exited with "
-		    "status %d)\n", path, WEXITSTATUS(status));
-	else
-		fprintf(stderr, "pmc: could not start pmcd (%s killed by "
-		    "signal %d)\n", path, WTERMSIG(status));
-	return (-1);
-}
-
-/* Connect once start.lock is ours: start pmcd first when none answers. */
-static int
-locked_connect(void)
-{
-	char	 path[PATH_MAX];
-	int	 fd;
-
-	if ((fd = client_connect()) != -1 || !client_not_running(errno))
-		return (fd);
-	if (spawn_pmcd() == -1) {
-		errno = 0;
-		return (-1);
-	}
-	if ((fd = client_connect()) == -1) {
-		home_path(path, sizeof(path), "pmc.sock");
-		fprintf(stderr, "pmc: could not start pmcd (connect %s: %s)\n",
-		    path, strerror(errno));
-		errno = 0;
-	}
-	return (fd);
-}
-
-/*
- * Connect, starting pmcd first when none answers.  start.lock makes
- * concurrent `pmc start`s start one pmcd.
- */
-static int
-start_connect(void)
-{
-	char	 path[PATH_MAX];
-	int	 fd, lock, saved;
-
-	if (client_home(1) == -1)
-		return (-1);
-	if ((fd = client_connect()) != -1)
-		return (fd);
-	if (!client_not_running(errno)) {
-		client_connect_error(errno);
-		return (-1);
-	}
-
-	home_path(path, sizeof(path), "start.lock");
-	if ((lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
-		fprintf(stderr, "pmc: %s: %s\n", path, strerror(errno));
-		return (-1);
-	}
-	while (flock(lock, LOCK_EX) == -1) {
-		if (errno != EINTR) {
-			fprintf(stderr, "pmc: flock %s: %s\n", path,
-			    strerror(errno));
-			close(lock);
-			return (-1);
-		}
-	}
-	fd = locked_connect();
-	saved = errno;
-	close(lock);
-	if (fd == -1 && saved != 0)
-		client_connect_error(saved);
-	return (fd);
-}
-
 static int
 cmd_start_exec(struct cmd *cmd)
 {
@@ -268,7 +135,7 @@ cmd_start_exec(struct cmd *cmd)
 		pbuf_free(&pb);
 		return (r);
 	}
-	if ((fd = start_connect()) == -1) {
+	if ((fd = client_start_open()) == -1) {
 		pbuf_free(&pb);
 		return (PMC_EXIT_FAIL);
 	}

@@ -54,6 +54,22 @@ pmc_logdir(void)
 	return (dir);
 }
 
+const char *
+pmc_statedir(void)
+{
+	static char	 dir[PATH_MAX];
+	const char	*s;
+
+	if (dir[0] != '\0')
+		return (dir);
+	s = getenv("PMC_HOME");
+	if (geteuid() == 0 && (s == NULL || *s == '\0'))
+		strlcpy(dir, "/var/lib/pmc", sizeof(dir));
+	else
+		strlcpy(dir, pmc_home(), sizeof(dir));
+	return (dir);
+}
+
 void
 home_path(char *buf, size_t len, const char *name)
 {

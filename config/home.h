@@ -15,6 +15,8 @@ const char	*pmc_home(void);
 int		 home_check(const char *dir, int create, char *why, size_t);
 /* $PMC_HOME/logs; as root without PMC_HOME, /var/log/pmc. */
 const char	*pmc_logdir(void);
+/* $PMC_HOME; as root without PMC_HOME, /var/lib/pmc (saved state). */
+const char	*pmc_statedir(void);
 /* buf = "<home>/<name>". */
 void		 home_path(char *buf, size_t, const char *name);
 

@@ -54,6 +54,10 @@ enum pmc_msgtype {
 	MSG_SCALE = 10,		/* app name, count: "N", "+N" or "-N" */
 	MSG_SIGNAL = 11,	/* signal name or number, then app names or
 				   "all" */
+	MSG_SAVE = 12,		/* flags field ("" or "force"); pmcd writes
+				   its running apps to the dump file */
+	MSG_RESURRECT = 13,	/* no fields; pmcd applies the dump file as
+				   MSG_START would */
 
 	/* Replies, pmcd -> pmc. */
 	MSG_OUT = 100,		/* one field: text for stdout */

@@ -2212,6 +2212,272 @@ spec_dump(const struct spec *spec, FILE *fp)
 	}
 }
 
+/*
+ * Writing a spec back as YAML (the dump of `pmc save`).  Every field is
+ * written, defaults too, so that the file means the same thing wherever
+ * and whenever it is read.  A string is written plain when that cannot
+ * change its meaning, else double-quoted with escapes.
+ */
+
+/* Plain-safe: letters, digits and "_./-", not starting with "-". */
+static int
+yaml_plain_ok(const char *s)
+{
+	if (*s == '\0' || *s == '-' || strcmp(s, "null") == 0 ||
+	    strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0)
+		return 0;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_./-") == strlen(s);
+}
+
+/* The code point of the UTF-8 sequence at s and its length, or -1. */
+static int
+utf8_decode(const unsigned char *s, uint32_t *cp)
+{
+	static const uint32_t	 min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	int			 n, i;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if ((s[0] & 0xe0) == 0xc0)
+		n = 2;
+	else if ((s[0] & 0xf0) == 0xe0)
+		n = 3;
+	else if ((s[0] & 0xf8) == 0xf0)
+		n = 4;
+	else
+		return -1;
+	*cp = s[0] & (0x7f >> n);
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		*cp = (*cp << 6) | (s[i] & 0x3f);
+	}
+	if (*cp < min[n] || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
+		return -1;
+	return n;
+}
+
+/*
+ * May code point cp stand as itself in a double-quoted scalar?  Not the
+ * characters YAML does not allow in a stream, nor its line breaks.
+ */
+static int
+yaml_char_ok(uint32_t cp)
+{
+	return (cp >= 0x20 && cp <= 0x7e && cp != '"' && cp != '\\') ||
+	    (cp >= 0xa0 && cp <= 0xd7ff && cp != 0x2028 && cp != 0x2029) ||
+	    (cp >= 0xe000 && cp <= 0xfffd && cp != 0xfeff) ||
+	    (cp >= 0x10000 && cp <= 0x10ffff);
+}
+
+static void
+yaml_escape(FILE *f, uint32_t cp)
+{
+	switch (cp) {
+	case '"':
+		fputs("\\\"", f);
+		break;
+	case '\\':
+		fputs("\\\\", f);
+		break;
+	case '\n':
+		fputs("\\n", f);
+		break;
+	case '\t':
+		fputs("\\t", f);
+		break;
+	case '\r':
+		fputs("\\r", f);
+		break;
+	default:
+		if (cp <= 0xff)
+			fprintf(f, "\\x%02x", (unsigned int)cp);
+		else if (cp <= 0xffff)
+			fprintf(f, "\\u%04x", (unsigned int)cp);
+		else
+			fprintf(f, "\\U%08x", (unsigned int)cp);
+	}
+}
+
+/* s double-quoted; a byte that is not UTF-8 becomes \xHH. */
+static void
+yaml_quoted(FILE *f, const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	uint32_t		 cp;
+	int			 n;
+
+	fputc('"', f);
+	while (*p != '\0') {
+		if ((n = utf8_decode(p, &cp)) == -1) {
+			fprintf(f, "\\x%02x", *p++);
+			continue;
+		}
+		if (yaml_char_ok(cp))
+			fwrite(p, 1, (size_t)n, f);
+		else
+			yaml_escape(f, cp);
+		p += n;
+	}
+	fputc('"', f);
+}
+
+/* s as a YAML scalar: plain when that is safe, else double-quoted. */
+static void
+yaml_str(FILE *f, const char *s)
+{
+	if (yaml_plain_ok(s))
+		fputs(s, f);
+	else
+		yaml_quoted(f, s);
+}
+
+static void
+yaml_key_str(FILE *f, const char *indent, const char *key, const char *v)
+{
+	fprintf(f, "%s%s: ", indent, key);
+	yaml_str(f, v);
+	fputc('\n', f);
+}
+
+static void
+yaml_duration(FILE *f, const char *indent, const char *key, uint64_t ms)
+{
+	char	buf[32];
+
+	format_duration(ms, buf, sizeof(buf));
+	fprintf(f, "%s%s: %s\n", indent, key, buf);
+}
+
+static void
+yaml_size(FILE *f, const char *indent, const char *key, uint64_t bytes)
+{
+	char	buf[32];
+
+	format_size(bytes, buf, sizeof(buf));
+	fprintf(f, "%s%s: %s\n", indent, key, buf);
+}
+
+/* name, command, cwd, instances, listen, balance, intercept_bind. */
+static void
+write_process(const struct app_spec *app, FILE *f)
+{
+	size_t	i;
+
+	fputs("  - name: ", f);
+	yaml_str(f, app->name);
+	fputs("\n    command: [", f);
+	for (i = 0; i < app->argc; i++) {
+		if (i > 0)
+			fputs(", ", f);
+		yaml_str(f, app->argv[i]);
+	}
+	fputs("]\n", f);
+	yaml_key_str(f, "    ", "cwd", app->cwd);
+	if (app->instances_mode == INSTANCES_MAX)
+		fputs("    instances: max\n", f);
+	else if (app->instances_mode == INSTANCES_MAX_MINUS)
+		fprintf(f, "    instances: -%d\n", app->instances_arg);
+	else
+		fprintf(f, "    instances: %d\n", app->instances);
+	if (app->nlisten > 0)
+		fputs("    listen:\n", f);
+	for (i = 0; i < app->nlisten; i++) {
+		fputs("      - ", f);
+		yaml_str(f, app->listen[i].text);
+		fputc('\n', f);
+	}
+	fprintf(f, "    balance: %s\n", balance_name(app->balance));
+	fprintf(f, "    intercept_bind: %s\n",
+	    app->intercept_bind ? "true" : "false");
+}
+
+/* env, user, group. */
+static void
+write_identity(const struct app_spec *app, FILE *f)
+{
+	const char	*eq;
+	size_t		 i;
+
+	fputs(app->nenv > 0 ? "    env:\n" : "    env: {}\n", f);
+	for (i = 0; i < app->nenv; i++) {
+		/* Quoted: a key like NULL or a value like null is text. */
+		eq = app->env[i] + strcspn(app->env[i], "=");
+		fprintf(f, "      \"%.*s\": ", (int)(eq - app->env[i]),
+		    app->env[i]);
+		yaml_quoted(f, *eq == '=' ? eq + 1 : "");
+		fputc('\n', f);
+	}
+	if (app->user != NULL)
+		yaml_key_str(f, "    ", "user", app->user);
+	if (app->group != NULL)
+		yaml_key_str(f, "    ", "group", app->group);
+}
+
+/* restart, backoff, max_restarts, stop_signal, kill_timeout, ready... */
+static void
+write_policy(const struct app_spec *app, FILE *f)
+{
+	char	buf[32];
+
+	fprintf(f, "    restart: %s\n", restart_name(app->restart));
+	fputs("    backoff:\n", f);
+	yaml_duration(f, "      ", "initial", app->backoff_initial_ms);
+	yaml_duration(f, "      ", "max", app->backoff_max_ms);
+	yaml_duration(f, "      ", "reset_after", app->backoff_reset_ms);
+	fprintf(f, "    max_restarts: %u\n", app->max_restarts);
+	fprintf(f, "    stop_signal: %s\n", signal_name(app->stop_signal));
+	yaml_duration(f, "    ", "kill_timeout", app->kill_timeout_ms);
+	if (app->ready == READY_DELAY) {
+		format_duration(app->ready_delay_ms, buf, sizeof(buf));
+		fprintf(f, "    ready: \"delay:%s\"\n", buf);
+	} else
+		fprintf(f, "    ready: %s\n",
+		    app->ready == READY_NOTIFY ? "notify" : "auto");
+	yaml_duration(f, "    ", "ready_timeout", app->ready_timeout_ms);
+	yaml_size(f, "    ", "max_memory", app->max_memory);
+}
+
+static void
+write_logs(const struct app_spec *app, FILE *f)
+{
+	fputs("    logs:\n", f);
+	if (app->log_out != NULL)
+		yaml_key_str(f, "      ", "out", app->log_out);
+	if (app->log_err != NULL)
+		yaml_key_str(f, "      ", "err", app->log_err);
+	yaml_size(f, "      ", "max_size", app->log_max_size);
+	fprintf(f, "      keep: %u\n", app->log_keep);
+	fprintf(f, "      timestamps: %s\n",
+	    app->log_timestamps ? "true" : "false");
+}
+
+int
+spec_write_yaml(struct app_spec *const *apps, size_t napps, FILE *f)
+{
+	size_t	i;
+
+	fputs("# written by pmcd; pmc resurrect reads it back\n", f);
+	if (napps == 0)
+		fputs("# no apps were running\n", f);
+	else
+		fputs("apps:\n", f);
+	for (i = 0; i < napps; i++) {
+		if (i > 0)
+			fputc('\n', f);
+		write_process(apps[i], f);
+		write_identity(apps[i], f);
+		write_policy(apps[i], f);
+		write_logs(apps[i], f);
+	}
+	if (fflush(f) == EOF || ferror(f))
+		return -1;
+	return 0;
+}
+
 /* CPUs. */
 static int
 limit_min(int a, int b)

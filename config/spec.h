@@ -119,6 +119,13 @@ int	 spec_load(const char *path, struct spec **out,
 void	 spec_free(struct spec *);
 /* Every effective field, one "app.field=value" line each (pmcd -n -v). */
 void	 spec_dump(const struct spec *, FILE *);
+/*
+ * Write apps as a complete pm.yaml, every field explicit, that spec_parse
+ * reads back into specs app_spec_equal to these (on this machine: user,
+ * group and "instances: max" are looked up where the file is read).
+ * With no apps, only comments.  Returns 0, or -1 on a write error.
+ */
+int	 spec_write_yaml(struct app_spec *const *apps, size_t napps, FILE *);
 void	 app_spec_free(struct app_spec *);
 struct app_spec *app_spec_dup(const struct app_spec *);
 /* Same effective spec: nothing to do when an app is started again. */

@@ -170,7 +170,7 @@ open_sockets(struct pending *p, struct apply *ctx, struct pbuf *errs)
 			p->reused[i] = 1;
 			continue;
 		}
-		p->fds[i] = listen_open(layout_addr(s, i),
+		p->fds[i] = listen_open(s->name, layout_addr(s, i),
 		    s->balance == BALANCE_REUSEPORT, why, sizeof(why));
 		if (p->fds[i] == -1) {
 			pbuf_printf(errs, "%s: listen %s", s->name, why);
@@ -206,6 +206,12 @@ app_close_fds(const struct app_spec *spec, int *fds, size_t nfds,
 		for (k = 0; k < nkeep; k++)
 			if (keep[k] == fds[i])
 				break;
+		/*
+		 * A retired reuseport socket leaves the kernel's group now,
+		 * though instances still hold it: see close_slot_sockets.
+		 */
+		if (k == nkeep && spec->balance == BALANCE_REUSEPORT)
+			shutdown(fds[i], SHUT_RD);
 		if (k == nkeep)
 			listen_close(layout_addr(spec, i), fds[i]);
 		fds[i] = -1;
@@ -467,8 +473,12 @@ app_apply(struct spec **specs, size_t nspecs, struct app **victims,
 	for (i = 0; i < n; i++) {
 		ps[i].unchanged = ps[i].old != NULL &&
 		    app_spec_equal(ps[i].old->spec, ps[i].spec);
+		/* Growing reuseport needs sockets: a reload opens them here,
+		 * before anything changes, where a scale could not. */
 		ps[i].scale_only = ps[i].old != NULL && !ps[i].unchanged &&
-		    only_count_differs(ps[i].old->spec, ps[i].spec);
+		    only_count_differs(ps[i].old->spec, ps[i].spec) &&
+		    (ps[i].spec->balance != BALANCE_REUSEPORT ||
+		    ps[i].spec->instances < ps[i].old->spec->instances);
 		if (!ps[i].unchanged && !ps[i].scale_only &&
 		    open_sockets(&ps[i], &ctx, errs) == -1)
 			break;
@@ -514,7 +524,6 @@ app_restart(struct app *app)
 {
 	size_t	 i;
 
-	reload_abort(app, "interrupted by a restart");
 	app->reload_failed = 0;		/* this request's outcome now */
 	for (i = 0; i < app->ninst; i++) {
 		mark_pending(app->inst[i]);
@@ -711,6 +720,12 @@ app_describe(const struct app *app, struct pbuf *out)
 	pbuf_printf(out, "instances:\n");
 	for (i = 0; i < app->ninst; i++)
 		describe_instance(app->inst[i], out);
+	if (app->surge != NULL) {
+		pbuf_printf(out, "reload under way, new instance:\n");
+		describe_instance(app->surge, out);
+	} else if (app->reload_failed)
+		pbuf_printf(out, "last reload: %s: %s\n", app->reload_interrupted ?
+		    "interrupted" : "failed", app->reload_reason);
 }
 
 /* --- scale ------------------------------------------------------------------- */
@@ -735,7 +750,7 @@ open_slot_sockets(struct app *app, int from, int to, struct pbuf *errs)
 	for (i = (size_t)from * s->nlisten; i < need; i++) {
 		if (app->fds[i] != -1)
 			continue;
-		app->fds[i] = listen_open(layout_addr(s, i), 1, why,
+		app->fds[i] = listen_open(s->name, layout_addr(s, i), 1, why,
 		    sizeof(why));
 		if (app->fds[i] == -1) {
 			pbuf_printf(errs, "%s: listen %s", s->name, why);

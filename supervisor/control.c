@@ -13,6 +13,7 @@
 
 #include <signal.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -419,13 +420,15 @@ report_start(struct client *c, const struct app *app)
 		    istate_name(in->state));
 		bad = 1;
 	}
-	if (app->reload_failed) {
+	if (app->reload_failed && app->reload_interrupted)
+		reply_errf(c, "%s: reload %s", app->spec->name,
+		    app->reload_reason);
+	else if (app->reload_failed)
 		reply_errf(c, "%s: reload failed: %s; %s", app->spec->name,
 		    app->reload_reason, app->reload_done == 0 ?
 		    "the old instances keep serving" :
 		    "the instances replaced so far keep the new spec");
-		bad = 1;
-	}
+	bad |= app->reload_failed;
 	snprintf(buf, sizeof(buf), "%s: %d/%d online\n", app->spec->name,
 	    online, app->spec->instances);
 	reply_text(c, MSG_OUT, buf);
@@ -445,8 +448,7 @@ client_settled(struct client *c)
 			continue;
 		if (c->wait == WAIT_DELETE || app->reloading)
 			return (0);
-		if (c->wait != WAIT_RELOAD &&
-		    !app_settled(app, c->wait == WAIT_STOP))
+		if (!app_settled(app, c->wait == WAIT_STOP))
 			return (0);
 	}
 	return (1);
@@ -512,40 +514,19 @@ free_specs(struct spec **specs, size_t n)
 	free(specs);
 }
 
+/* Apply specs as `pmc start` does, and wait for the outcome. */
 static void
-do_start(struct client *c, const char **f, int n)
+apply_and_wait(struct client *c, struct spec **specs, size_t nspecs,
+    int prune)
 {
-	struct spec		**specs;
-	struct spec_errors	 errs = { NULL, 0 };
-	struct pbuf		 perr = { 0 }, out = { 0 };
-	struct app		**victims = NULL;
-	size_t			 i, j, nspecs = 0, nvictims = 0;
+	struct pbuf	 perr = { 0 }, out = { 0 };
+	struct app	**victims = NULL;
+	size_t		 i, j, nvictims = 0;
 
-	if (n < 3 || n % 2 != 1) {
-		reply_text(c, MSG_ERR, "start: expected flags, then path and "
-		    "content pairs");
-		reply_exit(c, 2);
-		return;
-	}
-	if ((specs = calloc((size_t)n / 2 + 1, sizeof(*specs))) == NULL)
-		fatal("calloc");
-	for (i = 1; i + 1 < (size_t)n; i += 2) {
-		if (spec_parse(f[i], f[i + 1], strlen(f[i + 1]),
-		    &specs[nspecs], &errs) == 0)
-			nspecs++;
-	}
-	if (errs.count > 0) {
-		for (i = 0; i < errs.count; i++)
-			reply_text(c, MSG_ERR, errs.msgs[i]);
-		spec_errors_clear(&errs);
-		free_specs(specs, nspecs);
-		reply_exit(c, 1);
-		return;
-	}
 	for (i = 0; i < nspecs; i++)
 		for (j = 0; j < specs[i]->napps; j++)
 			wait_add(c, specs[i]->apps[j]->name);
-	if (strcmp(f[0], "prune") == 0)
+	if (prune)
 		victims = apps_pruned(specs, nspecs, &nvictims);
 	if (app_apply(specs, nspecs, victims, nvictims,
 	    &perr, &out) == -1) {
@@ -567,7 +548,91 @@ do_start(struct client *c, const char **f, int n)
 	free(victims);
 	pbuf_free(&perr);
 	pbuf_free(&out);
+}
+
+static void
+do_start(struct client *c, const char **f, int n)
+{
+	struct spec		**specs;
+	struct spec_errors	 errs = { NULL, 0 };
+	size_t			 i, nspecs = 0;
+
+	if (n < 3 || n % 2 != 1) {
+		reply_text(c, MSG_ERR, "start: expected flags, then path and "
+		    "content pairs");
+		reply_exit(c, 2);
+		return;
+	}
+	if ((specs = calloc((size_t)n / 2 + 1, sizeof(*specs))) == NULL)
+		fatal("calloc");
+	for (i = 1; i + 1 < (size_t)n; i += 2) {
+		if (spec_parse(f[i], f[i + 1], strlen(f[i + 1]),
+		    &specs[nspecs], &errs) == 0)
+			nspecs++;
+	}
+	if (errs.count > 0) {
+		for (i = 0; i < errs.count; i++)
+			reply_text(c, MSG_ERR, errs.msgs[i]);
+		spec_errors_clear(&errs);
+		reply_exit(c, 1);
+	} else
+		apply_and_wait(c, specs, nspecs, strcmp(f[0], "prune") == 0);
 	free_specs(specs, nspecs);
+}
+
+static void
+do_save(struct client *c, const char **f, int n)
+{
+	char	 why[PATH_MAX + 256], path[PATH_MAX];
+	size_t	 saved;
+
+	if (n != 1) {
+		reply_text(c, MSG_ERR, "save: expected a flags field");
+		reply_exit(c, 2);
+		return;
+	}
+	if (dump_save(strcmp(f[0], "force") == 0, &saved, why,
+	    sizeof(why)) == -1) {
+		reply_text(c, MSG_ERR, why);
+		reply_exit(c, 1);
+		return;
+	}
+	dump_path(path, sizeof(path));
+	reply_outf(c, "saved %zu app%s to %s\n", saved, saved == 1 ? "" : "s",
+	    path);
+	reply_exit(c, 0);
+}
+
+static void
+do_resurrect(struct client *c, const char **f, int n)
+{
+	struct spec		*spec;
+	struct spec_errors	 errs = { NULL, 0 };
+	char			 path[PATH_MAX];
+	size_t			 i;
+
+	(void)f;
+	(void)n;
+	dump_path(path, sizeof(path));
+	if (access(path, F_OK) == -1) {
+		reply_errf(c, "no dump file at %s (pmc save writes it)", path);
+		reply_exit(c, 1);
+		return;
+	}
+	if (dump_empty(path)) {
+		reply_outf(c, "%s: no apps to resurrect\n", path);
+		reply_exit(c, 0);
+		return;
+	}
+	if (spec_load(path, &spec, &errs) == -1) {
+		for (i = 0; i < errs.count; i++)
+			reply_text(c, MSG_ERR, errs.msgs[i]);
+		spec_errors_clear(&errs);
+		reply_exit(c, 1);
+		return;
+	}
+	apply_and_wait(c, &spec, 1, 0);
+	spec_free(spec);
 }
 
 static void
@@ -649,6 +714,12 @@ do_verb(struct client *c, const char **f, int n, uint32_t type)
 	}
 	apps = resolve(c, f, n, &k, &bad);
 	for (i = 0; i < k; i++) {
+		if (type == MSG_RESTART && apps[i]->reloading) {
+			reply_errf(c, "%s: a reload is under way; wait for it "
+			    "to end, or stop the app", apps[i]->spec->name);
+			bad = 1;
+			continue;
+		}
 		wait_add(c, apps[i]->spec->name);
 		if (type == MSG_STOP)
 			app_stop(apps[i]);
@@ -687,6 +758,7 @@ do_kill(struct client *c, const char **f, int n)
 	(void)f;
 	(void)n;
 	log_info("stopping every app and exiting (pmc kill)");
+	sdnotify_stopping();
 	sv->stopping = 1;
 	apps_stop_all();
 	wait_for(c, WAIT_KILL);
@@ -729,6 +801,9 @@ do_reload(struct client *c, const char **f, int n)
 		return;
 	}
 	nowait = strcmp(f[0], "nowait") == 0;
+	for (i = 1; i < (size_t)n; i++)
+		if (strcmp(f[i], "all") == 0)
+			sdnotify_reloading();
 	apps = resolve(c, f + 1, n - 1, &k, &bad);
 	for (i = 0; i < k; i++) {
 		if (apps[i]->reloading) {
@@ -846,6 +921,8 @@ static const struct handler {
 	{ MSG_RELOAD, do_reload },
 	{ MSG_SCALE, do_scale },
 	{ MSG_SIGNAL, do_signal },
+	{ MSG_SAVE, do_save },
+	{ MSG_RESURRECT, do_resurrect },
 };
 
 static void

@@ -643,10 +643,13 @@ instances_check_groups(void)
 	struct app	*app;
 	size_t		 i;
 
-	TAILQ_FOREACH(app, &sv->apps, entry)
+	TAILQ_FOREACH(app, &sv->apps, entry) {
 		for (i = 0; i < app->ninst; i++)
 			if (app->inst[i]->draining)
 				group_gone(app->inst[i]);
+		if (app->surge != NULL && app->surge->draining)
+			group_gone(app->surge);
+	}
 }
 
 static void
@@ -716,8 +719,12 @@ stopping_event(struct instance *in, enum ievent ev)
 		timer_stop(&in->timer);
 		exec_error(in);
 		if (in->timed_out) {
+			/* Not ready in time: a failure, as restart sees it. */
 			in->timed_out = 0;
-			schedule_restart(in);
+			if (in->app->spec->restart == RESTART_NEVER)
+				set_state(in, IS_ERRORED);
+			else
+				schedule_restart(in);
 			break;
 		}
 		if (!(in->surge && in->failed))	/* keep why it failed */

@@ -10,13 +10,137 @@
 #include <sys/un.h>
 
 #include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "listen.h"
+#include "log.h"
+
+/*
+ * Sockets pmcd itself was given (systemd's LISTEN_FDS): kept open for
+ * pmcd's whole life; apps get copies, matched by LISTEN_FDNAMES = app
+ * name, else by address.  So the port survives a restart of pmcd.
+ */
+struct adopted {
+	int	 fd;
+	char	 name[SPEC_NAME_MAX + 1];
+	char	 text[SPEC_ADDR_MAX];
+	int	 copy;		/* the copy an app holds, or -1 */
+};
+
+static struct adopted	*adopted;
+static size_t		 nadopted;
+
+/* The canonical text of a bound socket, as the spec loader writes it. */
+static void
+sock_text(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_un	*sun = (struct sockaddr_un *)&ss;
+	socklen_t		 sl = sizeof(ss);
+	char			 host[INET6_ADDRSTRLEN];
+	const void		*a;
+	int			 port;
+
+	buf[0] = '\0';
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
+		return;
+	if (ss.ss_family == AF_UNIX) {
+		snprintf(buf, len, "unix:%.*s", (int)(len - 6), sun->sun_path);
+		return;
+	}
+	if (ss.ss_family == AF_INET) {
+		a = &((struct sockaddr_in *)&ss)->sin_addr;
+		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	} else {
+		a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	}
+	if (inet_ntop(ss.ss_family, a, host, sizeof(host)) == NULL)
+		return;
+	snprintf(buf, len, ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d",
+	    host, port);
+}
+
+int
+listen_adopt(void)
+{
+	const char	*s, *errstr, *names;
+	long long	 n;
+	size_t		 i, k;
+	int		 fd;
+
+	if ((s = getenv("LISTEN_PID")) == NULL ||
+	    strtonum(s, 1, INT32_MAX, &errstr) != getpid() ||
+	    (s = getenv("LISTEN_FDS")) == NULL)
+		return (0);
+	n = strtonum(s, 0, 1024, &errstr);
+	if (errstr != NULL || n == 0)
+		return (0);
+	if ((adopted = calloc((size_t)n, sizeof(*adopted))) == NULL)
+		fatal("calloc");
+	names = getenv("LISTEN_FDNAMES");
+	for (i = 0; i < (size_t)n; i++) {
+		fd = 3 + (int)i;
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		adopted[i].fd = fd;
+		adopted[i].copy = -1;
+		for (k = 0; names != NULL && *names != '\0' &&
+		    *names != ':' && k < SPEC_NAME_MAX; names++)
+			adopted[i].name[k++] = *names;
+		while (names != NULL && *names != '\0' && *names++ != ':')
+			;
+		sock_text(fd, adopted[i].text, sizeof(adopted[i].text));
+		log_info("adopted socket %s (%s) from the service manager",
+		    adopted[i].text, adopted[i].name);
+	}
+	nadopted = (size_t)n;
+	return ((int)n);
+}
+
+/* A free adopted socket for app's address; -1 when none. */
+static int
+take_adopted(const char *app, const struct listen_addr *la)
+{
+	size_t	 i, pass;
+
+	for (pass = 0; pass < 3; pass++)
+		for (i = 0; i < nadopted; i++) {
+			if (adopted[i].copy != -1)
+				continue;
+			if (pass == 0 && (strcmp(adopted[i].name, app) != 0 ||
+			    strcmp(adopted[i].text, la->text) != 0))
+				continue;
+			if (pass == 1 && strcmp(adopted[i].name, app) != 0)
+				continue;
+			if (pass == 2 && strcmp(adopted[i].text, la->text) != 0)
+				continue;
+			adopted[i].copy = fcntl(adopted[i].fd,
+			    F_DUPFD_CLOEXEC, 3);
+			return (adopted[i].copy);
+		}
+	return (-1);
+}
+
+/* fd is a copy of an adopted socket: give it back. */
+static int
+return_adopted(int fd)
+{
+	size_t	 i;
+
+	for (i = 0; i < nadopted; i++)
+		if (adopted[i].copy == fd) {
+			adopted[i].copy = -1;
+			return (1);
+		}
+	return (0);
+}
 
 /* Remove a unix socket file nobody answers on; refuse anything else. */
 static int
@@ -49,11 +173,13 @@ fail:
 }
 
 int
-listen_open(const struct listen_addr *la, int reuseport, char *why,
-    size_t len)
+listen_open(const char *app, const struct listen_addr *la, int reuseport,
+    char *why, size_t len)
 {
 	int	 fd, on = 1;
 
+	if (!reuseport && (fd = take_adopted(app, la)) != -1)
+		return (fd);
 	if (la->family == AF_UNIX && unix_stale(la, why, len) == -1)
 		return (-1);
 	fd = socket(la->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -87,6 +213,10 @@ listen_close(const struct listen_addr *la, int fd)
 
 	if (fd == -1)
 		return;
+	if (return_adopted(fd)) {
+		close(fd);	/* the original stays with us */
+		return;
+	}
 	close(fd);
 	if (la->family == AF_UNIX)
 		unlink(sun->sun_path);

@@ -8,9 +8,14 @@
 
 #include "spec.h"
 
-/* A bound, listening socket (blocking, CLOEXEC), or -1 with why. */
-int	listen_open(const struct listen_addr *, int reuseport, char *why,
-	    size_t);
+/*
+ * A bound, listening socket (blocking, CLOEXEC) for app, or -1 with why;
+ * a copy of an adopted one when the service manager passed a match.
+ */
+int	listen_open(const char *app, const struct listen_addr *,
+	    int reuseport, char *why, size_t);
+/* Take the sockets of our own LISTEN_FDS; returns how many. */
+int	listen_adopt(void);
 /* Close a socket from listen_open; removes a unix socket's file. */
 void	listen_close(const struct listen_addr *, int fd);
 

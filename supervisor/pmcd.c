@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "home.h"
+#include "listen.h"
 #include "log.h"
 #include "pmcd.h"
 
@@ -32,13 +34,15 @@ static int		 ready_fd = -1;	/* to the parent, when detaching */
 static void __attribute__((__noreturn__))
 usage(void)
 {
-	fprintf(stderr, "usage: pmcd [-fnv] [file ...]\n");
+	fprintf(stderr, "usage: pmcd [-f] [--resurrect] [file ...]\n"
+	    "       pmcd -n [-v | -w] file ...\n");
 	exit(2);
 }
 
 /* -n: check the files, print every error, apply nothing. */
+/* -n: check the files; -v: print what they mean; -w: as a dump. */
 static int
-check_files(char **files, int n, int verbose)
+check_files(char **files, int n, int verbose, int yaml)
 {
 	struct spec		*spec;
 	struct spec_errors	 errs = { NULL, 0 };
@@ -54,6 +58,9 @@ check_files(char **files, int n, int verbose)
 		}
 		if (verbose)
 			spec_dump(spec, stdout);
+		if (yaml && spec_write_yaml(spec->apps, spec->napps,
+		    stdout) == -1)
+			bad = 1;
 		spec_free(spec);
 	}
 	for (i = 0; i < errs.count; i++)
@@ -61,7 +68,8 @@ check_files(char **files, int n, int verbose)
 	spec_errors_clear(&errs);
 	if (bad)
 		return (1);
-	printf("configuration OK\n");
+	if (!yaml)
+		printf("configuration OK\n");
 	return (0);
 }
 
@@ -81,8 +89,10 @@ reap(void)
 static void
 shutdown_all(const char *why)
 {
-	if (!sv->stopping)
+	if (!sv->stopping) {
 		log_info("%s: stopping every app", why);
+		sdnotify_stopping();
+	}
 	sv->stopping = 1;
 	apps_stop_all();
 }
@@ -105,8 +115,10 @@ signal_read(struct watch *w, uint32_t events)
 			shutdown_all("SIGINT");
 			break;
 		case SIGHUP:
-			if (!sv->stopping)
+			if (!sv->stopping) {
+				sdnotify_reloading();
 				reread_files();
+			}
 			break;
 		default:
 			break;
@@ -288,6 +300,33 @@ load_files(char **files, int n)
 	free(abs);
 }
 
+/* --resurrect: start what `pmc save` wrote; no dump, no apps. */
+static void
+load_dump(void)
+{
+	struct spec	*spec;
+	struct pbuf	 perr = { 0 }, out = { 0 };
+	const char	*fields[PMC_FIELDS_MAX];
+	char		 why[PATH_MAX + 64];
+	int		 k, nf;
+
+	if (dump_load(&spec, why, sizeof(why)) == -1)
+		fatalx("--resurrect: %s", why);
+	if (spec == NULL) {
+		log_info("--resurrect: no saved apps");
+		return;
+	}
+	if (app_apply(&spec, 1, NULL, 0, &perr, &out) == -1) {
+		nf = proto_fields(perr.data, perr.len, fields, PMC_FIELDS_MAX);
+		for (k = 0; k < nf; k++)
+			log_warnx("%s", fields[k]);
+		fatalx("--resurrect: nothing started");
+	}
+	spec_free(spec);
+	pbuf_free(&perr);
+	pbuf_free(&out);
+}
+
 /* SIGHUP: read every file the running apps came from, apply as start. */
 static void
 reread_files(void)
@@ -345,9 +384,13 @@ int
 main(int argc, char *argv[])
 {
 	char	 path[PATH_MAX], why[PATH_MAX + 128];
-	int	 ch, fg = 0, check = 0, verbose = 0;
+	int	 ch, fg = 0, check = 0, verbose = 0, yaml = 0, resurrect = 0;
+	static const struct option longopts[] = {
+		{ "resurrect", no_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 }
+	};
 
-	while ((ch = getopt(argc, argv, "fhnv")) != -1) {
+	while ((ch = getopt_long(argc, argv, "fhnvw", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			fg = 1;
@@ -355,8 +398,14 @@ main(int argc, char *argv[])
 		case 'n':
 			check = 1;
 			break;
+		case 'r':
+			resurrect = 1;
+			break;
 		case 'v':
 			verbose = 1;
+			break;
+		case 'w':
+			yaml = 1;
 			break;
 		default:
 			usage();
@@ -364,10 +413,13 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	if ((verbose || yaml) && !check)
+		usage();
 	if (check)
-		return (check_files(argv, argc, verbose));
-	/* Nothing the caller left open outlives this point. */
-	closefrom(3);
+		return (check_files(argv, argc, verbose, yaml));
+	/* Nothing the caller left open outlives this point, but sockets
+	 * passed to us the systemd way. */
+	closefrom(3 + listen_adopt());
 
 	if (home_check(pmc_home(), 1, why, sizeof(why)) == -1)
 		fatalx("%s", why);
@@ -376,6 +428,7 @@ main(int argc, char *argv[])
 	take_lock();
 	if (mkdir(pmc_logdir(), 0700) == -1 && errno != EEXIST)
 		fatal("%s", pmc_logdir());
+	sdnotify_init();
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDNAMES");
@@ -393,6 +446,8 @@ main(int argc, char *argv[])
 	control_init(path);
 	notify_init();
 	write_pidfile();
+	if (resurrect)
+		load_dump();
 	load_files(argv, argc);
 	announce_ready();
 	log_info("pmcd %ld ready, PMC_HOME %s", (long)getpid(), pmc_home());
@@ -402,6 +457,7 @@ main(int argc, char *argv[])
 		reloads_step();
 		apps_gc();
 		control_changed();
+		sdnotify_tick();
 	}
 	control_changed();
 	control_close();

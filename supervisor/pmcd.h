@@ -87,6 +87,8 @@ struct app {
 	int			*old_fds;
 	size_t			 old_nfds;
 	int			 reload_failed;	/* outcome of the last one */
+	int			 reload_interrupted;	/* by stop or delete */
+	int			 old_stopped;	/* the surge's old one stops */
 	char			 reload_reason[320];
 };
 
@@ -148,6 +150,18 @@ void		 instance_sample(struct instance *, double *cpu,
 void		 control_init(const char *path);
 void		 control_close(void);
 void		 control_changed(void);	/* re-check waiting clients */
+
+/* dump.c */
+void		 dump_path(char *, size_t);
+int		 dump_empty(const char *);
+int		 dump_save(int force, size_t *saved, char *why, size_t);
+int		 dump_load(struct spec **, char *why, size_t);
+
+/* sdnotify.c */
+void		 sdnotify_init(void);
+void		 sdnotify_tick(void);
+void		 sdnotify_reloading(void);
+void		 sdnotify_stopping(void);
 
 /* notify.c */
 void		 notify_init(void);

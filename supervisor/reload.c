@@ -29,6 +29,8 @@ reload_begin(struct app *app, struct app_spec *spec, int *fds, size_t nfds)
 	app->reload_slot = 0;
 	app->reload_done = 0;
 	app->reload_failed = 0;
+	app->reload_interrupted = 0;
+	app->old_stopped = 0;
 	app->reload_reason[0] = '\0';
 	if (spec != NULL) {
 		app->old_spec = app->spec;
@@ -49,6 +51,7 @@ reload_abort(struct app *app, const char *why)
 		return;
 	if (!app->reload_failed) {
 		app->reload_failed = 1;
+		app->reload_interrupted = 1;
 		strlcpy(app->reload_reason, why, sizeof(app->reload_reason));
 	}
 	if (app->surge != NULL) {
@@ -162,9 +165,16 @@ static int
 surge_failed(struct app *app)
 {
 	struct instance	*s = app->surge;
+	struct instance	*old = app->inst[app->reload_slot];
 
-	if (s->pid != 0)
-		return (0);	/* still stopping */
+	if (!instance_down(s))
+		return (0);	/* still stopping, or its group draining */
+	/* The old one was being stopped for it: it serves again. */
+	if (app->old_stopped && !app->reload_interrupted) {
+		old->pending = 1;
+		instance_event(old, IE_START);
+	}
+	app->old_stopped = 0;
 	if (!app->reload_failed) {
 		app->reload_failed = 1;
 		snprintf(app->reload_reason, sizeof(app->reload_reason),
@@ -185,8 +195,10 @@ surge_ready(struct app *app)
 	struct instance	*s = app->surge;
 
 	if (old->state == IS_ONLINE || old->state == IS_STARTING ||
-	    old->state == IS_BACKOFF)
+	    old->state == IS_BACKOFF) {
 		instance_event(old, IE_STOP);
+		app->old_stopped = 1;
+	}
 	if (!instance_down(old))
 		return (0);
 	s->restarts = old->restarts;
@@ -195,6 +207,7 @@ surge_ready(struct app *app)
 	s->surge = 0;
 	s->pending = 0;
 	app->surge = NULL;
+	app->old_stopped = 0;
 	app->reload_slot++;
 	app->reload_done++;
 	return (1);
@@ -250,9 +263,8 @@ reload_step(struct app *app)
 			continue;
 		}
 		if (app->surge->failed || instance_down(app->surge)) {
-			if (!app->surge->failed)
-				app->surge->failed = 1;
-			if (app->surge->pid != 0 &&
+			app->surge->failed = 1;
+			if (!instance_down(app->surge) &&
 			    app->surge->state != IS_STOPPING)
 				instance_event(app->surge, IE_STOP);
 			surge_failed(app);
