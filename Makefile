@@ -20,6 +20,12 @@ PKG_CFLAGS !=	$(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null || true
 PKG_LIBS !=	$(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || true
 ALL_CFLAGS =	-std=c11 -D_GNU_SOURCE $(WARNINGS) -Iconfig $(PKG_CFLAGS) \
 		$(CFLAGS)
+# The preload shim, and the probe its tests preload it into, never take
+# sanitizers: an ASan runtime cannot be preloaded into a program built
+# without it.  `make asan` sets these; otherwise they are CFLAGS/LDFLAGS.
+SHIM_CFLAGS ?=	$(CFLAGS)
+SHIM_LDFLAGS ?=	$(LDFLAGS)
+SHIM_ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(SHIM_CFLAGS)
 
 # Where objects and programs go; `make asan` builds into build-asan/.
 B ?=		.
@@ -35,15 +41,18 @@ PMCD_SRCS =	supervisor/pmcd.c supervisor/log.c supervisor/loop.c \
 		supervisor/control.c supervisor/app.c supervisor/instance.c \
 		supervisor/listen.c supervisor/notify.c \
 		supervisor/reload.c supervisor/sdnotify.c supervisor/dump.c
-FIXTURE_SRCS =	tests/fixtures/demo-httpd.c
+FIXTURE_SRCS =	tests/fixtures/demo-httpd.c tests/fixtures/shim-probe.c
+SHIM_SRCS =	supervisor/shim.c
 
 CONFIG_OBJS =	$(CONFIG_SRCS:%.c=$(B)/obj/%.o)
 PMC_OBJS =	$(PMC_SRCS:%.c=$(B)/obj/%.o)
 PMCD_OBJS =	$(PMCD_SRCS:%.c=$(B)/obj/%.o)
 
-PROGS =		$(B)/bin/pmc $(B)/bin/pmcd $(B)/tests/bin/demo-httpd
+PROGS =		$(B)/bin/pmc $(B)/bin/pmcd $(B)/tests/bin/demo-httpd \
+		$(B)/tests/bin/shim-probe
+SHIM =		$(B)/lib/libpmc-shim.so
 
-all: $(PROGS)
+all: $(PROGS) $(SHIM)
 
 $(B)/bin/pmc: $(PMC_OBJS) $(CONFIG_OBJS)
 	@mkdir -p $(@D)
@@ -56,6 +65,15 @@ $(B)/bin/pmcd: $(PMCD_OBJS) $(CONFIG_OBJS)
 $(B)/tests/bin/demo-httpd: tests/fixtures/demo-httpd.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(SHIM): $(SHIM_SRCS)
+	@mkdir -p $(@D)
+	$(CC) $(SHIM_ALL_CFLAGS) -fPIC -shared $(SHIM_LDFLAGS) -o $@ \
+	    $(SHIM_SRCS) -ldl
+
+$(B)/tests/bin/shim-probe: tests/fixtures/shim-probe.c
+	@mkdir -p $(@D)
+	$(CC) $(SHIM_ALL_CFLAGS) $(SHIM_LDFLAGS) -o $@ $<
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -79,24 +97,24 @@ test: deps all
 
 asan: deps
 	$(MAKE) B=build-asan CFLAGS='-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined' \
-	    LDFLAGS='-fsanitize=address,undefined' all
+	    LDFLAGS='-fsanitize=address,undefined' \
+	    SHIM_CFLAGS='-O1 -g -fno-omit-frame-pointer' SHIM_LDFLAGS= all
 	@rm -rf build-asan/reports && mkdir -p build-asan/reports
 	@PMC_BIN=$(CURDIR)/build-asan/bin PMC_TESTBIN=$(CURDIR)/build-asan/tests/bin \
+	    PMC_LIB=$(CURDIR)/build-asan/lib \
 	    PMC_SANITIZER_REPORTS=$(CURDIR)/build-asan/reports \
 	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:log_path=$(CURDIR)/build-asan/reports/asan \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(CURDIR)/build-asan/reports/ubsan \
 	    tests/run.sh
 
 # The unit is generated at each install: its ExecStart follows BINDIR.
-install: $(B)/bin/pmc $(B)/bin/pmcd
+install: $(B)/bin/pmc $(B)/bin/pmcd $(SHIM)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(BASHCOMPDIR) \
-	    $(DESTDIR)$(DOCDIR) $(B)/obj
+	    $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SHIMDIR) $(B)/obj
 	install -m 755 $(B)/bin/pmc $(B)/bin/pmcd $(DESTDIR)$(BINDIR)
-	[ ! -f $(B)/lib/libpmc-shim.so ] || { \
-	    install -d $(DESTDIR)$(SHIMDIR) && \
-	    install -m 644 $(B)/lib/libpmc-shim.so $(DESTDIR)$(SHIMDIR); }
+	install -m 644 $(SHIM) $(DESTDIR)$(SHIMDIR)/libpmc-shim.so
 	install -m 644 man/pmc.1 $(DESTDIR)$(MANDIR)/man1
 	install -m 644 man/pm.yaml.5 $(DESTDIR)$(MANDIR)/man5
 	install -m 644 man/pmcd.8 $(DESTDIR)$(MANDIR)/man8
@@ -120,6 +138,6 @@ lint-man:
 	mandoc -Tlint -Wwarning man/pmc.1 man/pmcd.8 man/pm.yaml.5
 
 clean:
-	rm -rf obj bin tests/bin build-asan
+	rm -rf obj bin lib tests/bin build-asan
 
 .PHONY: all deps run test asan install uninstall lint-man clean
