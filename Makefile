@@ -40,7 +40,8 @@ PMC_SRCS =	cmd/pmc.c cmd/cmd.c cmd/client.c \
 PMCD_SRCS =	supervisor/pmcd.c supervisor/log.c supervisor/loop.c \
 		supervisor/control.c supervisor/app.c supervisor/instance.c \
 		supervisor/listen.c supervisor/notify.c \
-		supervisor/reload.c supervisor/sdnotify.c supervisor/dump.c
+		supervisor/reload.c supervisor/sdnotify.c supervisor/dump.c \
+		supervisor/shimpath.c
 FIXTURE_SRCS =	tests/fixtures/demo-httpd.c tests/fixtures/shim-probe.c
 SHIM_SRCS =	supervisor/shim.c
 
@@ -74,6 +75,11 @@ $(SHIM): $(SHIM_SRCS)
 $(B)/tests/bin/shim-probe: tests/fixtures/shim-probe.c
 	@mkdir -p $(@D)
 	$(CC) $(SHIM_ALL_CFLAGS) $(SHIM_LDFLAGS) -o $@ $<
+
+# pmcd looks for the shim beside itself (../lib) first, then here.
+$(B)/obj/supervisor/shimpath.o: supervisor/shimpath.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DPMC_SHIMDIR='"$(SHIMDIR)"' -MMD -MP -c -o $@ $<
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)

@@ -32,7 +32,8 @@ struct spawn_error {
 	int	err;
 };
 
-enum { STAGE_SETUP = 1, STAGE_CWD, STAGE_USER, STAGE_EXEC };
+enum { STAGE_SETUP = 1, STAGE_CWD, STAGE_USER, STAGE_EXEC, STAGE_STATIC,
+    STAGE_NOSHIM };
 
 /* Drains one stdout or stderr pipe of an instance into a log file. */
 struct outpipe {
@@ -234,6 +235,7 @@ child_env(const struct instance *in, int nfds)
 {
 	const struct app_spec	*s = in->app->spec;
 	char			 buf[8192], num[32];
+	const char		*old;
 	size_t			 i;
 	int			 j;
 
@@ -255,6 +257,13 @@ child_env(const struct instance *in, int nfds)
 			strlcat(buf, s->name, sizeof(buf));
 		}
 		setenv("LISTEN_FDNAMES", buf, 1);
+	}
+	if (s->intercept_bind && sv->shim_path[0] != '\0') {
+		if ((old = getenv("LD_PRELOAD")) != NULL && *old != '\0') {
+			snprintf(buf, sizeof(buf), "%s:%s", sv->shim_path, old);
+			setenv("LD_PRELOAD", buf, 1);
+		} else
+			setenv("LD_PRELOAD", sv->shim_path, 1);
 	}
 	setenv("PMC_APP", s->name, 1);
 	snprintf(num, sizeof(num), "%d", in->slot);
@@ -360,6 +369,14 @@ child(const struct instance *in, const int *fds, int nfds, int outfd,
 		child_fail(exfd, STAGE_SETUP);
 	if (getppid() != parent)
 		_exit(127);
+	if (s->intercept_bind && sv->shim_path[0] == '\0') {
+		errno = ENOENT;
+		child_fail(exfd, STAGE_NOSHIM);
+	}
+	if (s->intercept_bind && shim_can_enter(s->argv[0]) == -1) {
+		errno = ENOEXEC;
+		child_fail(exfd, STAGE_STATIC);
+	}
 	execvp(s->argv[0], s->argv);
 	child_fail(exfd, STAGE_EXEC);
 }
@@ -508,6 +525,17 @@ exec_error(struct instance *in)
 	case STAGE_EXEC:
 		snprintf(in->reason, sizeof(in->reason), "exec %s: %s",
 		    s->argv[0], strerror(se.err));
+		break;
+	case STAGE_STATIC:
+		snprintf(in->reason, sizeof(in->reason), "intercept_bind: %s "
+		    "is statically linked, so no shim can be preloaded into "
+		    "it; have it take its socket from LISTEN_FDS (fd 3) and "
+		    "set intercept_bind: false", s->argv[0]);
+		break;
+	case STAGE_NOSHIM:
+		snprintf(in->reason, sizeof(in->reason), "intercept_bind: "
+		    "libpmc-shim.so not found (make builds it into lib/; "
+		    "make install puts it in its SHIMDIR; PMC_SHIM names it)");
 		break;
 	default:
 		snprintf(in->reason, sizeof(in->reason), "setting up: %s",

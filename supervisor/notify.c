@@ -42,6 +42,9 @@ notify_line(struct instance *in, const char *line)
 {
 	if (strcmp(line, "READY=1") == 0)
 		instance_event(in, IE_READY);
+	else if (strcmp(line, "PMC_LISTENING=1") == 0 &&
+	    in->app->spec->ready == READY_AUTO)
+		instance_event(in, IE_READY);	/* from the shim's listen() */
 	else if (strncmp(line, "STATUS=", 7) == 0)
 		strlcpy(in->status_text, line + 7, sizeof(in->status_text));
 }

@@ -429,6 +429,9 @@ main(int argc, char *argv[])
 	if (mkdir(pmc_logdir(), 0700) == -1 && errno != EEXIST)
 		fatal("%s", pmc_logdir());
 	sdnotify_init();
+	shim_locate(sv->shim_path, sizeof(sv->shim_path));
+	unsetenv("PMC_SHIM_PID");	/* a shim's, if we run under one */
+	unsetenv("PMC_SHIM_FDS");
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDNAMES");

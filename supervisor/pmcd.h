@@ -102,6 +102,7 @@ struct pmcd {
 	int			 stopping;	/* SIGTERM, pmc kill */
 	int			 exit_status;
 	char			 notify_path[108];
+	char			 shim_path[4096];	/* "" when not found */
 };
 
 extern struct pmcd	*sv;
@@ -156,6 +157,10 @@ void		 dump_path(char *, size_t);
 int		 dump_empty(const char *);
 int		 dump_save(int force, size_t *saved, char *why, size_t);
 int		 dump_load(struct spec **, char *why, size_t);
+
+/* shimpath.c */
+void		 shim_locate(char *, size_t);
+int		 shim_can_enter(const char *);
 
 /* sdnotify.c */
 void		 sdnotify_init(void);
