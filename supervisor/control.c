@@ -57,9 +57,11 @@ struct client {
 static TAILQ_HEAD(, client)	 clients = TAILQ_HEAD_INITIALIZER(clients);
 static int			 nclients;
 static struct watch		 listener = { .fd = -1 };
+static struct timer		 accept_pause;
 static char			 sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
 static void	client_io(struct watch *, uint32_t);
+static void	accept_resume(void *);
 static void	client_interest(struct client *);
 static int	client_flush(struct client *);
 
@@ -218,8 +220,23 @@ listener_accept(struct watch *w, uint32_t events)
 		TAILQ_INSERT_TAIL(&clients, c, entry);
 		nclients++;
 	}
-	if (errno != EAGAIN && errno != EINTR)
+	if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+	    errno == ENOMEM) {
+		/* Out of descriptors: stop accepting a moment, not spin. */
+		log_warn("control: accept, pausing 100ms");
+		watch_mod(&listener, 0);
+		timer_start(&accept_pause, 100);
+	} else if (errno != EAGAIN && errno != EINTR &&
+	    errno != ECONNABORTED)
 		log_warn("control: accept");
+}
+
+static void
+accept_resume(void *arg)
+{
+	(void)arg;
+	if (listener.fd != -1)
+		watch_mod(&listener, EPOLLIN);
 }
 
 void
@@ -245,6 +262,7 @@ control_init(const char *path)
 		fatal("listen %s", path);
 	listener.fd = fd;
 	listener.fn = listener_accept;
+	timer_set(&accept_pause, accept_resume, NULL);
 	if (watch_add(&listener, EPOLLIN) == -1)
 		fatal("epoll_ctl");
 }
