@@ -368,7 +368,6 @@ write_full() {
 	    instances: -1
 	    listen: ["127.0.0.1:$p1", "localhost:$p2"]
 	    balance: reuseport
-	    intercept_bind: true
 	    env: {GREETING: "hi there", EMPTY: ""}
 	    user: $(id -un)
 	    group: $(id -gn)
@@ -387,6 +386,7 @@ write_full() {
 	    cwd: sub
 	    instances: 2
 	    listen: unix:slow.sock
+	    intercept_bind: true
 	    ready: delay:300ms
 	    stop_signal: 40
 	    kill_timeout: 0
