@@ -63,8 +63,15 @@ pmc_statedir(void)
 	if (dir[0] != '\0')
 		return (dir);
 	s = getenv("PMC_HOME");
-	if (geteuid() == 0 && (s == NULL || *s == '\0'))
+	if (s != NULL && *s != '\0')
+		strlcpy(dir, pmc_home(), sizeof(dir));
+	else if (geteuid() == 0)
 		strlcpy(dir, "/var/lib/pmc", sizeof(dir));
+	else if ((s = getenv("XDG_STATE_HOME")) != NULL && *s == '/')
+		snprintf(dir, sizeof(dir), "%s/pmc", s);
+	else if ((s = getenv("HOME")) != NULL && *s == '/')
+		/* Not the runtime folder: a saved dump outlives a reboot. */
+		snprintf(dir, sizeof(dir), "%s/.local/state/pmc", s);
 	else
 		strlcpy(dir, pmc_home(), sizeof(dir));
 	return (dir);

@@ -15,7 +15,10 @@ const char	*pmc_home(void);
 int		 home_check(const char *dir, int create, char *why, size_t);
 /* $PMC_HOME/logs; as root without PMC_HOME, /var/log/pmc. */
 const char	*pmc_logdir(void);
-/* $PMC_HOME; as root without PMC_HOME, /var/lib/pmc (saved state). */
+/*
+ * Saved state (the dump): $PMC_HOME; without it /var/lib/pmc for root,
+ * else $XDG_STATE_HOME/pmc or ~/.local/state/pmc.
+ */
 const char	*pmc_statedir(void);
 /* buf = "<home>/<name>". */
 void		 home_path(char *buf, size_t, const char *name);

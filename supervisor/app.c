@@ -170,7 +170,7 @@ open_sockets(struct pending *p, struct apply *ctx, struct pbuf *errs)
 			p->reused[i] = 1;
 			continue;
 		}
-		p->fds[i] = listen_open(s->name, layout_addr(s, i),
+		p->fds[i] = listen_open(s, layout_addr(s, i),
 		    s->balance == BALANCE_REUSEPORT, why, sizeof(why));
 		if (p->fds[i] == -1) {
 			pbuf_printf(errs, "%s: listen %s", s->name, why);
@@ -750,7 +750,7 @@ open_slot_sockets(struct app *app, int from, int to, struct pbuf *errs)
 	for (i = (size_t)from * s->nlisten; i < need; i++) {
 		if (app->fds[i] != -1)
 			continue;
-		app->fds[i] = listen_open(s->name, layout_addr(s, i), 1, why,
+		app->fds[i] = listen_open(s, layout_addr(s, i), 1, why,
 		    sizeof(why));
 		if (app->fds[i] == -1) {
 			pbuf_printf(errs, "%s: listen %s", s->name, why);

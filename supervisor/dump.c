@@ -123,6 +123,8 @@ dump_save(int force, size_t *saved, char *why, size_t whylen)
 		    old == 1 ? "" : "s");
 		goto out;
 	}
+	if (home_check(pmc_statedir(), 1, why, whylen) == -1)
+		goto out;
 	if (mkdir(pmc_statedir(), 0700) == -1 && errno != EEXIST) {
 		snprintf(why, whylen, "%s: %s", pmc_statedir(), strerror(errno));
 		goto out;

@@ -211,10 +211,11 @@ child_fail(int exfd, int stage)
 }
 
 /* Put the listen sockets at 3.. and the error pipe just past them. */
+/* hi: room for nfds descriptors, allocated before the fork. */
 static int
-child_fds(const int *fds, int nfds, int exfd)
+child_fds(const int *fds, int *hi, int nfds, int exfd)
 {
-	int	 hi[64], i, base = 3 + nfds + 1;
+	int	 i, base = 3 + nfds + 1;
 
 	for (i = 0; i < nfds; i++)
 		if ((hi[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, base)) == -1)
@@ -340,7 +341,7 @@ child_user(const struct app_spec *s)
 }
 
 static void __attribute__((__noreturn__))
-child(const struct instance *in, const int *fds, int nfds, int outfd,
+child(const struct instance *in, int *fds, int nfds, int outfd,
     int errfd, int exfd, pid_t parent)
 {
 	const struct app_spec	*s = in->app->spec;
@@ -357,7 +358,7 @@ child(const struct instance *in, const int *fds, int nfds, int outfd,
 	    dup2(nullfd, 0) == -1 || dup2(outfd, 1) == -1 ||
 	    dup2(errfd, 2) == -1)
 		child_fail(exfd, STAGE_SETUP);
-	if ((exfd = child_fds(fds, nfds, exfd)) == -1)
+	if ((exfd = child_fds(fds, fds + nfds, nfds, exfd)) == -1)
 		child_fail(exfd, STAGE_SETUP);
 	child_env(in, nfds);
 	if (chdir(s->cwd) == -1)
@@ -385,13 +386,18 @@ static int
 spawn(struct instance *in)
 {
 	const struct app_spec	*s = in->app->spec;
-	int			 fds[64], nfds, outp[2], errp[2], exp[2];
+	int			*fds, nfds, outp[2], errp[2], exp[2];
 	pid_t			 pid, parent = getpid();
 
 	nfds = app_fd_count(in->app);
-	app_fds_for(in->app, in->slot, fds);
-	if (pipe2(outp, O_CLOEXEC) == -1)
+	/* The sockets, then room for the child to move them (child_fds). */
+	if ((fds = calloc((size_t)nfds * 2 + 1, sizeof(int))) == NULL)
 		return (-1);
+	app_fds_for(in->app, in->slot, fds);
+	if (pipe2(outp, O_CLOEXEC) == -1) {
+		free(fds);
+		return (-1);
+	}
 	if (pipe2(errp, O_CLOEXEC) == -1)
 		goto fail_out;
 	if (pipe2(exp, O_CLOEXEC | O_NONBLOCK) == -1)
@@ -400,6 +406,7 @@ spawn(struct instance *in)
 		goto fail_ex;
 	if (pid == 0)
 		child(in, fds, nfds, outp[1], errp[1], exp[1], parent);
+	free(fds);
 	close(outp[1]);
 	close(errp[1]);
 	close(exp[1]);
@@ -427,6 +434,7 @@ fail_err:
 fail_out:
 	close(outp[0]);
 	close(outp[1]);
+	free(fds);
 	return (-1);
 }
 

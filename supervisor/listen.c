@@ -104,9 +104,26 @@ listen_adopt(void)
 	return ((int)n);
 }
 
-/* A free adopted socket for app's address; -1 when none. */
+/* Is text one of app's listen addresses? */
 static int
-take_adopted(const char *app, const struct listen_addr *la)
+app_has(const struct app_spec *app, const char *text)
+{
+	size_t	 j;
+
+	for (j = 0; j < app->nlisten; j++)
+		if (strcmp(app->listen[j].text, text) == 0)
+			return (1);
+	return (0);
+}
+
+/*
+ * A free adopted socket for one of app's addresses, or -1: named after
+ * the app with this address; else named after it with an address the
+ * app does not list (systemd's [::]:80 for the app's 127.0.0.1:80);
+ * else any name, this address.
+ */
+static int
+take_adopted(const struct app_spec *app, const struct listen_addr *la)
 {
 	size_t	 i, pass;
 
@@ -114,18 +131,36 @@ take_adopted(const char *app, const struct listen_addr *la)
 		for (i = 0; i < nadopted; i++) {
 			if (adopted[i].copy != -1)
 				continue;
-			if (pass == 0 && (strcmp(adopted[i].name, app) != 0 ||
+			if (pass == 0 && (strcmp(adopted[i].name,
+			    app->name) != 0 ||
 			    strcmp(adopted[i].text, la->text) != 0))
 				continue;
-			if (pass == 1 && strcmp(adopted[i].name, app) != 0)
+			if (pass == 1 && (strcmp(adopted[i].name,
+			    app->name) != 0 || app_has(app, adopted[i].text)))
 				continue;
 			if (pass == 2 && strcmp(adopted[i].text, la->text) != 0)
 				continue;
+			if (pass == 1)
+				log_warnx("%s: listen %s is served by the "
+				    "socket %s that the service manager passed "
+				    "as \"%s\"", app->name, la->text,
+				    adopted[i].text, adopted[i].name);
 			adopted[i].copy = fcntl(adopted[i].fd,
 			    F_DUPFD_CLOEXEC, 3);
 			return (adopted[i].copy);
 		}
 	return (-1);
+}
+
+static int
+adopted_at(const char *text)
+{
+	size_t	 i;
+
+	for (i = 0; i < nadopted; i++)
+		if (strcmp(adopted[i].text, text) == 0)
+			return (1);
+	return (0);
 }
 
 /* fd is a copy of an adopted socket: give it back. */
@@ -173,13 +208,19 @@ fail:
 }
 
 int
-listen_open(const char *app, const struct listen_addr *la, int reuseport,
-    char *why, size_t len)
+listen_open(const struct app_spec *app, const struct listen_addr *la,
+    int reuseport, char *why, size_t len)
 {
 	int	 fd, on = 1;
 
 	if (!reuseport && (fd = take_adopted(app, la)) != -1)
 		return (fd);
+	if (reuseport && adopted_at(la->text)) {
+		snprintf(why, len, "%s: the service manager passed this "
+		    "address; a passed socket serves only balance: shared",
+		    la->text);
+		return (-1);
+	}
 	if (la->family == AF_UNIX && unix_stale(la, why, len) == -1)
 		return (-1);
 	fd = socket(la->family, SOCK_STREAM | SOCK_CLOEXEC, 0);

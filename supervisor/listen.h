@@ -12,7 +12,7 @@
  * A bound, listening socket (blocking, CLOEXEC) for app, or -1 with why;
  * a copy of an adopted one when the service manager passed a match.
  */
-int	listen_open(const char *app, const struct listen_addr *,
+int	listen_open(const struct app_spec *, const struct listen_addr *,
 	    int reuseport, char *why, size_t);
 /* Take the sockets of our own LISTEN_FDS; returns how many. */
 int	listen_adopt(void);

@@ -4,8 +4,8 @@
  * One datagram socket, SO_PASSCRED on: the kernel stamps each message
  * with the sender's pid, which names the instance (its leader, or any
  * process of its group).  Unknown senders are ignored, so the socket can
- * live in the abstract namespace ("@pmcd/<pid>/notify"), where instances
- * that run as another user can reach it too.
+ * live in the abstract namespace (a name the kernel picks), where
+ * instances that run as another user can reach it too.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -95,25 +95,33 @@ notify_read(struct watch *w, uint32_t events)
 void
 notify_init(void)
 {
-	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
-	char			 path[64];
-	socklen_t		 len;
+	struct sockaddr_un	 sun;
+	socklen_t		 len = sizeof(sa_family_t);
 	int			 fd, on = 1;
 
-	snprintf(path, sizeof(path), "@pmcd/%ld/notify", (long)getpid());
-	/* Abstract: a NUL first, and the length says where the name ends. */
-	memcpy(sun.sun_path + 1, path + 1, strlen(path) - 1);
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-	    strlen(path));
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		fatal("socket");
+	/*
+	 * Autobind: the kernel picks a unique abstract name, so two pmcd
+	 * sharing a network namespace (two containers' PID 1) never clash.
+	 */
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
 	if (bind(fd, (struct sockaddr *)&sun, len) == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) == -1)
-		fatal("notify socket %s", path);
+		fatal("notify socket");
+	len = sizeof(sun);
+	if (getsockname(fd, (struct sockaddr *)&sun, &len) == -1 ||
+	    len <= offsetof(struct sockaddr_un, sun_path) + 1)
+		fatal("notify socket name");
+	len -= offsetof(struct sockaddr_un, sun_path);
+	sv->notify_path[0] = '@';
+	memcpy(sv->notify_path + 1, sun.sun_path + 1,
+	    len - 1 < sizeof(sv->notify_path) - 2 ? len - 1 :
+	    sizeof(sv->notify_path) - 2);
 	nw.fd = fd;
 	nw.fn = notify_read;
 	if (watch_add(&nw, EPOLLIN) == -1)
 		fatal("epoll_ctl");
-	strlcpy(sv->notify_path, path, sizeof(sv->notify_path));
 }

@@ -41,6 +41,41 @@ usage(void)
 
 /* -n: check the files, print every error, apply nothing. */
 /* -n: check the files; -v: print what they mean; -w: as a dump. */
+/* -w: every app of every file, as one dump. */
+static int
+write_files(char **files, int n)
+{
+	struct spec		**specs;
+	struct spec_errors	 errs = { NULL, 0 };
+	struct app_spec		**apps = NULL, **a;
+	size_t			 i, j, napps = 0, ns = 0;
+	int			 k, rc = 0;
+
+	if ((specs = calloc((size_t)n + 1, sizeof(*specs))) == NULL)
+		fatal("calloc");
+	for (k = 0; k < n; k++)
+		if (spec_load(files[k], &specs[ns], &errs) == 0)
+			ns++;
+	for (i = 0; i < errs.count; i++)
+		fprintf(stderr, "pmcd: %s\n", errs.msgs[i]);
+	for (i = 0; i < ns && errs.count == 0; i++)
+		for (j = 0; j < specs[i]->napps; j++) {
+			if ((a = reallocarray(apps, napps + 1,
+			    sizeof(*apps))) == NULL)
+				fatal("reallocarray");
+			apps = a;
+			apps[napps++] = specs[i]->apps[j];
+		}
+	if (errs.count > 0 || spec_write_yaml(apps, napps, stdout) == -1)
+		rc = 1;
+	spec_errors_clear(&errs);
+	free(apps);
+	for (i = 0; i < ns; i++)
+		spec_free(specs[i]);
+	free(specs);
+	return (rc);
+}
+
 static int
 check_files(char **files, int n, int verbose, int yaml)
 {
@@ -51,6 +86,8 @@ check_files(char **files, int n, int verbose, int yaml)
 
 	if (n == 0)
 		usage();
+	if (yaml)
+		return (write_files(files, n));
 	for (k = 0; k < n; k++) {
 		if (spec_load(files[k], &spec, &errs) == -1) {
 			bad = 1;
@@ -58,9 +95,6 @@ check_files(char **files, int n, int verbose, int yaml)
 		}
 		if (verbose)
 			spec_dump(spec, stdout);
-		if (yaml && spec_write_yaml(spec->apps, spec->napps,
-		    stdout) == -1)
-			bad = 1;
 		spec_free(spec);
 	}
 	for (i = 0; i < errs.count; i++)
@@ -68,8 +102,7 @@ check_files(char **files, int n, int verbose, int yaml)
 	spec_errors_clear(&errs);
 	if (bad)
 		return (1);
-	if (!yaml)
-		printf("configuration OK\n");
+	printf("configuration OK\n");
 	return (0);
 }
 
@@ -413,7 +446,7 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if ((verbose || yaml) && !check)
+	if (((verbose || yaml) && !check) || (verbose && yaml))
 		usage();
 	if (check)
 		return (check_files(argv, argc, verbose, yaml));

@@ -66,8 +66,13 @@ watchdog_init(void)
 		return;
 	}
 	if ((s = getenv("WATCHDOG_PID")) != NULL &&
-	    strtonum(s, 1, INT32_MAX, &errstr) != getpid())
-		return;		/* meant for another process */
+	    strtonum(s, 1, INT32_MAX, &errstr) != getpid()) {
+		unsetenv("WATCHDOG_USEC");	/* meant for another process */
+		unsetenv("WATCHDOG_PID");
+		return;
+	}
+	unsetenv("WATCHDOG_USEC");	/* ours, not the instances' */
+	unsetenv("WATCHDOG_PID");
 	sd_watchdog_ms = (uint64_t)usec / 2000;
 	if (sd_watchdog_ms == 0)
 		sd_watchdog_ms = 1;

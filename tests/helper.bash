@@ -31,7 +31,8 @@ pmc_teardown() {
 	local pidfile="$PMC_HOME/pmcd.pid" pid
 	[ -f "$pidfile" ] || return 0
 	pid=$(cat "$pidfile")
-	[ -n "$pid" ] || return 0
+	# A pmcd that ran as PID 1 of a namespace wrote 1: never signal that.
+	[ -n "$pid" ] && [ "$pid" -gt 1 ] 2>/dev/null || return 0
 	timeout 10 "$PMC" kill >/dev/null 2>&1 3>&- || true
 	if kill -0 "$pid" 2>/dev/null; then
 		kill -TERM "$pid" 2>/dev/null
