@@ -32,20 +32,28 @@ shim_locate(char *buf, size_t len)
 	ssize_t	 n;
 	const char *s;
 
-	if ((s = getenv("PMC_SHIM")) != NULL && *s == '/') {
-		strlcpy(buf, s, len);
+	char	 try[PATH_MAX + 32];
+
+	buf[0] = '\0';
+	if ((s = getenv("PMC_SHIM")) != NULL && *s != '\0') {
+		if (*s != '/' || realpath(s, try) == NULL ||
+		    access(try, R_OK) == -1)
+			log_warnx("PMC_SHIM=%s: not a readable absolute path; "
+			    "intercept_bind apps will not start", s);
+		else
+			strlcpy(buf, try, len);
 		return;
 	}
 	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) > 0) {
 		exe[n] = '\0';
 		if ((slash = strrchr(exe, '/')) != NULL)
 			*slash = '\0';
-		snprintf(buf, len, "%s/../lib/libpmc-shim.so", exe);
-		if (access(buf, R_OK) == 0)
+		snprintf(try, sizeof(try), "%s/../lib/libpmc-shim.so", exe);
+		if (realpath(try, buf) != NULL && access(buf, R_OK) == 0)
 			return;
 	}
-	snprintf(buf, len, "%s/libpmc-shim.so", PMC_SHIMDIR);
-	if (access(buf, R_OK) == 0)
+	snprintf(try, sizeof(try), "%s/libpmc-shim.so", PMC_SHIMDIR);
+	if (realpath(try, buf) != NULL && access(buf, R_OK) == 0)
 		return;
 	buf[0] = '\0';
 }
