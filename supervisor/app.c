@@ -76,7 +76,7 @@ app_fd_count(const struct app *app)
 	return ((int)app->spec->nlisten);
 }
 
-void
+int
 app_fds_for(const struct app *app, int slot, int *fds)
 {
 	const struct app_spec	*s = app->spec;
@@ -84,8 +84,13 @@ app_fds_for(const struct app *app, int slot, int *fds)
 
 	if (s->balance == BALANCE_REUSEPORT)
 		base = (size_t)slot * s->nlisten;
-	for (j = 0; j < s->nlisten; j++)
-		fds[j] = app->fds[base + j];
+	if (base + s->nlisten > app->nfds)
+		return (-1);
+	for (j = 0; j < s->nlisten; j++) {
+		if ((fds[j] = app->fds[base + j]) == -1)
+			return (-1);
+	}
+	return (0);
 }
 
 /* The old socket serving the same address (and slot) as new one i. */
@@ -348,17 +353,31 @@ mark_pending(struct instance *in)
 	in->failed = 0;
 }
 
+/* A new request on app: earlier verdicts are not its business. */
+void
+app_clear_verdicts(struct app *app)
+{
+	size_t	 i;
+
+	for (i = 0; i < app->ninst; i++) {
+		app->inst[i]->pending = 0;
+		app->inst[i]->failed = 0;
+	}
+}
+
 static void
 app_start_stopped(struct app *app)
 {
 	size_t	 i;
 
-	if (!app->reloading)
-		app->reload_failed = 0;
+	if (app->reloading)
+		return;		/* it starts what it holds when it ends */
+	app->reload_failed = 0;
+	app_clear_verdicts(app);
 
 	for (i = 0; i < app->ninst; i++) {
 		if (app->inst[i]->state == IS_ONLINE ||
-		    app->inst[i]->state == IS_STARTING)
+		    app->inst[i]->state == IS_STARTING || app->inst[i]->doomed)
 			continue;
 		mark_pending(app->inst[i]);
 		instance_event(app->inst[i], IE_START);
@@ -494,6 +513,9 @@ app_apply(struct spec **specs, size_t nspecs, struct app **victims,
 	/* The handed-over sockets belong to their new apps now. */
 	for (i = 0; i < ctx.nho; i++) {
 		v = ctx.ho[i].from;
+		for (j = 0; j < v->old_nfds; j++)	/* a reload's old layout */
+			if (v->old_fds[j] == v->fds[ctx.ho[i].k])
+				v->old_fds[j] = -1;
 		v->fds[ctx.ho[i].k] = -1;
 	}
 	for (i = 0; i < n; i++)
@@ -525,7 +547,10 @@ app_restart(struct app *app)
 	size_t	 i;
 
 	app->reload_failed = 0;		/* this request's outcome now */
+	app_clear_verdicts(app);
 	for (i = 0; i < app->ninst; i++) {
+		if (app->inst[i]->doomed)
+			continue;
 		mark_pending(app->inst[i]);
 		instance_event(app->inst[i], IE_RESTART);
 	}
@@ -567,7 +592,8 @@ app_settled(const struct app *app, int for_stop)
 		return (0);
 	for (i = 0; i < app->ninst; i++) {
 		in = app->inst[i];
-		if (for_stop ? !instance_down(in) :
+		/* A start waits only for what it started. */
+		if (for_stop ? !instance_down(in) : in->pending &&
 		    !(in->state == IS_ONLINE || in->failed || instance_down(in)))
 			return (0);
 	}
@@ -816,6 +842,7 @@ app_scale(struct app *app, int n, struct pbuf *errs)
 		return (-1);
 	}
 	app->reload_failed = 0;
+	app_clear_verdicts(app);
 	if (n > old && s->balance == BALANCE_REUSEPORT &&
 	    open_slot_sockets(app, old, n, errs) == -1)
 		return (-1);

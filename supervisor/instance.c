@@ -176,7 +176,9 @@ log_open(const struct instance *in, const char *which, const char *path)
 		    in->app->spec->name, in->slot, which);
 		path = buf;
 	}
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	/* O_NONBLOCK: a FIFO with no reader fails instead of blocking us. */
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NONBLOCK, 0640);
 	if (fd == -1)
 		log_warn("%s[%d]: %s", in->app->spec->name, in->slot, path);
 	return (fd);
@@ -358,8 +360,9 @@ child(const struct instance *in, int *fds, int nfds, int outfd,
 	    dup2(nullfd, 0) == -1 || dup2(outfd, 1) == -1 ||
 	    dup2(errfd, 2) == -1)
 		child_fail(exfd, STAGE_SETUP);
-	if ((exfd = child_fds(fds, fds + nfds, nfds, exfd)) == -1)
+	if ((sig = child_fds(fds, fds + nfds, nfds, exfd)) == -1)
 		child_fail(exfd, STAGE_SETUP);
+	exfd = sig;
 	child_env(in, nfds);
 	if (chdir(s->cwd) == -1)
 		child_fail(exfd, STAGE_CWD);
@@ -393,7 +396,11 @@ spawn(struct instance *in)
 	/* The sockets, then room for the child to move them (child_fds). */
 	if ((fds = calloc((size_t)nfds * 2 + 1, sizeof(int))) == NULL)
 		return (-1);
-	app_fds_for(in->app, in->slot, fds);
+	if (app_fds_for(in->app, in->slot, fds) == -1) {
+		free(fds);
+		errno = EBADF;		/* no socket for this slot */
+		return (-1);
+	}
 	if (pipe2(outp, O_CLOEXEC) == -1) {
 		free(fds);
 		return (-1);
@@ -446,8 +453,10 @@ start(struct instance *in)
 	uint64_t		 ms;
 
 	if (spawn(in) == -1) {
-		snprintf(in->reason, sizeof(in->reason), "fork: %s",
+		snprintf(in->reason, sizeof(in->reason), "spawn: %s",
 		    strerror(errno));
+		if (in->pending)
+			in->failed = 1;
 		log_warnx("%s[%d]: %s, retrying in %llums", s->name, in->slot,
 		    in->reason, (unsigned long long)in->delay_ms);
 		set_state(in, IS_BACKOFF);
@@ -700,7 +709,7 @@ static void
 became_ready(struct instance *in)
 {
 	timer_stop(&in->timer);
-	in->pending = 0;
+	in->failed = 0;
 	set_state(in, IS_ONLINE);
 }
 
@@ -802,6 +811,9 @@ stopping_event(struct instance *in, enum ievent ev)
 void
 instance_event(struct instance *in, enum ievent ev)
 {
+	/* A slot being dropped never starts again. */
+	if (in->doomed && (ev == IE_START || ev == IE_RESTART))
+		ev = IE_STOP;
 	switch (in->state) {
 	case IS_STOPPED:
 	case IS_ERRORED:

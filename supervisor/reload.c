@@ -25,6 +25,7 @@
 void
 reload_begin(struct app *app, struct app_spec *spec, int *fds, size_t nfds)
 {
+	app_clear_verdicts(app);
 	app->reloading = 1;
 	app->reload_slot = 0;
 	app->reload_done = 0;
@@ -92,7 +93,7 @@ release_old(struct app *app, int revert)
 
 /* Slots past the old count start; slots past the new count stop. */
 static void
-resize(struct app *app)
+resize(struct app *app, int start_new)
 {
 	struct instance	**inst;
 	size_t		 i, n = (size_t)app->spec->instances, total;
@@ -109,8 +110,9 @@ resize(struct app *app)
 	for (i = 0; i < total; i++) {
 		if (i >= app->ninst) {
 			app->inst[i] = instance_new(app, (int)i);
-			app->inst[i]->pending = 1;
-			instance_event(app->inst[i], IE_START);
+			app->inst[i]->pending = start_new;
+			if (start_new)
+				instance_event(app->inst[i], IE_START);
 		} else if (i >= n && !app->inst[i]->doomed) {
 			app->inst[i]->doomed = 1;
 			instance_event(app->inst[i], IE_STOP);
@@ -124,7 +126,7 @@ resize(struct app *app)
  * failure only those that were waiting to restart.
  */
 static void
-release_held(struct app *app, int failed)
+release_held(struct app *app, int failed, int interrupted)
 {
 	struct instance	*in;
 	size_t		 i;
@@ -133,7 +135,7 @@ release_held(struct app *app, int failed)
 		in = app->inst[i];
 		if (!in->held)
 			continue;
-		if (!in->doomed && (!failed || in->held == 2)) {
+		if (!in->doomed && !interrupted && (!failed || in->held == 2)) {
 			in->pending = 1;
 			in->failed = 0;
 			instance_event(in, IE_RESTART);
@@ -155,9 +157,10 @@ finish(struct app *app)
 		log_info("%s: reloaded", app->spec->name);
 	release_old(app, revert);
 	if (!revert)
-		resize(app);
+		resize(app, !app->reload_interrupted);
 	app->reloading = 0;
-	release_held(app, app->reload_failed);
+	/* Interrupted by a stop: what it held stays stopped. */
+	release_held(app, app->reload_failed, app->reload_interrupted);
 }
 
 /* The surge failed: once it is gone, so is the reload. */

@@ -103,3 +103,13 @@ all_online() {
 	[ "$(echo "$s" | wc -w)" -eq "$2" ] || return 1
 	[ -z "$(echo "$s" | tr ' ' '\n' | grep -v '^online$')" ]
 }
+
+# True when some instance of app $1 has status $2.
+test_statuses_has() {
+	app_statuses "$1" | tr ' ' '\n' | grep -qx "$2"
+}
+
+# True when some instance of app $1 is stopping.
+test_has_stopping() {
+	test_statuses_has "$1" stopping
+}

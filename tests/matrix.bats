@@ -325,10 +325,11 @@ survives_kill() {
 
 @test "pm.yaml.example, on another port, serves its folder with instances: max" {
 	port=$(free_port)
-	mkdir example
+	mkdir -p example/tests/fixtures/www
 	sed "s/8080/$port/g" "$ROOT/pm.yaml.example" > example/pm.yaml
 	grep -q "127.0.0.1:$port" example/pm.yaml
-	echo "served by pmc" > example/hello.txt
+	# It serves tests/fixtures/www below the spec's folder.
+	echo "served by pmc" > example/tests/fixtures/www/hello.txt
 	pmc_start example/pm.yaml
 	echo "stderr: $stderr"
 	[ "$status" -eq 0 ]

@@ -494,3 +494,46 @@ test_statuses() {
 	all_online web 2
 	none_shared "$old" "$(app_pids web)"
 }
+
+@test "pmc stop during a reload stops everything, even a slot the reload held" {
+	port=$(free_port)
+	# Slot 1 crash-loops (backoff) while the file bad1 exists.
+	cat > server.sh <<-EOF
+	#!/bin/sh
+	[ "\$PMC_INSTANCE" = 1 ] && [ -e bad1 ] && exit 9
+	exec "$DEMO" --notify --ready-delay-ms 1500
+	EOF
+	chmod +x server.sh
+	touch bad1
+	write_spec app.yaml <<-EOF
+	apps:
+	  - name: web
+	    command: ["./server.sh"]
+	    instances: 2
+	    listen: 127.0.0.1:$port
+	    ready: notify
+	    backoff: {initial: 300ms, max: 300ms}
+	EOF
+	run "$PMC" start app.yaml 3>&-
+	wait_for 10 test_statuses_has web online
+	run -0 "$PMC" reload --no-wait web
+	# The reload holds slot 1 (it serves nothing) and replaces slot 0.
+	run -0 timeout 20 "$PMC" stop web
+	[ "$(app_statuses web)" = "stopped stopped" ]
+	run -0 timeout 20 "$PMC" kill
+}
+
+@test "a start that succeeds is not failed by an earlier crash" {
+	port=$(free_port)
+	web_spec "$port" 1
+	run -0 "$PMC" start app.yaml
+	pid=$(app_pids web)
+	kill -9 "$pid"
+	wait_for 10 test_statuses_has web online
+	[ "$(app_pids web)" != "$pid" ]
+	# Unchanged spec: nothing to do, and nothing failed.
+	run -0 --separate-stderr "$PMC" start app.yaml
+	[ -z "$stderr" ]
+	run -0 --separate-stderr "$PMC" scale web 2
+	[ -z "$stderr" ]
+}

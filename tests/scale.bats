@@ -266,3 +266,24 @@ expect_slots() {
 	run -0 "$PMC" scale web 2
 	expect_slots "0 1"
 }
+
+@test "a slot being dropped by scale is not brought back by a restart" {
+	port=$(free_port)
+	write_spec app.yaml <<-EOF
+	apps:
+	  - name: web
+	    command: ["$DEMO", "--ignore-term"]
+	    instances: 2
+	    listen: 127.0.0.1:$port
+	    kill_timeout: 1s
+	EOF
+	run -0 "$PMC" start app.yaml
+	# Slot 1 ignores TERM: it is still stopping when restart comes.
+	run -0 "$PMC" scale web 1 &
+	scale_pid=$!
+	wait_for 5 test_has_stopping web
+	run "$PMC" restart web
+	wait "$scale_pid" || true
+	wait_for 10 all_online web 1
+	[ "$(app_statuses web)" = online ]
+}
