@@ -36,12 +36,13 @@ PMC_SRCS =	cmd/pmc.c cmd/cmd.c cmd/client.c \
 		cmd/cmd-stop.c cmd/cmd-restart.c cmd/cmd-delete.c \
 		cmd/cmd-reload.c cmd/cmd-scale.c cmd/cmd-signal.c \
 		cmd/cmd-save.c cmd/cmd-resurrect.c cmd/cmd-startup.c \
-		cmd/cmd-ping.c cmd/cmd-kill.c cmd/cmd-help.c
+		cmd/cmd-ping.c cmd/cmd-kill.c cmd/cmd-help.c \
+		cmd/cmd-logs.c cmd/cmd-flush.c cmd/cmd-reopen-logs.c
 PMCD_SRCS =	supervisor/pmcd.c supervisor/log.c supervisor/loop.c \
 		supervisor/control.c supervisor/app.c supervisor/instance.c \
 		supervisor/listen.c supervisor/notify.c \
 		supervisor/reload.c supervisor/sdnotify.c supervisor/dump.c \
-		supervisor/shimpath.c
+		supervisor/shimpath.c supervisor/logs.c
 FIXTURE_SRCS =	tests/fixtures/demo-httpd.c tests/fixtures/shim-probe.c
 SHIM_SRCS =	supervisor/shim.c
 
@@ -101,6 +102,13 @@ run: deps all
 test: deps all
 	@tests/run.sh
 
+# Every tests/bench/*.sh; QUICK=1 for a short run.  Each appends its
+# table to tests/bench/results.md.
+bench: all
+	@for f in tests/bench/*.sh; do \
+		QUICK='$(QUICK)' sh "$$f" || exit 1; \
+	done
+
 asan: deps
 	$(MAKE) B=build-asan CFLAGS='-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined' \
 	    LDFLAGS='-fsanitize=address,undefined' \
@@ -146,4 +154,4 @@ lint-man:
 clean:
 	rm -rf obj bin lib tests/bin build-asan
 
-.PHONY: all deps run test asan install uninstall lint-man clean
+.PHONY: all deps run test bench asan install uninstall lint-man clean

@@ -58,6 +58,12 @@ enum pmc_msgtype {
 				   its running apps to the dump file */
 	MSG_RESURRECT = 13,	/* no fields; pmcd applies the dump file as
 				   MSG_START would */
+	MSG_FLUSH = 14,		/* app names or "all" (none: all); empties
+				   their log files */
+	MSG_REOPEN = 15,	/* no fields; reopen every log file */
+	MSG_LOGS = 16,		/* app names (none: all); replies MSG_DATA,
+				   one record per file: name, "out" or "err",
+				   path, keep (tab-separated) */
 
 	/* Replies, pmcd -> pmc. */
 	MSG_OUT = 100,		/* one field: text for stdout */

@@ -162,6 +162,8 @@ static void	 f_size(struct ctx *, const char *, const struct ynode *,
 		    void *);
 static void	 f_logs(struct ctx *, const char *, const struct ynode *,
 		    void *);
+static void	 f_logs_to(struct ctx *, const char *, const struct ynode *,
+		    void *);
 static void	 f_apps(struct ctx *, const char *, const struct ynode *,
 		    void *);
 
@@ -206,6 +208,7 @@ static const struct field logs_fields[] = {
 	{ "max_size",		f_size,		APP(log_max_size) },
 	{ "keep",		f_keep,		APP(log_keep) },
 	{ "timestamps",		f_bool,		APP(log_timestamps) },
+	{ "to",			f_logs_to,	APP(log_to) },
 };
 
 /* Variables pmcd sets itself. */
@@ -817,6 +820,16 @@ const char *
 balance_name(enum balance_mode m)
 {
 	return m == BALANCE_REUSEPORT ? "reuseport" : "shared";
+}
+
+const char *
+logs_to_name(enum logs_to t)
+{
+	static const char *const names[] = {
+		"auto", "file", "stdout", "both"
+	};
+
+	return (names[t]);
 }
 
 const char *
@@ -1588,6 +1601,24 @@ f_restart(struct ctx *ctx, const char *field, const struct ynode *n,
 }
 
 static void
+f_logs_to(struct ctx *ctx, const char *field, const struct ynode *n,
+    void *dst)
+{
+	static const char *const words[] = {
+		"auto", "file", "stdout", "both", NULL
+	};
+	const char	*s, *what = "auto, file, stdout or both";
+	int		 i;
+
+	if ((s = scalar(ctx, field, n, what)) == NULL)
+		return;
+	if ((i = word_index(s, words)) == -1)
+		bad(ctx, field, n, what);
+	else
+		*(enum logs_to *)dst = (enum logs_to)i;
+}
+
+static void
 f_backoff(struct ctx *ctx, const char *field, const struct ynode *n,
     void *dst)
 {
@@ -1729,7 +1760,7 @@ f_logs(struct ctx *ctx, const char *field, const struct ynode *n, void *dst)
 	(void)dst;
 	if (n->type != Y_MAP) {
 		bad(ctx, field, n, "a mapping with out, err, max_size, keep, "
-		    "timestamps");
+		    "timestamps, to");
 		return;
 	}
 	walk_map(ctx, n, "logs.", logs_fields, nitems(logs_fields));
@@ -2070,7 +2101,8 @@ app_equal_policy(const struct app_spec *a, const struct app_spec *b)
 	    str_equal(a->log_err, b->log_err) &&
 	    a->log_max_size == b->log_max_size &&
 	    a->log_keep == b->log_keep &&
-	    a->log_timestamps == b->log_timestamps;
+	    a->log_timestamps == b->log_timestamps &&
+	    a->log_to == b->log_to;
 }
 
 int
@@ -2199,6 +2231,7 @@ dump_policy(const struct app_spec *app, FILE *fp)
 	fprintf(fp, "%s.logs.keep=%u\n", n, app->log_keep);
 	fprintf(fp, "%s.logs.timestamps=%s\n", n,
 	    app->log_timestamps ? "true" : "false");
+	fprintf(fp, "%s.logs.to=%s\n", n, logs_to_name(app->log_to));
 }
 
 void
@@ -2453,6 +2486,7 @@ write_logs(const struct app_spec *app, FILE *f)
 	fprintf(f, "      keep: %u\n", app->log_keep);
 	fprintf(f, "      timestamps: %s\n",
 	    app->log_timestamps ? "true" : "false");
+	fprintf(f, "      to: %s\n", logs_to_name(app->log_to));
 }
 
 int

@@ -38,6 +38,13 @@ enum ready_mode {
 	READY_DELAY			/* alive for ready_delay_ms */
 };
 
+enum logs_to {
+	LOGS_TO_AUTO = 0,		/* both under systemd or as PID 1 */
+	LOGS_TO_FILE,
+	LOGS_TO_STDOUT,			/* pmcd's stdout, "app[i]: " lines */
+	LOGS_TO_BOTH
+};
+
 enum instances_mode {
 	INSTANCES_FIXED = 0,		/* instances: N */
 	INSTANCES_MAX,			/* instances: max */
@@ -89,6 +96,7 @@ struct app_spec {
 	uint64_t		 log_max_size;	/* default 10M */
 	unsigned int		 log_keep;	/* default 5 */
 	int			 log_timestamps;	/* default 1 */
+	enum logs_to		 log_to;	/* default auto */
 
 	int			 line;		/* where the app starts */
 	int			 column;
@@ -152,5 +160,6 @@ void	 format_size(uint64_t bytes, char *, size_t);
 
 const char *balance_name(enum balance_mode);
 const char *restart_name(enum restart_policy);
+const char *logs_to_name(enum logs_to);
 
 #endif /* PMC_SPEC_H */

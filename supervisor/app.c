@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -703,12 +704,6 @@ describe_instance(const struct instance *in, struct pbuf *out)
 	if (in->status_text[0] != '\0')
 		pbuf_printf(out, ", status: %s", in->status_text);
 	pbuf_printf(out, "\n");
-	if (s->log_out == NULL)
-		pbuf_printf(out, "    stdout: %s/%s-%d.out.log\n", pmc_logdir(),
-		    s->name, in->slot);
-	if (s->log_err == NULL)
-		pbuf_printf(out, "    stderr: %s/%s-%d.err.log\n", pmc_logdir(),
-		    s->name, in->slot);
 }
 
 void
@@ -716,7 +711,7 @@ app_describe(const struct app *app, struct pbuf *out)
 {
 	struct spec	 one;
 	struct app_spec	*list[1];
-	char		*text = NULL, *line, *next, *eq;
+	char		*text = NULL, *line, *next, *eq, path[PATH_MAX];
 	size_t		 len = 0, i, prefix;
 	FILE		*f;
 
@@ -743,6 +738,10 @@ app_describe(const struct app *app, struct pbuf *out)
 		    eq != NULL ? eq + 1 : "");
 	}
 	free(text);
+	logs_path(app->spec, 0, path, sizeof(path));
+	pbuf_printf(out, "log files:\n  stdout: %s\n", path);
+	logs_path(app->spec, 1, path, sizeof(path));
+	pbuf_printf(out, "  stderr: %s\n", path);
 	pbuf_printf(out, "instances:\n");
 	for (i = 0; i < app->ninst; i++)
 		describe_instance(app->inst[i], out);

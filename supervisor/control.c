@@ -924,6 +924,63 @@ do_signal(struct client *c, const char **f, int n)
 	reply_exit(c, bad);
 }
 
+/* flush [NAME...|all] */
+static void
+do_flush(struct client *c, const char **f, int n)
+{
+	static const char	*all[] = { "all" };
+	struct app		**apps;
+	size_t			 i, k;
+	int			 bad;
+
+	apps = n == 0 ? resolve(c, all, 1, &k, &bad) : resolve(c, f, n, &k,
+	    &bad);
+	for (i = 0; i < k; i++) {
+		logs_flush(apps[i]->spec);
+		reply_outf(c, "%s: logs flushed\n", apps[i]->spec->name);
+	}
+	free(apps);
+	reply_exit(c, bad);
+}
+
+static void
+do_reopen(struct client *c, const char **f, int n)
+{
+	(void)f;
+	(void)n;
+	logs_reopen();
+	reply_text(c, MSG_OUT, "log files reopened\n");
+	reply_exit(c, 0);
+}
+
+/* logs [NAME...]: where each app's files are, for pmc logs to read. */
+static void
+do_logs(struct client *c, const char **f, int n)
+{
+	static const char	*all[] = { "all" };
+	struct app		**apps;
+	struct pbuf		 rec = { 0 };
+	char			 path[PATH_MAX];
+	size_t			 i, k;
+	int			 bad, err;
+
+	apps = n == 0 ? resolve(c, all, 1, &k, &bad) : resolve(c, f, n, &k,
+	    &bad);
+	for (i = 0; i < k; i++)
+		for (err = 0; err < 2; err++) {
+			logs_path(apps[i]->spec, err, path, sizeof(path));
+			rec.len = 0;
+			pbuf_printf(&rec, "%s\t%s\t%s\t%u",
+			    apps[i]->spec->name, err ? "err" : "out", path,
+			    apps[i]->spec->log_keep);
+			pbuf_add(&rec, "", 1);
+			reply(c, MSG_DATA, rec.data, rec.len);
+		}
+	pbuf_free(&rec);
+	free(apps);
+	reply_exit(c, bad);
+}
+
 static const struct handler {
 	uint32_t	 type;
 	void		(*fn)(struct client *, const char **, int);
@@ -941,6 +998,9 @@ static const struct handler {
 	{ MSG_SIGNAL, do_signal },
 	{ MSG_SAVE, do_save },
 	{ MSG_RESURRECT, do_resurrect },
+	{ MSG_FLUSH, do_flush },
+	{ MSG_REOPEN, do_reopen },
+	{ MSG_LOGS, do_logs },
 };
 
 static void

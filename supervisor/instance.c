@@ -35,15 +35,6 @@ struct spawn_error {
 enum { STAGE_SETUP = 1, STAGE_CWD, STAGE_USER, STAGE_EXEC, STAGE_STATIC,
     STAGE_NOSHIM };
 
-/* Drains one stdout or stderr pipe of an instance into a log file. */
-struct outpipe {
-	TAILQ_ENTRY(outpipe)	 entry;
-	struct watch		 w;
-	int			 logfd;
-};
-
-static TAILQ_HEAD(, outpipe)	 outpipes = TAILQ_HEAD_INITIALIZER(outpipes);
-
 int
 pid_cmp(struct instance *a, struct instance *b)
 {
@@ -104,101 +95,6 @@ static void
 set_state(struct instance *in, enum istate s)
 {
 	in->state = s;
-}
-
-/* --- logs --------------------------------------------------------------- */
-
-static void
-outpipe_free(void *arg)
-{
-	struct outpipe	*op = arg;
-
-	free(op);
-}
-
-static void
-outpipe_read(struct watch *w, uint32_t events)
-{
-	struct outpipe	*op = w->arg;
-	char		 buf[65536];
-	ssize_t		 n, off, k;
-
-	(void)events;
-	for (;;) {
-		n = read(w->fd, buf, sizeof(buf));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN)
-			return;
-		if (n <= 0)
-			break;
-		for (off = 0; off < n && op->logfd != -1; off += k) {
-			k = write(op->logfd, buf + off, (size_t)(n - off));
-			if (k == -1 && errno == EINTR)
-				k = 0;
-			else if (k <= 0)
-				break;	/* disk full: drop, keep draining */
-		}
-	}
-	watch_close(w);
-	if (op->logfd != -1)
-		close(op->logfd);
-	TAILQ_REMOVE(&outpipes, op, entry);
-	loop_defer(outpipe_free, op);
-}
-
-/* At exit: write out what the pipes still hold, then close them. */
-void
-outpipes_close(void)
-{
-	struct outpipe	*op;
-
-	while ((op = TAILQ_FIRST(&outpipes)) != NULL) {
-		outpipe_read(&op->w, EPOLLIN);
-		if (TAILQ_FIRST(&outpipes) == op) {	/* not at EOF yet */
-			watch_close(&op->w);
-			if (op->logfd != -1)
-				close(op->logfd);
-			TAILQ_REMOVE(&outpipes, op, entry);
-			free(op);
-		}
-	}
-}
-
-static int
-log_open(const struct instance *in, const char *which, const char *path)
-{
-	char	 buf[PATH_MAX];
-	int	 fd;
-
-	if (path == NULL) {
-		snprintf(buf, sizeof(buf), "%s/%s-%d.%s.log", pmc_logdir(),
-		    in->app->spec->name, in->slot, which);
-		path = buf;
-	}
-	/* O_NONBLOCK: a FIFO with no reader fails instead of blocking us. */
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NONBLOCK, 0640);
-	if (fd == -1)
-		log_warn("%s[%d]: %s", in->app->spec->name, in->slot, path);
-	return (fd);
-}
-
-static void
-outpipe_new(const struct instance *in, int fd, const char *which,
-    const char *path)
-{
-	struct outpipe	*op;
-
-	if ((op = calloc(1, sizeof(*op))) == NULL)
-		fatal("calloc");
-	op->w.fd = fd;
-	op->w.fn = outpipe_read;
-	op->w.arg = op;
-	op->logfd = log_open(in, which, path);
-	if (watch_add(&op->w, EPOLLIN) == -1)
-		fatal("epoll_ctl");
-	TAILQ_INSERT_TAIL(&outpipes, op, entry);
 }
 
 /* --- spawning ----------------------------------------------------------- */
@@ -388,7 +284,6 @@ child(const struct instance *in, int *fds, int nfds, int outfd,
 static int
 spawn(struct instance *in)
 {
-	const struct app_spec	*s = in->app->spec;
 	int			*fds, nfds, outp[2], errp[2], exp[2];
 	pid_t			 pid, parent = getpid();
 
@@ -419,8 +314,8 @@ spawn(struct instance *in)
 	close(exp[1]);
 	fcntl(outp[0], F_SETFL, O_NONBLOCK);
 	fcntl(errp[0], F_SETFL, O_NONBLOCK);
-	outpipe_new(in, outp[0], "out", s->log_out);
-	outpipe_new(in, errp[0], "err", s->log_err);
+	outpipe_new(in, outp[0], 0);
+	outpipe_new(in, errp[0], 1);
 	if (in->exec_fd != -1)
 		close(in->exec_fd);
 	in->exec_fd = exp[0];

@@ -147,6 +147,9 @@ signal_read(struct watch *w, uint32_t events)
 		case SIGINT:
 			shutdown_all("SIGINT");
 			break;
+		case SIGUSR1:
+			logs_reopen();
+			break;
 		case SIGHUP:
 			if (!sv->stopping) {
 				sdnotify_reloading();
@@ -461,6 +464,10 @@ main(int argc, char *argv[])
 	take_lock();
 	if (mkdir(pmc_logdir(), 0700) == -1 && errno != EEXIST)
 		fatal("%s", pmc_logdir());
+	/* Under systemd (journal) or as a container's PID 1, the lines of
+	 * instances also go to our stdout unless a spec says otherwise. */
+	sv->log_to_auto = fg && (getenv("JOURNAL_STREAM") != NULL ||
+	    getpid() == 1) ? LOGS_TO_BOTH : LOGS_TO_FILE;
 	sdnotify_init();
 	shim_locate(sv->shim_path, sizeof(sv->shim_path));
 	unsetenv("PMC_SHIM_PID");	/* a shim's, if we run under one */

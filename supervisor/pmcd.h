@@ -103,6 +103,7 @@ struct pmcd {
 	int			 exit_status;
 	char			 notify_path[108];
 	char			 shim_path[4096];	/* "" when not found */
+	enum logs_to		 log_to_auto;	/* what logs.to: auto means */
 };
 
 extern struct pmcd	*sv;
@@ -141,7 +142,13 @@ struct instance	*instance_new(struct app *, int slot);
 void		 instance_free(struct instance *);
 void		 instance_event(struct instance *, enum ievent);
 struct instance	*instance_by_pid(pid_t);
+
+/* logs.c */
+void		 outpipe_new(const struct instance *, int fd, int err);
 void		 outpipes_close(void);
+void		 logs_reopen(void);
+void		 logs_flush(const struct app_spec *);
+void		 logs_path(const struct app_spec *, int err, char *, size_t);
 void		 instances_check_groups(void);
 void		 instance_reaped(pid_t, int wstatus);
 const char	*istate_name(enum istate);

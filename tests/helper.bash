@@ -113,3 +113,22 @@ test_statuses_has() {
 test_has_stopping() {
 	test_statuses_has "$1" stopping
 }
+
+# inst_log APP I [out|err]: the lines instance I of app APP wrote on its
+# stdout (or stderr), from the app's one file per stream, with pmcd's
+# timestamp and "[I] " tag taken off: so `inst_log sig 0 | grep -q
+# '^got TERM$'` matches the line the instance printed, whole.  Fails when
+# the file does not exist (yet).
+inst_log() {
+	local f="$PMC_HOME/logs/$1.${3:-out}.log"
+	[ -f "$f" ] || return 1
+	sed -n -E "s/^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z )?\[$2\] //p" "$f"
+}
+
+# inst_logged APP I PATTERN [out|err]: some line of instance I matches
+# PATTERN (a grep regular expression); for wait_for.
+inst_logged() {
+	local lines
+	lines=$(inst_log "$1" "$2" "${4:-out}") || return 1
+	grep -q -- "$3" <<<"$lines"
+}

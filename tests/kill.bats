@@ -44,11 +44,10 @@ can_bind() {
 
 # child_pids APP N: the pids demo-httpd --spawn-child logged, slots 0..N-1.
 child_pids() {
-	local i f
+	local i
 	for ((i = 0; i < $2; i++)); do
-		f="$PMC_HOME/logs/$1-$i.err.log"
-		wait_for 5 grep -q '^child ' "$f" || return 1
-		sed -n 's/^child //p' "$f"
+		wait_for 5 inst_logged "$1" "$i" '^child ' err || return 1
+		inst_log "$1" "$i" err | sed -n 's/^child //p'
 	done
 }
 
@@ -72,7 +71,7 @@ write_apps() {
 record_pids() {
 	wait_for 10 all_online web 2
 	wait_for 10 all_online sig 1
-	wait_for 5 grep -q '^trapping$' "$PMC_HOME/logs/sig-0.out.log"
+	wait_for 5 inst_logged sig 0 '^trapping$'
 	pids="$(app_pids web) $(app_pids sig)"
 	kids=$(child_pids web 2)
 	[ "$(echo $pids $kids | wc -w)" -eq 5 ]
@@ -98,8 +97,8 @@ pmcd_by_signal() {
 	[ "$st" -eq 0 ]
 	# shellcheck disable=SC2086
 	all_gone $pids $kids
-	grep -q '^got TERM$' "$PMC_HOME/logs/sig-0.out.log"
-	run ! grep -q 'got INT' "$PMC_HOME/logs/sig-0.out.log"
+	inst_logged sig 0 '^got TERM$'
+	run ! inst_logged sig 0 'got INT'
 	run ! grep -q KILL pmcd.out
 	[ ! -e "$PMC_HOME/pmc.sock" ]
 	can_bind "$port"
@@ -128,7 +127,7 @@ pmcd_by_signal() {
 	can_bind "$port"
 	can_bind "$p2"
 	# The apps were stopped, not killed.
-	grep -q '^got TERM$' "$PMC_HOME/logs/sig-0.out.log"
+	inst_logged sig 0 '^got TERM$'
 	run -1 --separate-stderr "$PMC" ping
 	[ "$stderr" = "pmc: pmcd is not running (no $PMC_HOME/pmc.sock)" ]
 }

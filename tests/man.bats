@@ -73,6 +73,7 @@ write_full_spec() {
 	      max_size: 10M
 	      keep: 5
 	      timestamps: true
+	      to: file
 	EOF
 }
 
@@ -184,14 +185,14 @@ documented_fields() {
 	run -0 "$PMC" save		# the second one keeps dump.yaml.bak
 	[ -f "$PMC_HOME/dump.yaml.bak" ]
 	[ -f "$PMC_HOME/pmcd.log" ]
-	[ -f "$PMC_HOME/logs/web-0.out.log" ]
+	[ -f "$PMC_HOME/logs/web.out.log" ]
 	files=$(section "$MAN/pmc.1" FILES)
 	for f in "$PMC_HOME"/* "$PMC_HOME"/logs/*; do
 		name=${f#"$PMC_HOME"/}
 		case $name in
-		logs)	line='.It Pa $PMC_HOME/logs/ Ns Ar app Ns - Ns Ar N Ns .out.log' ;;
-		logs/web-0.*)
-			line=".It Pa \$PMC_HOME/logs/ Ns Ar app Ns - Ns Ar N Ns .${name#logs/web-0.}" ;;
+		logs)	line='.It Pa $PMC_HOME/logs/ Ns Ar app Ns .out.log' ;;
+		logs/web.*)
+			line=".It Pa \$PMC_HOME/logs/ Ns Ar app Ns .${name#logs/web.}" ;;
 		*)	line=".It Pa \$PMC_HOME/$name" ;;
 		esac
 		grep -qxF -- "$line" <<< "$files" || echo "$name"

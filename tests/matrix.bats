@@ -77,10 +77,11 @@ listeners() {
 }
 
 # served_slots APP: how many instances of APP have logged a request
-# (each instance's output goes to its own log under $PMC_HOME/logs).
+# (the app's lines, on stdout or stderr, each tagged "[<instance>] ").
 served_slots() {
-	grep -l 'GET /' "$PMC_HOME/logs/$1"-*.log 2>/dev/null |
-	    sed 's/.*-\([0-9]*\)\.[a-z]*\.log$/\1/' | sort -u | grep -c .
+	cat "$PMC_HOME/logs/$1".{out,err}.log 2>/dev/null |
+	    sed -n -E 's/^([0-9T:.Z-]+ )?\[([0-9]+)\] .*GET \/.*/\2/p' |
+	    sort -u | grep -c .
 }
 
 # request_round PORT PATH: 8 GETs at once, answers appended to $answers.
@@ -286,7 +287,7 @@ survives_kill() {
 	stays_healthy gun $N 2
 	[ "$(listeners "$port")" -eq 1 ]
 	# Not gunicorn's default address: it took the socket it was handed.
-	run -0 grep -h 'Listening at' "$PMC_HOME"/logs/gun-*.err.log
+	run -0 grep -h 'Listening at' "$PMC_HOME"/logs/gun.err.log
 	[ "$(echo "$output" | grep -c "http://127.0.0.1:$port ")" -eq $N ]
 	answered_by_many gun "$port" / \
 	    "^gunicorn instance [0-9] arbiter [0-9]* worker [0-9]*$"

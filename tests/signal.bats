@@ -18,26 +18,22 @@ trap_spec() {
 	EOF
 }
 
-out_log() {
-	echo "$PMC_HOME/logs/$1-$2.out.log"
-}
-
-# logged APP INSTANCES TEXT: each instance's stdout log holds TEXT.
+# logged APP INSTANCES TEXT: each instance's stdout lines hold TEXT.
 logged() {
 	local i
 	for ((i = 0; i < $2; i++)); do
-		grep -q "$3" "$(out_log "$1" "$i")" 2>/dev/null || return 1
+		inst_logged "$1" "$i" "$3" || return 1
 	done
 }
 
-# count_in FILE TEXT: how many lines of FILE hold TEXT.
+# count_in APP I TEXT: how many stdout lines of instance I hold TEXT.
 count_in() {
-	grep -c "$2" "$1" 2>/dev/null || true
+	inst_log "$1" "$2" 2>/dev/null | grep -c "$3" || true
 }
 
-# count_is FILE TEXT N: N lines of FILE hold TEXT.
+# count_is APP I TEXT N: N stdout lines of instance I hold TEXT.
 count_is() {
-	[ "$(count_in "$1" "$2")" -eq "$3" ]
+	[ "$(count_in "$1" "$2" "$3")" -eq "$4" ]
 }
 
 @test "pmc signal USR1 NAME reaches every instance" {
@@ -53,7 +49,7 @@ count_is() {
 	# Each got it once, in its own log, and kept running.
 	for i in 0 1 2; do
 		pid=$(echo "$pids" | cut -d' ' -f$((i + 1)))
-		[ "$(count_in "$(out_log sig $i)" "got USR1 $pid")" -eq 1 ]
+		[ "$(count_in sig "$i" "got USR1 $pid")" -eq 1 ]
 	done
 	[ "$(app_pids sig)" = "$pids" ]
 	all_online sig 3
@@ -86,20 +82,19 @@ count_is() {
 	run -0 "$PMC" start app.yaml other.yaml
 	wait_for 5 logged sig 1 up
 	wait_for 5 logged other 1 up
-	log=$(out_log sig 0)
 
 	n=0
 	for s in USR1 SIGUSR1 usr1 "$(kill -l USR1)"; do
 		run -0 "$PMC" signal "$s" sig
 		n=$((n + 1))
-		wait_for 5 count_is "$log" "got USR1" "$n"
+		wait_for 5 count_is sig 0 "got USR1" "$n"
 	done
 
 	run -0 "$PMC" signal USR1 all
 	[[ "$output" == *"sig: sent USR1 to 1 instance"* ]]
 	[[ "$output" == *"other: sent USR1 to 1 instance"* ]]
 	wait_for 5 logged other 1 "got USR1"
-	wait_for 5 count_is "$log" "got USR1" $((n + 1))
+	wait_for 5 count_is sig 0 "got USR1" $((n + 1))
 }
 
 @test "an unknown signal exits 2; an unknown app exits 1" {
@@ -117,7 +112,7 @@ count_is() {
 	run -2 --separate-stderr "$PMC" signal USR1
 	[[ "$stderr" == *"usage: pmc signal"* ]]
 	[ "$(app_pids sig)" = "$pids" ]
-	run -1 grep -q "got USR1" "$(out_log sig 0)"
+	run -1 inst_logged sig 0 "got USR1"
 }
 
 @test "signal TERM ends the instances, which are restarted as after a crash" {

@@ -562,7 +562,7 @@ apps:
     command: x
     logs: /var/log/web.log
 === errors
-app.yaml:4:11: logs: expected a mapping with out, err, max_size, keep, timestamps, got "/var/log/web.log"
+app.yaml:4:11: logs: expected a mapping with out, err, max_size, keep, timestamps, to, got "/var/log/web.log"
 EOF
 }
 
@@ -577,6 +577,7 @@ apps:
       max_size: 10MB
       keep: 5000
       timestamps: sometimes
+      to: journal
       rotate: daily
 === errors
 app.yaml:5:12: logs.out: expected a path, got ""
@@ -584,7 +585,8 @@ app.yaml:6:12: logs.err: expected a path, got an empty mapping
 app.yaml:7:17: logs.max_size: expected a size like 512K, 10M or 1G, got "10MB"
 app.yaml:8:13: logs.keep: expected an integer from 0 to 1000, got "5000"
 app.yaml:9:19: logs.timestamps: expected true or false, got "sometimes"
-app.yaml:10:7: unknown key "logs.rotate"
+app.yaml:10:11: logs.to: expected auto, file, stdout or both, got "journal"
+app.yaml:11:7: unknown key "logs.rotate"
 EOF
 }
 
@@ -832,7 +834,7 @@ apps:
     ready: delay:2s
     ready_timeout: 10s
     max_memory: 512M
-    logs: {out: out.log, err: /var/log/e.log, max_size: 1024K, keep: 0, timestamps: off}
+    logs: {out: out.log, err: /var/log/e.log, max_size: 1024K, keep: 0, timestamps: off, to: both}
 EOF
 	same dump "web.1_x-y.command=./server --threads 1
 web.1_x-y.cwd=$dir/srv
@@ -861,7 +863,8 @@ web.1_x-y.logs.out=$dir/out.log
 web.1_x-y.logs.err=/var/log/e.log
 web.1_x-y.logs.max_size=1M
 web.1_x-y.logs.keep=0
-web.1_x-y.logs.timestamps=false" "$(printf '%s\n' "$output" | grep '^web')"
+web.1_x-y.logs.timestamps=false
+web.1_x-y.logs.to=both" "$(printf '%s\n' "$output" | grep '^web')"
 }
 
 @test "spec: defaults" {
@@ -894,7 +897,8 @@ web.logs.out=
 web.logs.err=
 web.logs.max_size=10M
 web.logs.keep=5
-web.logs.timestamps=true" "$(printf '%s\n' "$output" | grep '^web')"
+web.logs.timestamps=true
+web.logs.to=auto" "$(printf '%s\n' "$output" | grep '^web')"
 	[[ "$output" == *"configuration OK"* ]]
 }
 

@@ -75,11 +75,10 @@ demo_spec() {
 
 # child_pids APP N: the pids demo-httpd --spawn-child logged, slots 0..N-1.
 child_pids() {
-	local i f
+	local i
 	for ((i = 0; i < $2; i++)); do
-		f="$PMC_HOME/logs/$1-$i.err.log"
-		wait_for 5 grep -q '^child ' "$f" || return 1
-		sed -n 's/^child //p' "$f"
+		wait_for 5 inst_logged "$1" "$i" '^child ' err || return 1
+		inst_log "$1" "$i" err | sed -n 's/^child //p'
 	done
 }
 
@@ -185,15 +184,14 @@ child_pids() {
 	start_ok app.yaml
 	all_online drain 1
 	shpid=$(app_pids drain)
-	log="$PMC_HOME/logs/drain-0.out.log"
-	wait_for 5 grep -q '^worker ' "$log"
-	worker=$(sed -n 's/^worker //p' "$log")
+	wait_for 5 inst_logged drain 0 '^worker '
+	worker=$(inst_log drain 0 | sed -n 's/^worker //p')
 	running "$worker"
 
 	run -0 "$PMC" stop drain
 	all_gone "$shpid" "$worker"
 	# Not SIGKILLed with the leader: it finished within kill_timeout.
-	wait_for 5 grep -q '^drained$' "$log"
+	wait_for 5 inst_logged drain 0 '^drained$'
 	[ "$(app_statuses drain)" = "stopped" ]
 }
 
@@ -234,14 +232,13 @@ child_pids() {
 	start_ok app.yaml
 	all_online sig 1
 	pid=$(app_pids sig)
-	log="$PMC_HOME/logs/sig-0.out.log"
-	wait_for 5 grep -q '^trapping$' "$log"
+	wait_for 5 inst_logged sig 0 '^trapping$'
 
 	run -0 "$PMC" stop sig
 	gone "$pid"
-	cat "$log"
-	grep -q '^got INT$' "$log"
-	run ! grep -q 'got TERM' "$log"
+	cat "$PMC_HOME/logs/sig.out.log"
+	inst_logged sig 0 '^got INT$'
+	run ! inst_logged sig 0 'got TERM'
 	[ -z "$(grep 'sig\[0\]' "$PMC_HOME/pmcd.log" | grep KILL)" ]
 }
 

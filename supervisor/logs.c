@@ -1,0 +1,449 @@
+/*
+ * logs.c -- what instances write on stdout and stderr.
+ *
+ * pmcd reads every instance's pipes in its event loop and cuts what
+ * comes into lines; each line goes whole, in one write(2), to the app's
+ * file ("[<instance>] " first, and a timestamp when logs.timestamps is
+ * on) and, with logs.to stdout or both, to pmcd's own stdout as
+ * "<app>[<instance>]: <line>".  So lines of several instances never mix
+ * mid-line.  A line longer than LINE_MAX_BYTES is cut and each piece
+ * marked; a last line without a newline is written when the pipe ends.
+ *
+ * Back-pressure: pmcd writes files as fast as the disk takes them and
+ * reads the pipes no faster, so while the disk keeps up nothing is lost,
+ * and when it cannot the instances wait in write(2) on a full pipe, as
+ * they would writing to the disk themselves.  A write that fails (disk
+ * full) drops that line and is counted.  pmcd's stdout copy never waits:
+ * what its reader (journald, docker) cannot take now is dropped.  Memory
+ * is bounded: one line buffer per pipe.
+ *
+ * Rotation: when a file would pass logs.max_size, x.log becomes x.log.1,
+ * x.log.1 x.log.2 ... up to logs.keep files, and a new x.log is opened.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "home.h"
+#include "log.h"
+#include "pmcd.h"
+
+#define LINE_MAX_BYTES	16384		/* longer lines are cut */
+#define READS_PER_EVENT	16		/* then let others have a turn */
+#define SPLIT_MARK	" [pmc: line continues]"
+
+struct logfile {
+	TAILQ_ENTRY(logfile)	 entry;
+	char			*path;
+	int			 fd;
+	uint64_t		 size;
+	uint64_t		 max_size;	/* 0: never rotate */
+	unsigned int		 keep;
+	int			 refs;
+	uint64_t		 dropped;
+};
+
+struct outpipe {
+	TAILQ_ENTRY(outpipe)	 entry;
+	struct watch		 w;
+	struct logfile		*lf;		/* NULL: logs.to stdout */
+	int			 to_stdout;
+	int			 timestamps;
+	int			 slot;
+	char			 app[SPEC_NAME_MAX + 1];
+	size_t			 len;
+	char			 buf[LINE_MAX_BYTES];
+};
+
+static TAILQ_HEAD(, logfile)	 logfiles = TAILQ_HEAD_INITIALIZER(logfiles);
+static TAILQ_HEAD(, outpipe)	 outpipes = TAILQ_HEAD_INITIALIZER(outpipes);
+static uint64_t			 stdout_dropped;
+
+/* --- files ------------------------------------------------------------------ */
+
+static void
+logfile_open(struct logfile *lf)
+{
+	struct stat	 sb;
+
+	/* O_NONBLOCK: a FIFO with no reader fails instead of blocking us. */
+	lf->fd = open(lf->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NONBLOCK, 0640);
+	if (lf->fd == -1) {
+		log_warn("%s", lf->path);
+		return;
+	}
+	lf->size = fstat(lf->fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+}
+
+static struct logfile *
+logfile_get(const char *path, uint64_t max_size, unsigned int keep)
+{
+	struct logfile	*lf;
+
+	TAILQ_FOREACH(lf, &logfiles, entry)
+		if (strcmp(lf->path, path) == 0)
+			break;
+	if (lf == NULL) {
+		if ((lf = calloc(1, sizeof(*lf))) == NULL ||
+		    (lf->path = strdup(path)) == NULL)
+			fatal("calloc");
+		logfile_open(lf);
+		TAILQ_INSERT_TAIL(&logfiles, lf, entry);
+	}
+	lf->max_size = max_size;	/* the latest spec's say */
+	lf->keep = keep;
+	lf->refs++;
+	return (lf);
+}
+
+static void
+logfile_put(struct logfile *lf)
+{
+	if (--lf->refs > 0)
+		return;
+	if (lf->fd != -1)
+		close(lf->fd);
+	TAILQ_REMOVE(&logfiles, lf, entry);
+	free(lf->path);
+	free(lf);
+}
+
+static void
+rotated_name(char *buf, size_t len, const char *path, unsigned int i)
+{
+	snprintf(buf, len, "%s.%u", path, i);
+}
+
+/* x.log -> x.log.1 -> ... -> x.log.<keep>; then a new x.log. */
+static void
+logfile_rotate(struct logfile *lf)
+{
+	char		 from[PATH_MAX + 16], to[PATH_MAX + 16];
+	unsigned int	 i;
+
+	if (lf->fd != -1)
+		close(lf->fd);
+	if (lf->keep == 0)
+		unlink(lf->path);
+	for (i = lf->keep; i > 1; i--) {
+		rotated_name(from, sizeof(from), lf->path, i - 1);
+		rotated_name(to, sizeof(to), lf->path, i);
+		if (rename(from, to) == -1 && errno != ENOENT)
+			log_warn("rotate %s", from);
+	}
+	if (lf->keep > 0) {
+		rotated_name(to, sizeof(to), lf->path, 1);
+		if (rename(lf->path, to) == -1 && errno != ENOENT)
+			log_warn("rotate %s", lf->path);
+	}
+	logfile_open(lf);
+}
+
+static void
+logfile_write(struct logfile *lf, const char *buf, size_t len)
+{
+	ssize_t	 n;
+	size_t	 off = 0;
+
+	if (lf->max_size != 0 && lf->size > 0 && lf->size + len > lf->max_size)
+		logfile_rotate(lf);
+	while (lf->fd != -1 && off < len) {
+		if ((n = write(lf->fd, buf + off, len - off)) == -1 &&
+		    errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	lf->size += off;
+	if (off < len && lf->dropped++ == 0)
+		log_warn("%s: a line was dropped (more are counted, not "
+		    "logged)", lf->path);
+}
+
+/* `pmc flush`: empty the file and remove its rotated ones. */
+static void
+logfile_flush(struct logfile *lf)
+{
+	char		 name[PATH_MAX + 16];
+	unsigned int	 i;
+
+	if (lf->fd != -1 && ftruncate(lf->fd, 0) == -1)
+		log_warn("flush %s", lf->path);
+	lf->size = 0;
+	for (i = 1; i <= lf->keep; i++) {
+		rotated_name(name, sizeof(name), lf->path, i);
+		unlink(name);
+	}
+}
+
+/* SIGUSR1, `pmc reopen-logs`: after an outside logrotate moved them. */
+void
+logs_reopen(void)
+{
+	struct logfile	*lf;
+
+	TAILQ_FOREACH(lf, &logfiles, entry) {
+		if (lf->fd != -1)
+			close(lf->fd);
+		logfile_open(lf);
+	}
+	log_info("log files reopened");
+}
+
+/* The path of an app's stdout (err 0) or stderr (err 1) file. */
+void
+logs_path(const struct app_spec *s, int err, char *buf, size_t len)
+{
+	const char	*p = err ? s->log_err : s->log_out;
+
+	if (p != NULL)
+		strlcpy(buf, p, len);
+	else
+		snprintf(buf, len, "%s/%s.%s.log", pmc_logdir(), s->name,
+		    err ? "err" : "out");
+}
+
+void
+logs_flush(const struct app_spec *s)
+{
+	struct logfile	*lf;
+	char		 path[PATH_MAX];
+	int		 err;
+
+	for (err = 0; err < 2; err++) {
+		logs_path(s, err, path, sizeof(path));
+		TAILQ_FOREACH(lf, &logfiles, entry)
+			if (strcmp(lf->path, path) == 0)
+				break;
+		if (lf != NULL)
+			logfile_flush(lf);
+		else if (truncate(path, 0) == -1 && errno != ENOENT)
+			log_warn("flush %s", path);
+	}
+}
+
+/* --- lines ------------------------------------------------------------------- */
+
+/* "2026-11-22T01:02:03.456Z "; the date part is made once a second. */
+static size_t
+timestamp(char *buf, size_t len)
+{
+	static time_t	 last = -1;
+	static char	 secs[32];
+	static size_t	 nsecs;
+	struct timespec	 ts;
+	struct tm	 tm;
+	long		 ms;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (ts.tv_sec != last) {
+		gmtime_r(&ts.tv_sec, &tm);
+		nsecs = strftime(secs, sizeof(secs), "%Y-%m-%dT%H:%M:%S.",
+		    &tm);
+		last = ts.tv_sec;
+	}
+	if (len < nsecs + 6)
+		return (0);
+	memcpy(buf, secs, nsecs);
+	ms = ts.tv_nsec / 1000000;
+	buf[nsecs] = (char)('0' + ms / 100);
+	buf[nsecs + 1] = (char)('0' + ms / 10 % 10);
+	buf[nsecs + 2] = (char)('0' + ms % 10);
+	buf[nsecs + 3] = 'Z';
+	buf[nsecs + 4] = ' ';
+	return (nsecs + 5);
+}
+
+static void
+to_stdout(const struct outpipe *op, const char *line, size_t len,
+    const char *mark)
+{
+	static int	 nonblocking;
+	char		 buf[LINE_MAX_BYTES + 128];
+	int		 n;
+
+	/* Never wait for journald or docker: drop what they cannot take.
+	 * (Not on a terminal, whose flags its shell shares.) */
+	if (!nonblocking) {
+		nonblocking = 1;
+		if (!isatty(STDOUT_FILENO))
+			fcntl(STDOUT_FILENO, F_SETFL, fcntl(STDOUT_FILENO,
+			    F_GETFL) | O_NONBLOCK);
+	}
+
+	n = snprintf(buf, sizeof(buf), "%s[%d]: %.*s%s\n", op->app, op->slot,
+	    (int)len, line, mark);
+	if (n > (int)sizeof(buf))
+		n = sizeof(buf);
+	if (write(STDOUT_FILENO, buf, (size_t)n) != n && stdout_dropped++ == 0)
+		log_warnx("stdout: a log line was dropped (more are counted, "
+		    "not logged)");
+}
+
+/*
+ * Whole lines for one file gather here and go in one write(2): one
+ * buffer for all pipes (pmcd is single-threaded), written out before
+ * outpipe_read returns, and before a line that would cross max_size.
+ */
+static char		 batch[65536];
+static size_t		 batch_len;
+
+static void
+batch_flush(struct outpipe *op)
+{
+	if (batch_len > 0 && op->lf != NULL)
+		logfile_write(op->lf, batch, batch_len);
+	batch_len = 0;
+}
+
+/* One line (without its newline), whole, to where it goes. */
+static void
+emit(struct outpipe *op, const char *line, size_t len, const char *mark)
+{
+	char		 buf[LINE_MAX_BYTES + 128];
+	size_t		 n = 0;
+	struct logfile	*lf = op->lf;
+
+	if (lf != NULL) {
+		if (op->timestamps)
+			n = timestamp(buf, sizeof(buf));
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "[%d] ",
+		    op->slot);
+		memcpy(buf + n, line, len);
+		n += len;
+		n += strlcpy(buf + n, mark, sizeof(buf) - n);
+		buf[n++] = '\n';
+		/* Rotation stays exact: a batch never crosses max_size. */
+		if (batch_len + n > sizeof(batch) || (lf->max_size != 0 &&
+		    lf->size + batch_len + n > lf->max_size))
+			batch_flush(op);
+		memcpy(batch + batch_len, buf, n);
+		batch_len += n;
+	}
+	if (op->to_stdout)
+		to_stdout(op, line, len, mark);
+}
+
+/* Emit every whole line in the buffer; keep the rest. */
+static void
+cut_lines(struct outpipe *op)
+{
+	char	*start = op->buf, *nl;
+	size_t	 left = op->len;
+
+	while ((nl = memchr(start, '\n', left)) != NULL) {
+		emit(op, start, (size_t)(nl - start), "");
+		left -= (size_t)(nl - start) + 1;
+		start = nl + 1;
+	}
+	if (left == sizeof(op->buf)) {		/* one line fills it: cut */
+		emit(op, start, left, SPLIT_MARK);
+		left = 0;
+	}
+	memmove(op->buf, start, left);
+	op->len = left;
+}
+
+static void
+outpipe_free(void *arg)
+{
+	free(arg);
+}
+
+static void
+outpipe_end(struct outpipe *op)
+{
+	if (op->len > 0)		/* a last line with no newline */
+		emit(op, op->buf, op->len, "");
+	batch_flush(op);
+	op->len = 0;
+	watch_close(&op->w);
+	if (op->lf != NULL)
+		logfile_put(op->lf);
+	TAILQ_REMOVE(&outpipes, op, entry);
+}
+
+static void
+outpipe_read(struct watch *w, uint32_t events)
+{
+	struct outpipe	*op = w->arg;
+	ssize_t		 n;
+	int		 i;
+
+	(void)events;
+	for (i = 0; i < READS_PER_EVENT; i++) {
+		n = read(w->fd, op->buf + op->len, sizeof(op->buf) - op->len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			outpipe_end(op);
+			loop_defer(outpipe_free, op);
+			return;
+		}
+		op->len += (size_t)n;
+		cut_lines(op);
+		batch_flush(op);
+	}
+}
+
+/* Where instance in's lines go: logs.to, with auto resolved. */
+static enum logs_to
+logs_to(const struct app_spec *s)
+{
+	if (s->log_to != LOGS_TO_AUTO)
+		return (s->log_to);
+	return (sv->log_to_auto);
+}
+
+/* Drain fd, one of instance in's pipes (stderr when err). */
+void
+outpipe_new(const struct instance *in, int fd, int err)
+{
+	const struct app_spec	*s = in->app->spec;
+	struct outpipe		*op;
+	enum logs_to		 to = logs_to(s);
+	char			 path[PATH_MAX];
+
+	if ((op = calloc(1, sizeof(*op))) == NULL)
+		fatal("calloc");
+	op->w.fd = fd;
+	op->w.fn = outpipe_read;
+	op->w.arg = op;
+	op->slot = in->slot;
+	op->timestamps = s->log_timestamps;
+	op->to_stdout = to == LOGS_TO_STDOUT || to == LOGS_TO_BOTH;
+	strlcpy(op->app, s->name, sizeof(op->app));
+	if (to != LOGS_TO_STDOUT) {
+		logs_path(s, err, path, sizeof(path));
+		op->lf = logfile_get(path, s->log_max_size, s->log_keep);
+	}
+	if (watch_add(&op->w, EPOLLIN) == -1)
+		fatal("epoll_ctl");
+	TAILQ_INSERT_TAIL(&outpipes, op, entry);
+}
+
+/* At exit: write out what the pipes still hold, then close them. */
+void
+outpipes_close(void)
+{
+	struct outpipe	*op;
+
+	while ((op = TAILQ_FIRST(&outpipes)) != NULL) {
+		outpipe_read(&op->w, EPOLLIN);
+		if (TAILQ_FIRST(&outpipes) == op) {	/* not at its end */
+			outpipe_end(op);
+			free(op);
+		}
+	}
+}
