@@ -38,23 +38,9 @@ env_is() {
 	[ "$(http_get "$1" /env/FOO)" = "$2" ]
 }
 
-# none_shared "A..." "B...": no word of A is in B.
-none_shared() {
-	local p
-	for p in $1; do
-		case " $2 " in
-		*" $p "*) echo "pid $p in both '$1' and '$2'"; return 1 ;;
-		esac
-	done
-}
-
 refused() {
 	run curl -sS --max-time 2 "http://127.0.0.1:$1/"
 	[ "$status" -eq 7 ] || { echo "port $1: curl status $status: $output"; return 1; }
-}
-
-pmcd_pid() {
-	cat "$PMC_HOME/pmcd.pid"
 }
 
 # logged TEXT: pmcd's log holds TEXT.

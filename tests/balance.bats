@@ -82,12 +82,6 @@ if failed:
     print("first error: %s" % failed[0])
 '
 
-# pmc_start FILE...: `pmc start` under `run`, stderr in $stderr.  The
-# pmcd it may start must not hold bats' fd 3.
-pmc_start() {
-	run --separate-stderr "$PMC" start "$@" 3>&-
-}
-
 # start_demo MODE: $INSTANCES demo-httpd on a free $port, balance MODE.
 start_demo() {
 	port=$(free_port)

@@ -132,3 +132,87 @@ inst_logged() {
 	lines=$(inst_log "$1" "$2" "${4:-out}") || return 1
 	grep -q -- "$3" <<<"$lines"
 }
+
+# --- shared by several suites ----------------------------------------------
+
+# none_shared "A..." "B...": no word of A is in B.
+none_shared() {
+	local p
+	for p in $1; do
+		case " $2 " in
+		*" $p "*) echo "pid $p in both '$1' and '$2'"; return 1 ;;
+		esac
+	done
+}
+
+pmcd_pid() {
+	cat "$PMC_HOME/pmcd.pid"
+}
+
+# pmc_start FILE...: `pmc start` under `run`, stderr in $stderr.  The
+# pmcd it may start must not hold bats' fd 3.
+pmc_start() {
+	run --separate-stderr "$PMC" start "$@" 3>&-
+}
+
+# env_of PID NAME: a variable as the process was started with it.
+env_of() {
+	tr '\0' '\n' < "/proc/$1/environ" | sed -n "s/^$2=//p"
+}
+
+# gone PID: no such process, or nothing left of it but a zombie.
+gone() {
+	local st
+	st=$(sed -n 's/.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null) ||
+	    return 0
+	[ -z "$st" ] || [ "$st" = Z ] || [ "$st" = X ]
+}
+
+# all_gone PID...: every pid is gone; names the first that is not.
+all_gone() {
+	local p
+	for p in "$@"; do
+		gone "$p" || { echo "pid $p still runs" >&2; return 1; }
+	done
+}
+
+# can_bind PORT: a new server could listen on 127.0.0.1:PORT.
+can_bind() {
+	python3 - "$1" <<-'EOF'
+	import socket, sys
+	s = socket.socket()
+	s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	s.bind(("127.0.0.1", int(sys.argv[1])))
+	s.listen(1)
+	s.close()
+	EOF
+}
+
+# child_pids APP N: the pids demo-httpd --spawn-child logged, slots 0..N-1.
+child_pids() {
+	local i
+	for ((i = 0; i < $2; i++)); do
+		wait_for 5 inst_logged "$1" "$i" '^child ' err || return 1
+		inst_log "$1" "$i" err | sed -n 's/^child //p'
+	done
+}
+
+now_ms() {
+	echo $(( $(date +%s%N) / 1000000 ))
+}
+
+# served_more N: true once the client loop has N answers in all.
+served_more() {
+	[ "$(grep -c . "$loop/ok")" -ge "$1" ]
+}
+
+pmcd_children() {
+	pgrep -P "$(cat "$PMC_HOME/pmcd.pid")" | wc -l
+}
+
+# same WHAT EXPECTED ACTUAL: fail, showing both, unless they are equal.
+same() {
+	[ "$2" = "$3" ] && return 0
+	printf '%s: expected\n%s\n%s: got\n%s\n' "$1" "$2" "$1" "$3"
+	return 1
+}

@@ -16,12 +16,6 @@ bats_require_minimum_version 1.5.0
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 
-# pmc_start FILE...: `pmc start` under `run`, stderr in $stderr.  The
-# pmcd it may start must not hold bats' fd 3.
-pmc_start() {
-	run --separate-stderr "$PMC" start "$@" 3>&-
-}
-
 # slot_field APP SLOT KEY: one value of an instance in `pmc list --json`.
 slot_field() {
 	"$PMC" list --json | "$PY" -c '
@@ -29,11 +23,6 @@ import json, sys
 print(*[i[sys.argv[3]] for i in json.load(sys.stdin)
     if i["name"] == sys.argv[1] and i["instance"] == int(sys.argv[2])])' \
 	    "$1" "$2" "$3"
-}
-
-# env_of PID NAME: a variable as the process was started with it.
-env_of() {
-	tr '\0' '\n' < "/proc/$1/environ" | sed -n "s/^$2=//p"
 }
 
 # maps_shim PID: true when the shim is mapped into the process.

@@ -6,48 +6,11 @@
 bats_require_minimum_version 1.5.0
 load helper
 
-# gone PID: no such process, or nothing left of it but a zombie.
-gone() {
-	local st
-	st=$(sed -n 's/.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null) ||
-	    return 0
-	[ -z "$st" ] || [ "$st" = Z ] || [ "$st" = X ]
-}
-
-# all_gone PID...: every pid is gone; names the first that is not.
-all_gone() {
-	local p
-	for p in "$@"; do
-		gone "$p" || { echo "pid $p still runs" >&2; return 1; }
-	done
-}
-
 # all_running PID...: the opposite, to check pids before expecting them gone.
 all_running() {
 	local p
 	for p in "$@"; do
 		! gone "$p" || { echo "pid $p does not run" >&2; return 1; }
-	done
-}
-
-# can_bind PORT: a new server could listen on 127.0.0.1:PORT.
-can_bind() {
-	python3 - "$1" <<-'EOF'
-	import socket, sys
-	s = socket.socket()
-	s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-	s.bind(("127.0.0.1", int(sys.argv[1])))
-	s.listen(1)
-	s.close()
-	EOF
-}
-
-# child_pids APP N: the pids demo-httpd --spawn-child logged, slots 0..N-1.
-child_pids() {
-	local i
-	for ((i = 0; i < $2; i++)); do
-		wait_for 5 inst_logged "$1" "$i" '^child ' err || return 1
-		inst_log "$1" "$i" err | sed -n 's/^child //p'
 	done
 }
 

@@ -59,10 +59,6 @@ go() {
 	wait_for 5 test ! -e go
 }
 
-pmcd_pid() {
-	cat "$PMC_HOME/pmcd.pid"
-}
-
 OUT="$BATS_TEST_TMPDIR/home/logs/t.out.log"
 ERR="$BATS_TEST_TMPDIR/home/logs/t.err.log"
 

@@ -22,12 +22,6 @@ PY=/usr/bin/python3
 # How many instances each server runs.
 N=3
 
-# pmc_start FILE...: `pmc start` under `run`, stderr in $stderr.  The
-# pmcd it may start must not hold bats' fd 3.
-pmc_start() {
-	run --separate-stderr "$PMC" start "$@" 3>&-
-}
-
 teardown() {
 	if [ -n "${loop_pid:-}" ]; then
 		touch "$loop/stop"
@@ -53,10 +47,6 @@ l = [i for i in json.load(sys.stdin) if i["name"] == sys.argv[1]]
 sys.exit(not (len(l) == int(sys.argv[2]) and
     all(i["status"] == "online" and i["restarts"] == 0 for i in l)))' \
 	    "$1" "$2"
-}
-
-now_ms() {
-	echo $(( $(date +%s%N) / 1000000 ))
 }
 
 # stays_healthy APP N SECONDS: healthy, checked every 100 ms for SECONDS;
@@ -141,11 +131,6 @@ client_loop() {
 		done
 	) 3>&- &
 	loop_pid=$!
-}
-
-# served_more N: true once the client loop has N answers in all.
-served_more() {
-	[ "$(grep -c . "$loop/ok")" -ge "$1" ]
 }
 
 # survives_kill APP N PORT PATH: under a client loop, kill -9 the

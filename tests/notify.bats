@@ -81,10 +81,6 @@ described() {
 	"$PMC" describe "$1" | grep -qF "$2"
 }
 
-env_of() {
-	tr '\0' '\n' < "/proc/$1/environ" | sed -n "s/^$2=//p"
-}
-
 # ---------------------------------------------------------------------------
 
 @test "ready: notify is starting until READY=1, then online" {

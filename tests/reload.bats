@@ -11,21 +11,6 @@ load load
 
 # --- instances ----------------------------------------------------------------
 
-# env_of PID NAME: the value of NAME in the environment PID started with.
-env_of() {
-	tr '\0' '\n' < "/proc/$1/environ" | sed -n "s/^$2=//p"
-}
-
-# none_shared "A..." "B...": no word of A is in B.
-none_shared() {
-	local p
-	for p in $1; do
-		case " $2 " in
-		*" $p "*) echo "pid $p in both '$1' and '$2'"; return 1 ;;
-		esac
-	done
-}
-
 # serves_from PORT "PIDS": the port answers, from one of PIDS.
 serves_from() {
 	local pid
@@ -55,10 +40,6 @@ web_spec() {
 # The socket listening on 127.0.0.1:PORT, as readlink shows it in /proc.
 listen_socket() {
 	ss -Hltne "( sport = :$1 )" | sed -n 's/.* ino:\([0-9]*\).*/socket:[\1]/p'
-}
-
-pmcd_children() {
-	pgrep -P "$(cat "$PMC_HOME/pmcd.pid")" | wc -l
 }
 
 # Record the largest number of processes seen under pmcd in

@@ -8,12 +8,6 @@ load helper
 
 bats_require_minimum_version 1.5.0
 
-# pmc_start FILE...: `pmc start` under `run`, stderr in $stderr.  The
-# pmcd it may start must not hold bats' fd 3.
-pmc_start() {
-	run --separate-stderr "$PMC" start "$@" 3>&-
-}
-
 # slot_pid APP SLOT: the pid of one instance, from `pmc list --json`.
 slot_pid() {
 	"$PMC" list --json | python3 -c '
@@ -29,11 +23,6 @@ import json, sys
 print(*[i[sys.argv[3]] for i in json.load(sys.stdin)
     if i["name"] == sys.argv[1] and i["instance"] == int(sys.argv[2])])' \
 	    "$1" "$2" "$3"
-}
-
-# env_of PID NAME: a variable as the process was started with it.
-env_of() {
-	tr '\0' '\n' < "/proc/$1/environ" | sed -n "s/^$2=//p"
 }
 
 # A one-app spec: demo_spec FILE NAME INSTANCES LISTEN [MORE-YAML-LINES].
@@ -73,10 +62,6 @@ up_for() {
 	[ "$(slot_field "$1" "$2" uptime_ms)" -ge "$3" ]
 }
 
-now_ms() {
-	echo $(( $(date +%s%N) / 1000000 ))
-}
-
 # client_loop PORT: GET /pid on PORT again and again in the background
 # until $loop/stop exists; answers go to $loop/ok, errors to $loop/fail.
 # While $loop/hold exists it pauses between two requests and says so
@@ -103,11 +88,6 @@ client_loop() {
 		done
 	) 3>&- &
 	loop_pid=$!
-}
-
-# served_more N: true once the client loop has N answers in all.
-served_more() {
-	[ "$(grep -c . "$loop/ok")" -ge "$1" ]
 }
 
 teardown() {

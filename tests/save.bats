@@ -13,13 +13,6 @@ setup() {
 	DUMP=$PMC_HOME/dump.yaml
 }
 
-# same WHAT EXPECTED ACTUAL: fail, showing both, unless they are equal.
-same() {
-	[ "$2" = "$3" ] && return 0
-	printf '%s: expected\n%s\n%s: got\n%s\n' "$1" "$2" "$1" "$3"
-	return 1
-}
-
 # pmc_run ARGS...: pmc under `run`, stderr apart; a pmcd it starts must
 # not hold bats' fd 3.
 pmc_run() {

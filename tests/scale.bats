@@ -41,21 +41,12 @@ print(" ".join(str(i["instance"]) for i in json.load(sys.stdin)
     if i["name"] == "web"))'
 }
 
-# env_of PID NAME: the value of NAME in the environment PID started with.
-env_of() {
-	tr '\0' '\n' < "/proc/$1/environ" | sed -n "s/^$2=//p"
-}
-
 # The socket each instance of app web has at fd 3, one a line.
 fd3_sockets() {
 	local pid
 	for pid in $(app_pids web); do
 		readlink "/proc/$pid/fd/3"
 	done
-}
-
-pmcd_children() {
-	pgrep -P "$(cat "$PMC_HOME/pmcd.pid")" | wc -l
 }
 
 # expect_slots "0 1 2": app web has these slots, all online, one process

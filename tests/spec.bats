@@ -6,13 +6,6 @@
 bats_require_minimum_version 1.5.0
 load helper
 
-# same WHAT EXPECTED ACTUAL: fail, showing both, unless they are equal.
-same() {
-	[ "$2" = "$3" ] && return 0
-	printf '%s: expected\n%s\n%s: got\n%s\n' "$1" "$2" "$1" "$3"
-	return 1
-}
-
 # refused PROG MESSAGES: the last `run` exited 1, printed nothing on
 # stdout and exactly MESSAGES, each line prefixed "PROG: ", on stderr.
 refused() {

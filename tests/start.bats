@@ -8,23 +8,12 @@ load helper
 
 bats_require_minimum_version 1.5.0
 
-# pmc_start FILE...: `pmc start` under `run`, stderr in $stderr.  The
-# pmcd it may start must not hold bats' fd 3.
-pmc_start() {
-	run --separate-stderr "$PMC" start "$@" 3>&-
-}
-
 # slot_pid APP SLOT: the pid of one instance, from `pmc list --json`.
 slot_pid() {
 	"$PMC" list --json | python3 -c '
 import json, sys
 print(*[i["pid"] for i in json.load(sys.stdin)
     if i["name"] == sys.argv[1] and i["instance"] == int(sys.argv[2])])' "$1" "$2"
-}
-
-# env_of PID NAME: a variable as the process was started with it.
-env_of() {
-	tr '\0' '\n' < "/proc/$1/environ" | sed -n "s/^$2=//p"
 }
 
 # fds_of PID: the open descriptors of a process, ascending, one line.

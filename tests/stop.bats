@@ -7,25 +7,9 @@
 bats_require_minimum_version 1.5.0
 load helper
 
-# gone PID: no such process, or nothing left of it but a zombie.
-gone() {
-	local st
-	st=$(sed -n 's/.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null) ||
-	    return 0
-	[ -z "$st" ] || [ "$st" = Z ] || [ "$st" = X ]
-}
-
 # running PID: the opposite, to check a pid before expecting it gone.
 running() {
 	! gone "$1"
-}
-
-# all_gone PID...: every pid is gone; names the first that is not.
-all_gone() {
-	local p
-	for p in "$@"; do
-		gone "$p" || { echo "pid $p still runs" >&2; return 1; }
-	done
 }
 
 # can_connect PORT: a TCP connect to 127.0.0.1:PORT succeeds.
@@ -33,18 +17,6 @@ can_connect() {
 	python3 - "$1" <<-'EOF'
 	import socket, sys
 	s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 2)
-	s.close()
-	EOF
-}
-
-# can_bind PORT: a new server could listen on 127.0.0.1:PORT.
-can_bind() {
-	python3 - "$1" <<-'EOF'
-	import socket, sys
-	s = socket.socket()
-	s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-	s.bind(("127.0.0.1", int(sys.argv[1])))
-	s.listen(1)
 	s.close()
 	EOF
 }
@@ -71,15 +43,6 @@ demo_spec() {
 	    instances: $n
 	    listen: 127.0.0.1:$port
 	EOF
-}
-
-# child_pids APP N: the pids demo-httpd --spawn-child logged, slots 0..N-1.
-child_pids() {
-	local i
-	for ((i = 0; i < $2; i++)); do
-		wait_for 5 inst_logged "$1" "$i" '^child ' err || return 1
-		inst_log "$1" "$i" err | sed -n 's/^child //p'
-	done
 }
 
 @test "pmc stop stops every instance; connections wait in the backlog until pmc start" {
