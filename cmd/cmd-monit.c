@@ -87,6 +87,7 @@ struct monit {
 	int			 timerfd;	/* the next refresh */
 	int			 keys;	/* stdin is the terminal: read q */
 
+	char			 error[128];	/* why the loop failed */
 	struct pbuf		 out;	/* the frame */
 	int			 col;	/* columns used on its line */
 };
@@ -105,7 +106,7 @@ static const char *const spark_utf8[8] = {
 	"\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83", "\xe2\x96\x84",
 	"\xe2\x96\x85", "\xe2\x96\x86", "\xe2\x96\x87", "\xe2\x96\x88"
 };
-static const char spark_ascii[8] = "_.:-=+*#";
+static const char spark_ascii[] = "_.:-=+*#";
 
 /* The one monit, for the atexit handler. */
 static struct monit	*monit_atexit;
@@ -241,7 +242,7 @@ putf(struct monit *m, const char *fmt, ...)
 static void
 put_cell(struct monit *m, const char *s, int width, int last)
 {
-	char	 buf[128];
+	char	 buf[MONIT_HISTORY + MONIT_NAME_MAX + 16];
 
 	snprintf(buf, sizeof(buf), "%-*.*s%*s", width, width, s,
 	    last ? 0 : MONIT_GAP, "");
@@ -313,6 +314,24 @@ slot_push(struct monit_slot *s, const struct list_row *row)
 	s->n++;
 }
 
+/*
+ * Row i is a second one for its app and instance: a reload's new
+ * instance, which follows the other rows of its app.
+ */
+static int
+slot_repeated(const struct list_rows *rows, size_t i)
+{
+	const struct list_row	*row = &rows->v[i];
+	size_t			 k;
+
+	for (k = i; k > 0 && strcmp(rows->v[k - 1].name, row->name) == 0;
+	    k--) {
+		if (rows->v[k - 1].instance == row->instance)
+			return (1);
+	}
+	return (0);
+}
+
 /* New rows: carry each one's history over and add this sample. */
 static int
 slots_update(struct monit *m, struct monit_slot *old, size_t nold)
@@ -328,9 +347,7 @@ slots_update(struct monit *m, struct monit_slot *old, size_t nold)
 	for (i = 0; i < m->rows.n; i++) {
 		row = &m->rows.v[i];
 		s = &m->slots[i];
-		/* A reload's new instance follows the old one of its slot. */
-		dup = i > 0 && m->rows.v[i - 1].instance == row->instance &&
-		    strcmp(m->rows.v[i - 1].name, row->name) == 0;
+		dup = slot_repeated(&m->rows, i);
 		if ((prev = slot_find(old, nold, row, dup)) != NULL)
 			*s = *prev;
 		else {
@@ -376,8 +393,8 @@ monit_fetch(struct monit *m)
 	} else
 		m->answering = 1;
 	if (slots_update(m, old, r == -1 ? 0 : nold) == -1) {
+		snprintf(m->error, sizeof(m->error), "%s", strerror(errno));
 		free(old);
-		fprintf(stderr, "pmc: monit: %s\n", strerror(errno));
 		return (-1);
 	}
 	free(old);
@@ -406,8 +423,9 @@ pmcd_pid(void)
 static void
 draw_header(struct monit *m)
 {
-	char			 mem[32], clock[16];
+	char			 mem[32], clock[16], who[32];
 	unsigned long long	 memory = 0;
+	long			 pid;
 	double			 cpu = 0;
 	size_t			 i, online = 0, apps = 0;
 	time_t			 now = time(NULL);
@@ -430,8 +448,12 @@ draw_header(struct monit *m)
 		memory += m->rows.v[i].memory;
 	}
 	human_size(memory, mem, sizeof(mem));
-	putf(m, "pmc monit  %s  pmcd %ld  apps %zu  instances %zu (%zu online)"
-	    "  cpu %.1f%%  mem %s", clock, pmcd_pid(), apps, m->rows.n,
+	if ((pid = pmcd_pid()) > 0)
+		snprintf(who, sizeof(who), "pmcd %ld", pid);
+	else
+		strlcpy(who, "pmcd", sizeof(who));
+	putf(m, "pmc monit  %s  %s  apps %zu  instances %zu (%zu online)"
+	    "  cpu %.1f%%  mem %s", clock, who, apps, m->rows.n,
 	    online, cpu, mem);
 	line_end(m);
 }
@@ -674,7 +696,7 @@ monit_loop(struct monit *m)
 		if (poll(pfd, 3, -1) == -1) {
 			if (errno == EINTR)
 				continue;
-			fprintf(stderr, "pmc: monit: poll: %s\n",
+			snprintf(m->error, sizeof(m->error), "poll: %s",
 			    strerror(errno));
 			return (PMC_EXIT_FAIL);
 		}
@@ -725,12 +747,18 @@ static int
 cmd_monit_exec(struct cmd *cmd)
 {
 	struct monit	 m;
+	const char	*term;
 	int		 fd, r;
 
 	(void)cmd;
 	if (!isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "pmc: monit: needs a terminal (standard output "
 		    "is not one); use pmc list or pmc metrics\n");
+		return (PMC_EXIT_USAGE);
+	}
+	if ((term = getenv("TERM")) != NULL && strcmp(term, "dumb") == 0) {
+		fprintf(stderr, "pmc: monit: TERM is dumb: needs a terminal "
+		    "that takes ANSI escapes; use pmc list\n");
 		return (PMC_EXIT_USAGE);
 	}
 	/* No pmcd at all: say so now, as every verb does. */
@@ -753,6 +781,9 @@ cmd_monit_exec(struct cmd *cmd)
 		r = term_on(&m) == -1 ? PMC_EXIT_FAIL : monit_loop(&m);
 		term_off(&m);
 		monit_atexit = NULL;
+		/* Once the screen is back, where it can be read. */
+		if (*m.error != '\0')
+			fprintf(stderr, "pmc: monit: %s\n", m.error);
 	}
 	if (m.sigfd != -1)
 		close(m.sigfd);

@@ -125,6 +125,15 @@ terminal_restored() {
 	[[ "$stderr" == "pmc: monit: needs a terminal"*"use pmc list"* ]]
 }
 
+@test "monit refuses a terminal whose TERM is dumb" {
+	pmc_start web.yaml
+	[ "$status" -eq 0 ]
+	start_monit TERM=dumb
+	wait_for 10 monit_exited
+	same "exit status" 2 "$(cat "$BATS_TEST_TMPDIR/status")"
+	screen_has '^pmc: monit: TERM is dumb: needs a terminal that takes ANSI escapes'
+}
+
 @test "monit -h shows its usage; an argument is bad usage" {
 	run -0 "$PMC" monit -h
 	[ "${lines[0]}" = "usage: pmc monit" ]
