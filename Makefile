@@ -37,7 +37,8 @@ PMC_SRCS =	cmd/pmc.c cmd/cmd.c cmd/client.c \
 		cmd/cmd-reload.c cmd/cmd-scale.c cmd/cmd-signal.c \
 		cmd/cmd-save.c cmd/cmd-resurrect.c cmd/cmd-startup.c \
 		cmd/cmd-ping.c cmd/cmd-kill.c cmd/cmd-help.c \
-		cmd/cmd-logs.c cmd/cmd-flush.c cmd/cmd-reopen-logs.c
+		cmd/cmd-logs.c cmd/cmd-flush.c cmd/cmd-reopen-logs.c \
+		cmd/cmd-monit.c cmd/listing.c
 PMCD_SRCS =	supervisor/pmcd.c supervisor/log.c supervisor/loop.c \
 		supervisor/control.c supervisor/app.c supervisor/instance.c \
 		supervisor/listen.c supervisor/notify.c \

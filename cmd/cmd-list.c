@@ -12,10 +12,9 @@
 
 #include "client.h"
 #include "cmd.h"
+#include "listing.h"
 #include "protocol.h"
 #include "spec.h"
-
-#define STATUS_MAX	31
 
 static int	cmd_list_exec(struct cmd *);
 
@@ -35,23 +34,6 @@ const struct cmd_entry cmd_list_entry = {
 	.exec = cmd_list_exec
 };
 
-/* One MSG_DATA record, checked. */
-struct list_row {
-	char			 name[SPEC_NAME_MAX + 1];
-	unsigned long long	 instance;
-	unsigned long long	 pid;
-	char			 status[STATUS_MAX + 1];
-	unsigned long long	 restarts;
-	unsigned long long	 uptime_ms;
-	double			 cpu;
-	unsigned long long	 memory;
-};
-
-struct list_rows {
-	struct list_row		*v;
-	size_t			 n;
-};
-
 /* The columns of the table, in the order shown. */
 enum table_column {
 	T_NAME, T_INST, T_PID, T_STATUS, T_CPU, T_MEM, T_UPTIME, T_RESTARTS,
@@ -61,146 +43,6 @@ enum table_column {
 static const char *table_header[T_NCOLUMNS] = {
 	"NAME", "INST", "PID", "STATUS", "CPU", "MEM", "UPTIME", "RESTARTS"
 };
-
-/* A decimal number of digits only, at most max; 0 or -1. */
-static int
-parse_number(const char *s, unsigned long long max, unsigned long long *out)
-{
-	const char		*p;
-	unsigned long long	 n;
-
-	if (*s == '\0')
-		return (-1);
-	for (p = s; *p != '\0'; p++) {
-		if (*p < '0' || *p > '9')
-			return (-1);
-	}
-	errno = 0;
-	n = strtoull(s, NULL, 10);
-	if (errno != 0 || n > max)
-		return (-1);
-	*out = n;
-	return (0);
-}
-
-/* "12.5": digits, optionally a point and digits. */
-static int
-parse_cpu(const char *s, double *out)
-{
-	const char	*p;
-
-	for (p = s; *p >= '0' && *p <= '9'; p++)
-		;
-	if (p == s || p - s > 9)
-		return (-1);
-	if (*p == '.') {
-		if (p[1] == '\0')
-			return (-1);
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			;
-	}
-	if (*p != '\0')
-		return (-1);
-	*out = strtod(s, NULL);
-	return (0);
-}
-
-static int
-parse_status(const char *s, char *out, size_t len)
-{
-	const char	*p;
-
-	if (*s == '\0')
-		return (-1);
-	for (p = s; *p != '\0'; p++) {
-		if ((*p < 'a' || *p > 'z') && *p != '-')
-			return (-1);
-	}
-	return (strlcpy(out, s, len) >= len ? -1 : 0);
-}
-
-static int
-parse_row(char **col, struct list_row *row)
-{
-	size_t	 len;
-
-	len = strlen(col[LIST_NAME]);
-	if (len == 0 || len > SPEC_NAME_MAX)
-		return (-1);
-	memcpy(row->name, col[LIST_NAME], len + 1);
-	if (parse_number(col[LIST_INSTANCE], INT_MAX, &row->instance) == -1 ||
-	    parse_number(col[LIST_PID], INT_MAX, &row->pid) == -1 ||
-	    parse_status(col[LIST_STATUS], row->status,
-	    sizeof(row->status)) == -1 ||
-	    parse_number(col[LIST_RESTARTS], UINT64_MAX, &row->restarts) == -1 ||
-	    parse_number(col[LIST_UPTIME_MS], UINT64_MAX,
-	    &row->uptime_ms) == -1 ||
-	    parse_cpu(col[LIST_CPU], &row->cpu) == -1 ||
-	    parse_number(col[LIST_MEMORY], UINT64_MAX, &row->memory) == -1)
-		return (-1);
-	return (0);
-}
-
-/* client_data_fn: split a record at its tabs and keep it. */
-static int
-add_row(const char *record, void *arg)
-{
-	struct list_rows	*rows = arg;
-	struct list_row		*v;
-	char			*copy, *p, *col[LIST_NCOLUMNS];
-	int			 n, r;
-
-	if ((copy = strdup(record)) == NULL)
-		return (-1);
-	for (n = 0, p = copy; n < LIST_NCOLUMNS && p != NULL; n++)
-		col[n] = strsep(&p, "\t");
-	r = -1;
-	if (n == LIST_NCOLUMNS && p == NULL) {
-		v = reallocarray(rows->v, rows->n + 1, sizeof(*rows->v));
-		if (v != NULL) {
-			rows->v = v;
-			r = parse_row(col, &rows->v[rows->n]);
-			if (r == 0)
-				rows->n++;
-		}
-	}
-	free(copy);
-	return (r);
-}
-
-/* 1234567 -> "1.2M". */
-static void
-human_size(unsigned long long bytes, char *buf, size_t len)
-{
-	static const char	 units[] = "KMGTP";
-	double			 v;
-	size_t			 u;
-
-	if (bytes < 1024) {
-		snprintf(buf, len, "%lluB", bytes);
-		return;
-	}
-	v = (double)bytes / 1024;
-	for (u = 0; v >= 1023.95 && u < sizeof(units) - 2; u++)
-		v /= 1024;
-	snprintf(buf, len, "%.1f%c", v, units[u]);
-}
-
-/* 200000 -> "3m": the largest whole unit. */
-static void
-human_uptime(unsigned long long ms, char *buf, size_t len)
-{
-	unsigned long long	 s = ms / 1000;
-
-	if (s < 60)
-		snprintf(buf, len, "%llus", s);
-	else if (s < 3600)
-		snprintf(buf, len, "%llum", s / 60);
-	else if (s < 86400)
-		snprintf(buf, len, "%lluh", s / 3600);
-	else
-		snprintf(buf, len, "%llud", s / 86400);
-}
 
 static const char *
 status_colour(const char *status)
@@ -361,7 +203,7 @@ cmd_list_exec(struct cmd *cmd)
 		return (PMC_EXIT_FAIL);
 	memset(&rows, 0, sizeof(rows));
 	memset(&pb, 0, sizeof(pb));
-	r = client_request(fd, MSG_LIST, &pb, add_row, &rows);
+	r = client_request(fd, MSG_LIST, &pb, listing_add, &rows);
 	close(fd);
 	if (r == PMC_EXIT_OK) {
 		if (cmd_has(cmd, 'j'))
