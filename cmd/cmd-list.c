@@ -12,6 +12,7 @@
 
 #include "client.h"
 #include "cmd.h"
+#include "human.h"
 #include "protocol.h"
 #include "spec.h"
 
@@ -166,24 +167,6 @@ add_row(const char *record, void *arg)
 	}
 	free(copy);
 	return (r);
-}
-
-/* 1234567 -> "1.2M". */
-static void
-human_size(unsigned long long bytes, char *buf, size_t len)
-{
-	static const char	 units[] = "KMGTP";
-	double			 v;
-	size_t			 u;
-
-	if (bytes < 1024) {
-		snprintf(buf, len, "%lluB", bytes);
-		return;
-	}
-	v = (double)bytes / 1024;
-	for (u = 0; v >= 1023.95 && u < sizeof(units) - 2; u++)
-		v /= 1024;
-	snprintf(buf, len, "%.1f%c", v, units[u]);
 }
 
 /* 200000 -> "3m": the largest whole unit. */

@@ -14,6 +14,7 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_start_entry,
 	&cmd_list_entry,
 	&cmd_describe_entry,
+	&cmd_metrics_entry,
 	&cmd_stop_entry,
 	&cmd_restart_entry,
 	&cmd_delete_entry,

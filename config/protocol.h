@@ -64,6 +64,9 @@ enum pmc_msgtype {
 	MSG_LOGS = 16,		/* app names (none: all); replies MSG_DATA,
 				   one record per file: name, "out" or "err",
 				   path, keep (tab-separated) */
+	MSG_METRICS = 17,	/* no fields; replies MSG_OUT: every
+				   instance's figures in the Prometheus text
+				   format, version 0.0.4 */
 
 	/* Replies, pmcd -> pmc. */
 	MSG_OUT = 100,		/* one field: text for stdout */
