@@ -823,8 +823,7 @@ do_reload(struct client *c, const char **f, int n)
 			sdnotify_reloading();
 	apps = resolve(c, f + 1, n - 1, &k, &bad);
 	for (i = 0; i < k; i++) {
-		if (apps[i]->reloading && apps[i]->reload_memory &&
-		    !apps[i]->reload_queued) {
+		if (apps[i]->reloading && apps[i]->reload_memory) {
 			/* It follows the max_memory replacement under way. */
 			apps[i]->reload_queued = 1;
 			wait_add(c, apps[i]->spec->name);

@@ -174,8 +174,9 @@ finish_memory(struct app *app)
 
 	app->reloading = 0;
 	app->reload_memory = 0;
-	if (!app->reload_failed || app->reload_slot >= app->ninst)
-		return;
+	if (!app->reload_failed || app->reload_interrupted ||
+	    app->reload_slot >= app->ninst)
+		return;		/* done, or the app was asked to stop */
 	in = app->inst[app->reload_slot];
 	log_warnx("%s[%d]: replacement failed: %s; the old instance keeps "
 	    "running, next try in %llums", s->name, in->slot,

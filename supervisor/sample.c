@@ -252,6 +252,28 @@ memory_check(struct instance *in)
 typedef void	(*member_fn)(struct instance *, pid_t, const struct pstat *,
 		    void *);
 
+/*
+ * Without the kernel's children lists (CONFIG_PROC_CHILDREN), every
+ * process of /proc, each of whose group is an instance's.
+ */
+static void
+scan_proc(struct walk *w)
+{
+	struct dirent	*de;
+	DIR		*d;
+	long		 pid;
+	char		*end;
+
+	if ((d = opendir("/proc")) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		pid = strtol(de->d_name, &end, 10);
+		if (pid > 0 && *end == '\0')
+			walk_push(w, (pid_t)pid, NULL);
+	}
+	closedir(d);
+}
+
 /* Call fn for every process of every instance's group. */
 static void
 walk_groups(member_fn fn, void *arg)
@@ -261,10 +283,22 @@ walk_groups(member_fn fn, void *arg)
 	struct instance	*in;
 	char		 proc[64];
 	size_t		 k;
+	static int	 children = -1;	/* the kernel lists them */
 
 	if (page_size == 0)
 		page_size = (uint64_t)sysconf(_SC_PAGESIZE);
-	push_children(&w, "/proc/self", NULL);
+	if (children == -1) {
+		snprintf(proc, sizeof(proc), "/proc/self/task/%d/children",
+		    (int)getpid());
+		children = access(proc, R_OK) == 0;
+		if (!children)
+			log_warnx("no %s: sampling reads every process of "
+			    "/proc", proc);
+	}
+	if (children)
+		push_children(&w, "/proc/self", NULL);
+	else
+		scan_proc(&w);
 	for (k = 0; k < w.n; k++) {
 		if (read_stat(w.pid[k], &ps) == -1)
 			continue;	/* gone meanwhile */
@@ -275,7 +309,8 @@ walk_groups(member_fn fn, void *arg)
 			continue;	/* left the group: not ours now */
 		fn(in, w.pid[k], &ps, arg);
 		snprintf(proc, sizeof(proc), "/proc/%d", (int)w.pid[k]);
-		push_children(&w, proc, in);
+		if (children)
+			push_children(&w, proc, in);
 	}
 	free(w.pid);
 	free(w.in);
