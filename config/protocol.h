@@ -88,8 +88,9 @@ enum list_column {
 				   errored */
 	LIST_RESTARTS,
 	LIST_UPTIME_MS,		/* 0 when not running */
-	LIST_CPU,		/* percent, one decimal: "12.5" */
-	LIST_MEMORY,		/* RSS bytes */
+	LIST_CPU,		/* percent of one CPU over the last sample
+				   of its process group, one decimal: "12.5" */
+	LIST_MEMORY,		/* RSS bytes, summed over its process group */
 	LIST_NCOLUMNS
 };
 
