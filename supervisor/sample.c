@@ -25,6 +25,7 @@
 #include "pmcd.h"
 
 #define SAMPLE_MS	1000
+#define MIN_WINDOW_MS	250
 
 /* What one /proc/PID/stat says. */
 struct pstat {
@@ -164,8 +165,8 @@ instance_update(struct instance *in, uint64_t ticks, uint64_t now)
 	/* A member reaped by pmcd takes its ticks away: never negative. */
 	delta = ticks > in->cpu_ticks ? ticks - in->cpu_ticks : 0;
 	in->cpu_total_ticks += delta;
-	in->cpu = 0;
-	if (now > since && tck > 0)
+	/* Over less than a few ticks, a percentage says nothing. */
+	if (now - since >= MIN_WINDOW_MS && tck > 0)
 		in->cpu = (double)delta * 1000.0 / (double)tck /
 		    (double)(now - since) * 100.0;
 	in->cpu_ticks = ticks;
@@ -389,6 +390,8 @@ sample_arm(void)
 void
 sample_fresh(void)
 {
-	if (foreach_group(unsampled) > 0)
+	if (foreach_group(unsampled) > 0) {
 		sample_all();
+		timer_start(&sample_timer, SAMPLE_MS);
+	}
 }
