@@ -30,7 +30,7 @@ SHIM_ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(SHIM_CFLAGS)
 # Where objects and programs go; `make asan` builds into build-asan/.
 B ?=		.
 
-CONFIG_SRCS =	config/spec.c config/protocol.c config/home.c
+CONFIG_SRCS =	config/spec.c config/protocol.c config/home.c config/human.c
 PMC_SRCS =	cmd/pmc.c cmd/cmd.c cmd/client.c \
 		cmd/cmd-start.c cmd/cmd-list.c cmd/cmd-describe.c \
 		cmd/cmd-stop.c cmd/cmd-restart.c cmd/cmd-delete.c \
@@ -38,12 +38,13 @@ PMC_SRCS =	cmd/pmc.c cmd/cmd.c cmd/client.c \
 		cmd/cmd-save.c cmd/cmd-resurrect.c cmd/cmd-startup.c \
 		cmd/cmd-ping.c cmd/cmd-kill.c cmd/cmd-help.c \
 		cmd/cmd-logs.c cmd/cmd-flush.c cmd/cmd-reopen-logs.c \
-		cmd/cmd-monit.c cmd/listing.c
+		cmd/cmd-monit.c cmd/listing.c cmd/cmd-metrics.c
 PMCD_SRCS =	supervisor/pmcd.c supervisor/log.c supervisor/loop.c \
 		supervisor/control.c supervisor/app.c supervisor/instance.c \
 		supervisor/listen.c supervisor/notify.c \
 		supervisor/reload.c supervisor/sdnotify.c supervisor/dump.c \
-		supervisor/shimpath.c supervisor/logs.c
+		supervisor/shimpath.c supervisor/logs.c supervisor/sample.c \
+		supervisor/metrics.c
 FIXTURE_SRCS =	tests/fixtures/demo-httpd.c tests/fixtures/shim-probe.c
 SHIM_SRCS =	supervisor/shim.c
 

@@ -12,6 +12,7 @@
 
 #include "client.h"
 #include "cmd.h"
+#include "human.h"
 #include "listing.h"
 #include "protocol.h"
 #include "spec.h"

@@ -36,6 +36,7 @@
 #include "client.h"
 #include "cmd.h"
 #include "home.h"
+#include "human.h"
 #include "listing.h"
 #include "protocol.h"
 

@@ -15,6 +15,7 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_list_entry,
 	&cmd_describe_entry,
 	&cmd_monit_entry,
+	&cmd_metrics_entry,
 	&cmd_stop_entry,
 	&cmd_restart_entry,
 	&cmd_delete_entry,

@@ -55,6 +55,7 @@ extern const struct cmd_entry cmd_start_entry;
 extern const struct cmd_entry cmd_list_entry;
 extern const struct cmd_entry cmd_describe_entry;
 extern const struct cmd_entry cmd_monit_entry;
+extern const struct cmd_entry cmd_metrics_entry;
 extern const struct cmd_entry cmd_stop_entry;
 extern const struct cmd_entry cmd_restart_entry;
 extern const struct cmd_entry cmd_delete_entry;

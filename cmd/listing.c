@@ -220,23 +220,6 @@ listing_clear(struct list_rows *rows)
 }
 
 void
-human_size(unsigned long long bytes, char *buf, size_t len)
-{
-	static const char	 units[] = "KMGTP";
-	double			 v;
-	size_t			 u;
-
-	if (bytes < 1024) {
-		snprintf(buf, len, "%lluB", bytes);
-		return;
-	}
-	v = (double)bytes / 1024;
-	for (u = 0; v >= 1023.95 && u < sizeof(units) - 2; u++)
-		v /= 1024;
-	snprintf(buf, len, "%.1f%c", v, units[u]);
-}
-
-void
 human_uptime(unsigned long long ms, char *buf, size_t len)
 {
 	unsigned long long	 s = ms / 1000;

@@ -41,8 +41,6 @@ int	 listing_add(const char *, void *);
 int	 listing_fetch(int, struct list_rows *, char *why, size_t);
 void	 listing_clear(struct list_rows *);
 
-/* 1234567 -> "1.2M". */
-void	 human_size(unsigned long long, char *, size_t);
 /* 200000 -> "3m": the largest whole unit. */
 void	 human_uptime(unsigned long long, char *, size_t);
 

@@ -64,6 +64,9 @@ enum pmc_msgtype {
 	MSG_LOGS = 16,		/* app names (none: all); replies MSG_DATA,
 				   one record per file: name, "out" or "err",
 				   path, keep (tab-separated) */
+	MSG_METRICS = 17,	/* no fields; replies MSG_OUT: every
+				   instance's figures in the Prometheus text
+				   format, version 0.0.4 */
 
 	/* Replies, pmcd -> pmc. */
 	MSG_OUT = 100,		/* one field: text for stdout */
@@ -85,8 +88,9 @@ enum list_column {
 				   errored */
 	LIST_RESTARTS,
 	LIST_UPTIME_MS,		/* 0 when not running */
-	LIST_CPU,		/* percent, one decimal: "12.5" */
-	LIST_MEMORY,		/* RSS bytes */
+	LIST_CPU,		/* percent of one CPU over the last sample
+				   of its process group, one decimal: "12.5" */
+	LIST_MEMORY,		/* RSS bytes, summed over its process group */
 	LIST_NCOLUMNS
 };
 

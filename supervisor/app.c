@@ -5,13 +5,18 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
+#include <netdb.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "home.h"
+#include "human.h"
 #include "listen.h"
 #include "log.h"
 #include "pmcd.h"
@@ -685,25 +690,113 @@ format_uptime(uint64_t ms, char *buf, size_t len)
 		    (unsigned long long)s % 86400 / 3600);
 }
 
+/* "2026-11-22T02:13:18Z (12s ago)": when something happened. */
+static void
+format_when(int64_t wall, uint64_t mono, char *buf, size_t len)
+{
+	struct tm	 tm;
+	time_t		 t = (time_t)(wall / 1000);
+	char		 ago[32], at[32];
+
+	format_uptime(now_ms() - mono, ago, sizeof(ago));
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		strlcpy(at, "?", sizeof(at));
+	snprintf(buf, len, "%s (%s ago)", at, ago);
+}
+
 static void
 describe_instance(const struct instance *in, struct pbuf *out)
 {
 	const struct app_spec	*s = in->app->spec;
-	char			 up[32];
+	char			 up[32], mem[32], when[128];
+	pid_t			 pids[64];
+	size_t			 n, i;
 
 	format_uptime(in->pid != 0 ? now_ms() - in->started_ms : 0, up,
 	    sizeof(up));
 	pbuf_printf(out, "  %s[%d]: %s", s->name, in->slot,
 	    istate_name(in->state));
-	if (in->pid != 0)
-		pbuf_printf(out, ", pid %d, up %s", (int)in->pid, up);
-	pbuf_printf(out, ", %u restart%s", in->restarts,
+	if (in->pid != 0) {
+		human_size(in->rss, mem, sizeof(mem));
+		pbuf_printf(out, ", pid %d, up %s, cpu %.1f%%, memory %s",
+		    (int)in->pid, up, in->cpu, mem);
+	}
+	pbuf_printf(out, ", %u restart%s\n", in->restarts,
 	    in->restarts == 1 ? "" : "s");
-	if (in->reason[0] != '\0')
-		pbuf_printf(out, ", last: %s", in->reason);
+	if (in->pgid != 0 && (n = sample_pids(in, pids, 64)) > 0) {
+		pbuf_printf(out, "    process group %d:", (int)in->pgid);
+		for (i = 0; i < n; i++)
+			pbuf_printf(out, " %d", (int)pids[i]);
+		pbuf_printf(out, "%s\n", n == 64 ? " ..." : "");
+	}
+	if (in->reason[0] != '\0') {
+		pbuf_printf(out, "    last: %s", in->reason);
+		if (in->exited_ms != 0) {
+			format_when(in->exited_wall_ms, in->exited_ms, when,
+			    sizeof(when));
+			pbuf_printf(out, ", at %s", when);
+		}
+		pbuf_printf(out, "\n");
+	}
 	if (in->status_text[0] != '\0')
-		pbuf_printf(out, ", status: %s", in->status_text);
-	pbuf_printf(out, "\n");
+		pbuf_printf(out, "    status: %s\n", in->status_text);
+}
+
+/* What an empty field of the dump means, for describe. */
+static void
+describe_default(const struct app *app, const char *field, char *buf,
+    size_t len)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+
+	buf[0] = '\0';
+	if (strcmp(field, "user") == 0 && (pw = getpwuid(geteuid())) != NULL)
+		snprintf(buf, len, "%s (pmcd's)", pw->pw_name);
+	else if (strcmp(field, "group") == 0 &&
+	    (gr = getgrgid(getegid())) != NULL)
+		snprintf(buf, len, "%s (pmcd's)", gr->gr_name);
+	else if (strcmp(field, "logs.out") == 0)
+		logs_path(app->spec, 0, buf, len);
+	else if (strcmp(field, "logs.err") == 0)
+		logs_path(app->spec, 1, buf, len);
+}
+
+/* The sockets pmcd holds for the app, with what the kernel bound. */
+static void
+describe_sockets(const struct app *app, struct pbuf *out)
+{
+	const struct app_spec	*s = app->spec;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	char			 host[64], serv[16], bound[96];
+	size_t			 i;
+
+	if (app->nfds == 0)
+		return;
+	pbuf_printf(out, "sockets:\n");
+	for (i = 0; i < app->nfds; i++) {
+		if (app->fds[i] == -1)
+			continue;
+		pbuf_printf(out, "  %s", layout_addr(s, i)->text);
+		if (s->balance == BALANCE_REUSEPORT)
+			pbuf_printf(out, " (reuseport, slot %zu)",
+			    i / s->nlisten);
+		sl = sizeof(ss);
+		if (getsockname(app->fds[i], (struct sockaddr *)&ss,
+		    &sl) == 0 && ss.ss_family != AF_UNIX &&
+		    getnameinfo((struct sockaddr *)&ss, sl, host,
+		    sizeof(host), serv, sizeof(serv),
+		    NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+			snprintf(bound, sizeof(bound), "%s%s%s:%s",
+			    ss.ss_family == AF_INET6 ? "[" : "", host,
+			    ss.ss_family == AF_INET6 ? "]" : "", serv);
+			if (strcmp(bound, layout_addr(s, i)->text) != 0)
+				pbuf_printf(out, ", bound %s", bound);
+		}
+		pbuf_printf(out, "\n");
+	}
 }
 
 void
@@ -712,6 +805,7 @@ app_describe(const struct app *app, struct pbuf *out)
 	struct spec	 one;
 	struct app_spec	*list[1];
 	char		*text = NULL, *line, *next, *eq, path[PATH_MAX];
+	char		 fill[PATH_MAX];
 	size_t		 len = 0, i, prefix;
 	FILE		*f;
 
@@ -734,10 +828,15 @@ app_describe(const struct app *app, struct pbuf *out)
 			continue;
 		if ((eq = strchr(line + prefix, '=')) != NULL)
 			*eq = '\0';
-		pbuf_printf(out, "  %s: %s\n", line + prefix,
-		    eq != NULL ? eq + 1 : "");
+		fill[0] = '\0';
+		if (eq == NULL || eq[1] == '\0')
+			describe_default(app, line + prefix, fill,
+			    sizeof(fill));
+		pbuf_printf(out, "  %s: %s\n", line + prefix, fill[0] != '\0' ?
+		    fill : eq != NULL ? eq + 1 : "");
 	}
 	free(text);
+	describe_sockets(app, out);
 	logs_path(app->spec, 0, path, sizeof(path));
 	pbuf_printf(out, "log files:\n  stdout: %s\n", path);
 	logs_path(app->spec, 1, path, sizeof(path));

@@ -660,25 +660,24 @@ do_list(struct client *c, const char **f, int n)
 	struct instance	*in;
 	struct pbuf	 rec = { 0 };
 	size_t		 i;
-	double		 cpu;
-	uint64_t	 rss, up;
+	uint64_t	 up;
 
 	(void)f;
 	(void)n;
+	sample_fresh();
 	TAILQ_FOREACH(app, &sv->apps, entry) {
 		for (i = 0; i <= app->ninst; i++) {
 			/* A reload's new instance follows the others. */
 			in = i < app->ninst ? app->inst[i] : app->surge;
 			if (in == NULL)
 				continue;
-			instance_sample(in, &cpu, &rss);
 			up = in->pid != 0 ? now_ms() - in->started_ms : 0;
 			rec.len = 0;
 			pbuf_printf(&rec, "%s\t%d\t%d\t%s\t%u\t%llu\t%.1f\t%llu",
 			    app->spec->name, in->slot, (int)in->pid,
 			    istate_name(in->state), in->restarts,
-			    (unsigned long long)up, cpu,
-			    (unsigned long long)rss);
+			    (unsigned long long)up, in->pid != 0 ? in->cpu : 0,
+			    (unsigned long long)(in->pid != 0 ? in->rss : 0));
 			pbuf_add(&rec, "", 1);
 			reply(c, MSG_DATA, rec.data, rec.len);
 		}
@@ -824,6 +823,15 @@ do_reload(struct client *c, const char **f, int n)
 			sdnotify_reloading();
 	apps = resolve(c, f + 1, n - 1, &k, &bad);
 	for (i = 0; i < k; i++) {
+		if (apps[i]->reloading && apps[i]->reload_memory) {
+			/* It follows the max_memory replacement under way. */
+			apps[i]->reload_queued = 1;
+			wait_add(c, apps[i]->spec->name);
+			if (nowait)
+				reply_outf(c, "%s: reload started\n",
+				    apps[i]->spec->name);
+			continue;
+		}
 		if (apps[i]->reloading) {
 			reply_errf(c, "%s: a reload is already under way",
 			    apps[i]->spec->name);
@@ -981,6 +989,21 @@ do_logs(struct client *c, const char **f, int n)
 	reply_exit(c, bad);
 }
 
+static void
+do_metrics(struct client *c, const char **f, int n)
+{
+	struct pbuf	 out = { 0 };
+
+	(void)f;
+	(void)n;
+	sample_fresh();
+	metrics_text(&out);
+	pbuf_add(&out, "", 1);
+	reply_text(c, MSG_OUT, out.data);
+	pbuf_free(&out);
+	reply_exit(c, 0);
+}
+
 static const struct handler {
 	uint32_t	 type;
 	void		(*fn)(struct client *, const char **, int);
@@ -1001,6 +1024,7 @@ static const struct handler {
 	{ MSG_FLUSH, do_flush },
 	{ MSG_REOPEN, do_reopen },
 	{ MSG_LOGS, do_logs },
+	{ MSG_METRICS, do_metrics },
 };
 
 static void
@@ -1023,7 +1047,8 @@ dispatch(struct client *c)
 	for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
 		if (handlers[i].type == c->hdr.type) {
 			if (sv->stopping && c->hdr.type != MSG_PING &&
-			    c->hdr.type != MSG_LIST) {
+			    c->hdr.type != MSG_LIST &&
+			    c->hdr.type != MSG_METRICS) {
 				reply_text(c, MSG_ERR, "pmcd is shutting down");
 				reply_exit(c, 1);
 			} else

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "home.h"
@@ -44,6 +45,15 @@ pid_cmp(struct instance *a, struct instance *b)
 RB_GENERATE(pid_tree, instance, by_pid, pid_cmp)
 
 static void	instance_timeout(void *);
+
+int64_t
+wall_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
 
 const char *
 istate_name(enum istate s)
@@ -322,10 +332,16 @@ spawn(struct instance *in)
 	in->pid = pid;
 	in->pgid = pid;
 	in->started_ms = now_ms();
+	in->started_wall_ms = wall_ms();
 	in->cpu_ticks = 0;
 	in->cpu_sampled_ms = 0;
+	in->cpu = 0;
+	in->rss = 0;
+	in->nprocs = 1;
+	in->memory_retry_ms = 0;
 	in->status_text[0] = '\0';
 	RB_INSERT(pid_tree, &sv->pids, in);
+	sample_arm();
 	return (0);
 fail_ex:
 	close(exp[0]);
@@ -467,6 +483,16 @@ wants_restart(const struct app_spec *s, int ws)
 	return (s->restart == RESTART_ON_FAILURE && failed);
 }
 
+/* The delay after delay: doubled, up to backoff.max, never 0. */
+uint64_t
+backoff_next(const struct app_spec *s, uint64_t delay)
+{
+	delay *= 2;
+	if (delay > s->backoff_max_ms)
+		delay = s->backoff_max_ms;
+	return (delay == 0 ? 1 : delay);
+}
+
 /*
  * Back off and restart, or give up after max_restarts in a row; the
  * delay doubles from backoff.initial up to backoff.max, and starts over
@@ -495,11 +521,7 @@ schedule_restart(struct instance *in)
 	timer_start(&in->timer, in->delay_ms);
 	in->streak++;
 	in->restarts++;
-	in->delay_ms *= 2;
-	if (in->delay_ms > s->backoff_max_ms)
-		in->delay_ms = s->backoff_max_ms;
-	if (in->delay_ms == 0)
-		in->delay_ms = 1;
+	in->delay_ms = backoff_next(s, in->delay_ms);
 }
 
 /* The leader exited while nobody asked it to. */
@@ -553,6 +575,7 @@ instance_reaped(pid_t pid, int wstatus)
 	in->pid = 0;
 	in->wstatus = wstatus;
 	in->exited_ms = now_ms();
+	in->exited_wall_ms = wall_ms();
 	if (in->state == IS_STOPPING && killpg(in->pgid, 0) == 0) {
 		in->draining = 1;
 		return;
@@ -738,44 +761,5 @@ instance_event(struct instance *in, enum ievent ev)
 	case IS_STOPPING:
 		stopping_event(in, ev);
 		break;
-	}
-}
-
-/* --- sampling ------------------------------------------------------------ */
-
-void
-instance_sample(struct instance *in, double *cpu, uint64_t *rss)
-{
-	char		 path[64], buf[1024], *p;
-	unsigned long	 utime, stime;
-	long		 pages, tck = sysconf(_SC_CLK_TCK);
-	uint64_t	 ticks, now = now_ms(), since;
-	FILE		*f;
-
-	*cpu = 0;
-	*rss = 0;
-	if (in->pid == 0)
-		return;
-	snprintf(path, sizeof(path), "/proc/%d/stat", in->pid);
-	if ((f = fopen(path, "re")) == NULL)
-		return;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
-		return;
-	/* Fields after the comm: state(3) ... utime(14) stime(15) rss(24). */
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-	    "%lu %lu %*d %*d %*d %*d %*d %*d %*u %*u %ld",
-	    &utime, &stime, &pages) != 3)
-		return;
-	*rss = (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
-	ticks = utime + stime;
-	since = in->cpu_sampled_ms != 0 ? in->cpu_sampled_ms : in->started_ms;
-	if (now > since && tck > 0)
-		*cpu = (double)(ticks - in->cpu_ticks) * 1000.0 / (double)tck /
-		    (double)(now - since) * 100.0;
-	if (now - since >= 500 || in->cpu_sampled_ms == 0) {
-		in->cpu_ticks = ticks;
-		in->cpu_sampled_ms = now;
 	}
 }

@@ -34,7 +34,8 @@ static int		 ready_fd = -1;	/* to the parent, when detaching */
 static void __attribute__((__noreturn__))
 usage(void)
 {
-	fprintf(stderr, "usage: pmcd [-f] [--resurrect] [file ...]\n"
+	fprintf(stderr, "usage: pmcd [-f] [--resurrect] [--metrics address] "
+	    "[file ...]\n"
 	    "       pmcd -n [-v | -w] file ...\n");
 	exit(2);
 }
@@ -421,7 +422,9 @@ main(int argc, char *argv[])
 {
 	char	 path[PATH_MAX], why[PATH_MAX + 128];
 	int	 ch, fg = 0, check = 0, verbose = 0, yaml = 0, resurrect = 0;
+	const char	*metrics = getenv("PMCD_METRICS");
 	static const struct option longopts[] = {
+		{ "metrics", required_argument, NULL, 'm' },
 		{ "resurrect", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -430,6 +433,9 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case 'f':
 			fg = 1;
+			break;
+		case 'm':
+			metrics = optarg;
 			break;
 		case 'n':
 			check = 1;
@@ -462,6 +468,11 @@ main(int argc, char *argv[])
 	if (!fg)
 		detach();
 	take_lock();
+	loop_init();
+	if (metrics != NULL && *metrics != '\0' &&
+	    metrics_listen(metrics, why, sizeof(why)) == -1)
+		fatalx("--metrics: %s", why);
+	unsetenv("PMCD_METRICS");
 	if (mkdir(pmc_logdir(), 0700) == -1 && errno != EEXIST)
 		fatal("%s", pmc_logdir());
 	/* Under systemd (journal) or as a container's PID 1, the lines of
@@ -479,7 +490,6 @@ main(int argc, char *argv[])
 	raise_nofile();
 	TAILQ_INIT(&sv->apps);
 	RB_INIT(&sv->pids);
-	loop_init();
 	signals_init();
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("PR_SET_CHILD_SUBREAPER");
@@ -504,6 +514,7 @@ main(int argc, char *argv[])
 	}
 	control_changed();
 	control_close();
+	metrics_close();
 	outpipes_close();
 	apps_free_all();
 	loop_end();

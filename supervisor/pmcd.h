@@ -58,13 +58,24 @@ struct instance {
 	unsigned int		 streak;	/* restarts since last reset */
 	uint64_t		 delay_ms;	/* next backoff delay */
 	uint64_t		 started_ms;
+	int64_t			 started_wall_ms;	/* the same, Unix time */
 	uint64_t		 exited_ms;
+	int64_t			 exited_wall_ms;
 	int			 wstatus;	/* last wait status */
 	char			 reason[256];	/* last exit or failure */
 	char			 status_text[128];	/* STATUS= */
 	struct timer		 timer;
-	uint64_t		 cpu_ticks;	/* at the last sample */
-	uint64_t		 cpu_sampled_ms;
+
+	/* Its whole process group, sampled once a second (sample.c). */
+	uint64_t		 cpu_ticks;	/* the group's, at the last sample */
+	uint64_t		 cpu_ticks_now;	/* being summed */
+	uint64_t		 cpu_sampled_ms;	/* 0: not since the spawn */
+	uint64_t		 cpu_total_ticks;	/* the slot's, every run */
+	double			 cpu;		/* percent of one CPU */
+	uint64_t		 rss;		/* bytes, summed */
+	int			 nprocs;
+	uint64_t		 memory_retry_ms;	/* no max_memory replacement
+						   before this */
 	RB_ENTRY(instance)	 by_pid;
 };
 
@@ -86,6 +97,10 @@ struct app {
 	struct app_spec		*old_spec;	/* NULL: the same spec */
 	int			*old_fds;
 	size_t			 old_nfds;
+	size_t			 reload_end;	/* past the last slot to do */
+	int			 reload_memory;	/* only one slot, for max_memory */
+	int			 reload_queued;	/* a pmc reload waits for that */
+	char			 reload_why[128];	/* why, for max_memory */
 	int			 reload_failed;	/* outcome of the last one */
 	int			 reload_interrupted;	/* by stop or delete */
 	int			 old_stopped;	/* the surge's old one stops */
@@ -133,6 +148,7 @@ int		 apps_all_stopped(void);
 /* reload.c */
 void		 reload_begin(struct app *, struct app_spec *, int *fds,
 		    size_t nfds);
+void		 reload_slot_begin(struct app *, size_t slot);
 void		 reload_abort(struct app *, const char *why);
 void		 reloads_step(void);
 
@@ -142,6 +158,7 @@ struct instance	*instance_new(struct app *, int slot);
 void		 instance_free(struct instance *);
 void		 instance_event(struct instance *, enum ievent);
 struct instance	*instance_by_pid(pid_t);
+uint64_t	 backoff_next(const struct app_spec *, uint64_t delay_ms);
 
 /* logs.c */
 void		 outpipe_new(const struct instance *, int fd, int err);
@@ -152,8 +169,17 @@ void		 logs_path(const struct app_spec *, int err, char *, size_t);
 void		 instances_check_groups(void);
 void		 instance_reaped(pid_t, int wstatus);
 const char	*istate_name(enum istate);
-void		 instance_sample(struct instance *, double *cpu,
-		    uint64_t *rss);
+int64_t		 wall_ms(void);		/* CLOCK_REALTIME, ms */
+
+/* sample.c */
+void		 sample_arm(void);	/* after a spawn */
+void		 sample_fresh(void);	/* sample what never was */
+size_t		 sample_pids(const struct instance *, pid_t *, size_t);
+
+/* metrics.c */
+void		 metrics_text(struct pbuf *);
+int		 metrics_listen(const char *addr, char *why, size_t);
+void		 metrics_close(void);
 
 /* control.c */
 void		 control_init(const char *path);

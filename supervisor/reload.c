@@ -10,6 +10,7 @@
  * old instance keeps serving, and the reload ends as failed; if no slot
  * was replaced yet, the app goes back to its old spec and sockets.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,8 @@ reload_begin(struct app *app, struct app_spec *spec, int *fds, size_t nfds)
 	app->reload_failed = 0;
 	app->reload_interrupted = 0;
 	app->old_stopped = 0;
+	app->reload_end = SIZE_MAX;
+	app->reload_memory = 0;
 	app->reload_reason[0] = '\0';
 	if (spec != NULL) {
 		app->old_spec = app->spec;
@@ -43,6 +46,24 @@ reload_begin(struct app *app, struct app_spec *spec, int *fds, size_t nfds)
 	}
 	log_info("%s: reloading %zu instance%s", app->spec->name, app->ninst,
 	    app->ninst == 1 ? "" : "s");
+}
+
+/*
+ * Replace one slot's instance the same way (max_memory, see sample.c);
+ * app->reload_why says why.  Verdicts stay: this is no client's request.
+ */
+void
+reload_slot_begin(struct app *app, size_t slot)
+{
+	app->reloading = 1;
+	app->reload_slot = slot;
+	app->reload_end = slot + 1;
+	app->reload_memory = 1;
+	app->reload_done = 0;
+	app->reload_failed = 0;
+	app->reload_interrupted = 0;
+	app->old_stopped = 0;
+	app->reload_reason[0] = '\0';
 }
 
 void
@@ -144,11 +165,37 @@ release_held(struct app *app, int failed, int interrupted)
 	}
 }
 
+/* A max_memory replacement ended: pace the next try after a failure. */
+static void
+finish_memory(struct app *app)
+{
+	const struct app_spec	*s = app->spec;
+	struct instance		*in;
+
+	app->reloading = 0;
+	app->reload_memory = 0;
+	if (!app->reload_failed || app->reload_interrupted ||
+	    app->reload_slot >= app->ninst)
+		return;		/* done, or the app was asked to stop */
+	in = app->inst[app->reload_slot];
+	log_warnx("%s[%d]: replacement failed: %s; the old instance keeps "
+	    "running, next try in %llums", s->name, in->slot,
+	    app->reload_reason, (unsigned long long)in->delay_ms);
+	in->memory_retry_ms = now_ms() + in->delay_ms;
+	in->delay_ms = backoff_next(s, in->delay_ms);
+	/* Nobody asked for it: no client reports it as a reload's. */
+	app->reload_failed = app->reload_interrupted;
+}
+
 static void
 finish(struct app *app)
 {
 	int	 revert = app->reload_failed && app->reload_done == 0;
 
+	if (app->reload_memory) {
+		finish_memory(app);
+		goto queued;
+	}
 	if (app->reload_failed) {
 		log_warnx("%s: reload failed: %s; %s", app->spec->name,
 		    app->reload_reason, revert ? "kept the old instances" :
@@ -161,6 +208,13 @@ finish(struct app *app)
 	app->reloading = 0;
 	/* Interrupted by a stop: what it held stays stopped. */
 	release_held(app, app->reload_failed, app->reload_interrupted);
+queued:
+	/* A pmc reload that came during a max_memory replacement. */
+	if (app->reload_queued) {
+		app->reload_queued = 0;
+		if (!app->reload_interrupted)
+			reload_begin(app, NULL, NULL, 0);
+	}
 }
 
 /* The surge failed: once it is gone, so is the reload. */
@@ -205,6 +259,16 @@ surge_ready(struct app *app)
 	if (!instance_down(old))
 		return (0);
 	s->restarts = old->restarts;
+	s->cpu_total_ticks += old->cpu_total_ticks;
+	if (app->reload_memory) {
+		/* A restart, as far as counts and pacing go. */
+		s->restarts++;
+		s->streak = old->streak + 1;
+		s->delay_ms = backoff_next(app->spec, old->delay_ms);
+		strlcpy(s->reason, app->reload_why, sizeof(s->reason));
+		log_info("%s[%d]: replaced, new pid %d", app->spec->name,
+		    s->slot, (int)s->pid);
+	}
 	instance_free(old);
 	app->inst[app->reload_slot] = s;
 	s->surge = 0;
@@ -223,6 +287,8 @@ next_slot(struct app *app)
 	struct instance	*old, *s;
 	size_t		 n = (size_t)app->spec->instances;
 
+	if (n > app->reload_end)
+		n = app->reload_end;
 	for (; app->reload_slot < app->ninst && app->reload_slot < n;
 	    app->reload_slot++) {
 		old = app->inst[app->reload_slot];
@@ -230,6 +296,8 @@ next_slot(struct app *app)
 			continue;
 		if (old->state == IS_ONLINE || old->state == IS_STARTING)
 			break;
+		if (app->reload_memory)
+			continue;	/* it no longer runs: nothing to do */
 		/*
 		 * Nothing serves in this slot: hold it stopped, so that no
 		 * process of the new spec runs before the reload succeeds;

@@ -169,7 +169,10 @@ documented_fields() {
 	[ "$(wc -l <<< "$opts")" -ge 5 ]
 	synopsis=$(section "$MAN/pmcd.8" SYNOPSIS)
 	for o in $opts; do
-		grep -qxF -- ".It $(fl "$o")" "$MAN/pmcd.8" || echo "$o (.It)"
+		# ".It Fl \-metrics", or with its argument: "... Ar address".
+		grep -qxF -- ".It $(fl "$o")" "$MAN/pmcd.8" ||
+		    grep -qF -- ".It $(fl "$o") Ar " "$MAN/pmcd.8" ||
+		    echo "$o (.It)"
 		grep -qF -- "$(fl "$o")" <<< "$synopsis" || echo "$o (SYNOPSIS)"
 	done | none_missing "pmcd options"
 }

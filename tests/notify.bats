@@ -214,7 +214,7 @@ described() {
 	leader=$(app_pids web)
 	[ "$(http_get "$port" /pid)" = "$leader" ]
 	run -0 "$PMC" describe web
-	[[ "$output" == *"web[0]: online, pid $leader"*", status: warming up, 3 of 4"* ]]
+	[[ "$output" == *"web[0]: online, pid $leader"*$'\n    status: warming up, 3 of 4'* ]]
 }
 
 @test "the leader's own STATUS= updates replace the last one" {

@@ -1,0 +1,397 @@
+/*
+ * sample.c -- what each instance costs: the cpu and resident memory of
+ * its whole process group, read from /proc once a second while anything
+ * runs, and the max_memory check that follows each sample.
+ *
+ * Which processes: pmcd's own children are the instances' leaders and,
+ * pmcd being the child subreaper, the orphans of their groups.  From each
+ * of them that belongs to an instance's group, the walk goes down the
+ * kernel's children lists (/proc/P/task/T/children) to the members of
+ * that group.  So a sample reads /proc for the instances' processes
+ * only: its cost grows with them, not with every process on the machine
+ * (one scan of all of /proc per second would), and when nothing runs the
+ * timer is off and pmcd does not wake up at all.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "human.h"
+#include "log.h"
+#include "pmcd.h"
+
+#define SAMPLE_MS	1000
+#define MIN_WINDOW_MS	250
+
+/* What one /proc/PID/stat says. */
+struct pstat {
+	pid_t		 pgrp;
+	uint64_t	 ticks;		/* utime stime cutime cstime */
+	uint64_t	 rss;		/* bytes */
+};
+
+/* Pids to visit, each with the instance whose group it is in. */
+struct walk {
+	pid_t			*pid;
+	struct instance		**in;
+	size_t			 n, cap;
+};
+
+static struct timer	 sample_timer;
+static int		 sample_timer_set;
+static uint64_t		 page_size;
+
+static void	sample_tick(void *);
+static void	sample_all(void);
+
+static int
+read_file(const char *path, char *buf, size_t len)
+{
+	ssize_t	 n;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (-1);
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return (-1);
+	buf[n] = '\0';
+	return (0);
+}
+
+static int
+read_stat(pid_t pid, struct pstat *ps)
+{
+	char		 path[64], buf[1024], *p;
+	unsigned long	 ut, st;
+	long		 cut, cst, pages;
+	int		 pgrp;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_file(path, buf, sizeof(buf)) == -1)
+		return (-1);
+	/* After the comm: state(3) ppid pgrp ... utime(14) ... rss(24). */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1, " %*c %*d %d "
+	    "%*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %ld %ld %*d %*d %*d "
+	    "%*d %*u %*u %ld", &pgrp, &ut, &st, &cut, &cst, &pages) != 6)
+		return (-1);
+	ps->pgrp = pgrp;
+	ps->ticks = (uint64_t)ut + st + (cut > 0 ? (uint64_t)cut : 0) +
+	    (cst > 0 ? (uint64_t)cst : 0);
+	ps->rss = pages > 0 ? (uint64_t)pages * page_size : 0;
+	return (0);
+}
+
+static void
+walk_push(struct walk *w, pid_t pid, struct instance *in)
+{
+	size_t	 cap;
+
+	if (w->n == w->cap) {
+		cap = w->cap == 0 ? 64 : w->cap * 2;
+		if ((w->pid = reallocarray(w->pid, cap, sizeof(*w->pid))) ==
+		    NULL || (w->in = reallocarray(w->in, cap,
+		    sizeof(*w->in))) == NULL)
+			fatal("reallocarray");
+		w->cap = cap;
+	}
+	w->pid[w->n] = pid;
+	w->in[w->n++] = in;
+}
+
+/* The children of every thread of pid, pushed with in (or NULL). */
+static void
+push_children(struct walk *w, const char *proc, struct instance *in)
+{
+	char		 path[384], buf[4096], *p, *end;
+	struct dirent	*de;
+	DIR		*d;
+	long		 c;
+
+	snprintf(path, sizeof(path), "%s/task", proc);
+	if ((d = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "%s/task/%s/children", proc,
+		    de->d_name);
+		if (read_file(path, buf, sizeof(buf)) == -1)
+			continue;
+		for (p = buf; ; p = end) {
+			c = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			if (c > 0)
+				walk_push(w, (pid_t)c, in);
+		}
+	}
+	closedir(d);
+}
+
+/* The instance whose process group is pgid, if any. */
+static struct instance *
+by_group(pid_t pgid)
+{
+	struct instance	*in;
+	struct app	*app;
+	size_t		 i;
+
+	if ((in = instance_by_pid(pgid)) != NULL)
+		return (in->pgid == pgid ? in : NULL);
+	/* A draining group: its leader is gone. */
+	TAILQ_FOREACH(app, &sv->apps, entry) {
+		for (i = 0; i <= app->ninst; i++) {
+			in = i < app->ninst ? app->inst[i] : app->surge;
+			if (in != NULL && in->pgid == pgid)
+				return (in);
+		}
+	}
+	return (NULL);
+}
+
+static void
+instance_update(struct instance *in, uint64_t ticks, uint64_t now)
+{
+	uint64_t	 since, delta;
+	long		 tck = sysconf(_SC_CLK_TCK);
+
+	since = in->cpu_sampled_ms != 0 ? in->cpu_sampled_ms : in->started_ms;
+	/* A member reaped by pmcd takes its ticks away: never negative. */
+	delta = ticks > in->cpu_ticks ? ticks - in->cpu_ticks : 0;
+	in->cpu_total_ticks += delta;
+	/* Over less than a few ticks, a percentage says nothing. */
+	if (now - since >= MIN_WINDOW_MS && tck > 0)
+		in->cpu = (double)delta * 1000.0 / (double)tck /
+		    (double)(now - since) * 100.0;
+	in->cpu_ticks = ticks;
+	in->cpu_sampled_ms = now;
+}
+
+/* fn on every instance with a process group; the sum of what it says. */
+static int
+foreach_group(int (*fn)(struct instance *))
+{
+	struct app	*app;
+	struct instance	*in;
+	size_t		 i;
+	int		 n = 0;
+
+	TAILQ_FOREACH(app, &sv->apps, entry)
+		for (i = 0; i <= app->ninst; i++) {
+			in = i < app->ninst ? app->inst[i] : app->surge;
+			if (in != NULL && in->pgid != 0)
+				n += fn != NULL ? fn(in) : 1;
+		}
+	return (n);
+}
+
+static int
+zero(struct instance *in)
+{
+	in->rss = 0;
+	in->nprocs = 0;
+	in->cpu_ticks_now = 0;
+	return (1);
+}
+
+static int
+update(struct instance *in)
+{
+	instance_update(in, in->cpu_ticks_now, now_ms());
+	return (1);
+}
+
+static int
+unsampled(struct instance *in)
+{
+	return (in->cpu_sampled_ms == 0);
+}
+
+/*
+ * max_memory: an online instance whose group's resident memory passes
+ * the limit is replaced as a reload replaces it, the new one ready
+ * before the old one stops.  Paced like restarts: not before its
+ * backoff delay after it started (a delay that doubles with each
+ * replacement in a row and starts over once one stays up
+ * backoff.reset_after), and never while the app reloads anyway.
+ */
+static int
+memory_check(struct instance *in)
+{
+	struct app		*app = in->app;
+	const struct app_spec	*s = app->spec;
+	char			 have[32], limit[32];
+	uint64_t		 now = now_ms();
+
+	if (s->max_memory == 0 || in->rss <= s->max_memory ||
+	    in->state != IS_ONLINE || in->surge || in->doomed ||
+	    app->deleting || app->reloading || sv->stopping)
+		return (0);
+	if (now - in->started_ms >= s->backoff_reset_ms) {
+		in->streak = 0;
+		in->delay_ms = s->backoff_initial_ms;
+	}
+	if (now - in->started_ms < in->delay_ms || now < in->memory_retry_ms)
+		return (0);
+	human_size(in->rss, have, sizeof(have));
+	format_size(s->max_memory, limit, sizeof(limit));
+	log_warnx("%s[%d]: memory %s over max_memory %s, replacing", s->name,
+	    in->slot, have, limit);
+	snprintf(app->reload_why, sizeof(app->reload_why),
+	    "replaced: memory %s over max_memory %s", have, limit);
+	reload_slot_begin(app, (size_t)in->slot);
+	return (1);
+}
+
+/* A process of an instance's group, and what it says. */
+typedef void	(*member_fn)(struct instance *, pid_t, const struct pstat *,
+		    void *);
+
+/*
+ * Without the kernel's children lists (CONFIG_PROC_CHILDREN), every
+ * process of /proc, each of whose group is an instance's.
+ */
+static void
+scan_proc(struct walk *w)
+{
+	struct dirent	*de;
+	DIR		*d;
+	long		 pid;
+	char		*end;
+
+	if ((d = opendir("/proc")) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		pid = strtol(de->d_name, &end, 10);
+		if (pid > 0 && *end == '\0')
+			walk_push(w, (pid_t)pid, NULL);
+	}
+	closedir(d);
+}
+
+/* Call fn for every process of every instance's group. */
+static void
+walk_groups(member_fn fn, void *arg)
+{
+	struct walk	 w = { 0 };
+	struct pstat	 ps;
+	struct instance	*in;
+	char		 proc[64];
+	size_t		 k;
+	static int	 children = -1;	/* the kernel lists them */
+
+	if (page_size == 0)
+		page_size = (uint64_t)sysconf(_SC_PAGESIZE);
+	if (children == -1) {
+		snprintf(proc, sizeof(proc), "/proc/self/task/%d/children",
+		    (int)getpid());
+		children = access(proc, R_OK) == 0;
+		if (!children)
+			log_warnx("no %s: sampling reads every process of "
+			    "/proc", proc);
+	}
+	if (children)
+		push_children(&w, "/proc/self", NULL);
+	else
+		scan_proc(&w);
+	for (k = 0; k < w.n; k++) {
+		if (read_stat(w.pid[k], &ps) == -1)
+			continue;	/* gone meanwhile */
+		in = w.in[k];
+		if (in == NULL && (in = by_group(ps.pgrp)) == NULL)
+			continue;	/* not an instance's */
+		if (ps.pgrp != in->pgid)
+			continue;	/* left the group: not ours now */
+		fn(in, w.pid[k], &ps, arg);
+		snprintf(proc, sizeof(proc), "/proc/%d", (int)w.pid[k]);
+		if (children)
+			push_children(&w, proc, in);
+	}
+	free(w.pid);
+	free(w.in);
+}
+
+static void
+add_member(struct instance *in, pid_t pid, const struct pstat *ps,
+    void *arg)
+{
+	(void)pid;
+	(void)arg;
+	in->rss += ps->rss;
+	in->cpu_ticks_now += ps->ticks;
+	in->nprocs++;
+}
+
+static void
+sample_all(void)
+{
+	if (foreach_group(zero) == 0)
+		return;
+	walk_groups(add_member, NULL);
+	foreach_group(update);
+	foreach_group(memory_check);
+}
+
+struct pid_list {
+	const struct instance	*in;
+	pid_t			*pids;
+	size_t			 n, max;
+};
+
+static void
+list_member(struct instance *in, pid_t pid, const struct pstat *ps,
+    void *arg)
+{
+	struct pid_list	*l = arg;
+
+	(void)ps;
+	if (in == l->in && l->n < l->max)
+		l->pids[l->n++] = pid;
+}
+
+/* The processes of in's group, at most max of them; how many. */
+size_t
+sample_pids(const struct instance *in, pid_t *pids, size_t max)
+{
+	struct pid_list	 l = { in, pids, 0, max };
+
+	if (in->pgid != 0)
+		walk_groups(list_member, &l);
+	return (l.n);
+}
+
+static void
+sample_tick(void *arg)
+{
+	(void)arg;
+	sample_all();
+	if (foreach_group(NULL) > 0)
+		timer_start(&sample_timer, SAMPLE_MS);
+}
+
+void
+sample_arm(void)
+{
+	if (!sample_timer_set) {
+		timer_set(&sample_timer, sample_tick, NULL);
+		sample_timer_set = 1;
+	}
+	if (!timer_armed(&sample_timer))
+		timer_start(&sample_timer, SAMPLE_MS);
+}
+
+/* Before a list: sample now when an instance never was since its spawn. */
+void
+sample_fresh(void)
+{
+	if (foreach_group(unsampled) > 0) {
+		sample_all();
+		timer_start(&sample_timer, SAMPLE_MS);
+	}
+}

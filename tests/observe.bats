@@ -1,0 +1,374 @@
+#!/usr/bin/env bats
+#
+# observe.bats -- what pmcd measures and shows: cpu and memory of each
+# instance's whole process group, pmc list (table, colour, --json),
+# pmc describe, max_memory replacing a growing instance without a failed
+# request, and the Prometheus metrics (pmc metrics, pmcd --metrics).
+
+bats_require_minimum_version 1.5.0
+load helper
+load load
+
+# field APP SLOT KEY: one value of an instance in `pmc list --json` (not
+# of a new instance that runs beside it during a replacement: that one
+# comes after).
+field() {
+	"$PMC" list --json | python3 -c '
+import json, sys
+for i in json.load(sys.stdin):
+    if i["name"] == sys.argv[1] and i["instance"] == int(sys.argv[2]):
+        print(i[sys.argv[3]])
+        break' "$1" "$2" "$3"
+}
+
+# cpu_at_least APP PERCENT: instance 0 of APP shows at least PERCENT cpu.
+cpu_at_least() {
+	local cpu
+	cpu=$(field "$1" 0 cpu) || return 1
+	python3 -c 'import sys; sys.exit(float(sys.argv[1]) < float(sys.argv[2]))' \
+	    "${cpu:-0}" "$2"
+}
+
+# memory_at_least APP BYTES
+memory_at_least() {
+	local m
+	m=$(field "$1" 0 memory) || return 1
+	[ "${m:-0}" -ge "$2" ]
+}
+
+# ticks PID: the cpu time of a process, user and system, in clock ticks.
+ticks() {
+	sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+
+# replacing APP: a new instance runs beside the old one (a second row).
+replacing() {
+	[ "$("$PMC" list --json | grep -c "\"name\": \"$1\"")" -ge 2 ]
+}
+
+pmcd_logged() {
+	grep -q -- "$1" "$PMC_HOME/pmcd.log"
+}
+
+restarts_at_least() {
+	[ "$(field "$1" 0 restarts)" -ge "$2" ]
+}
+
+# metric TEXT NAME APP SLOT: the value of one sample.
+metric() {
+	sed -n "s/^$2{app=\"$3\",instance=\"$4\"} //p" <<< "$1"
+}
+
+# check_metrics TEXT: the strict format check, and promtool's when there.
+check_metrics() {
+	python3 "$TESTS_DIR/promcheck.py" pmc_instance_up \
+	    pmc_instance_restarts_total pmc_instance_cpu_seconds_total \
+	    pmc_instance_resident_memory_bytes \
+	    pmc_instance_start_time_seconds <<< "$1" || return 1
+	if command -v promtool > /dev/null; then
+		promtool check metrics <<< "$1" || return 1
+	fi
+}
+
+@test "a busy loop shows cpu near 100 percent; an idle server near 0" {
+	write_spec app.yaml <<-EOF
+	apps:
+	  - name: busy
+	    command: ["sh", "-c", "while :; do :; done"]
+	  - name: idle
+	    command: ["$DEMO", "--port", "$(free_port)"]
+	EOF
+	pmc_start app.yaml
+	[ "$status" -eq 0 ]
+	# Near 100 on an idle machine; on a busy one, near the share the
+	# kernel gives it: what the kernel counts over two seconds.
+	pid=$(field busy 0 pid)
+	t0=$(ticks "$pid")
+	sleep 2
+	share=$(( ($(ticks "$pid") - t0) * 100 / $(getconf CLK_TCK) / 2 ))
+	want=$(( share - 20 < 80 ? share - 20 : 80 ))
+	echo "the kernel gave it $share%; want at least $want%"
+	[ "$want" -ge 5 ]
+	wait_for 20 cpu_at_least busy "$want"
+	cpu=$(field idle 0 cpu)
+	python3 -c 'import sys; sys.exit(float(sys.argv[1]) > 5)' "$cpu"
+	# The same figure in the table, as a percentage.
+	run -0 "$PMC" list
+	[[ "$output" =~ busy\ +0\ +[0-9]+\ +online\ +[0-9]+\.[0-9]% ]]
+}
+
+@test "memory is the sum over the instance's process group" {
+	write_spec app.yaml <<-EOF
+	apps:
+	  - name: web
+	    command: ["$DEMO", "--port", "$(free_port)", "--child-memory", "64"]
+	EOF
+	pmc_start app.yaml
+	[ "$status" -eq 0 ]
+	wait_for 5 inst_logged web 0 '^memory child .* holds 64 MB' err
+	leader=$(field web 0 pid)
+	child=$(inst_log web 0 err | sed -n 's/^memory child \([0-9]*\) .*/\1/p')
+	[ -n "$child" ] && [ "$child" != "$leader" ]
+	# The leader alone holds a few MB; with its child, past 64 MB.
+	wait_for 5 memory_at_least web $((64 * 1024 * 1024))
+	leader_kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$leader/status")
+	[ "$leader_kb" -lt 32768 ]
+	run -0 "$PMC" describe web
+	[[ "$output" == *"process group $leader: "*"$leader"* ]]
+	[[ "$output" == *"process group $leader: "*"$child"* ]]
+}
+
+@test "list: aligned columns; colour only on a tty and never with NO_COLOR" {
+	command -v script > /dev/null || skip "script (bsdutils) is not installed"
+	write_spec app.yaml <<-EOF
+	apps:
+	  - name: web
+	    command: ["$DEMO", "--port", "$(free_port)"]
+	  - name: a-much-longer-name
+	    command: ["$DEMO", "--port", "$(free_port)"]
+	EOF
+	pmc_start app.yaml
+	[ "$status" -eq 0 ]
+	run -0 "$PMC" list
+	[ "${lines[0]%% *}" = NAME ]
+	# Every column starts where its header does.
+	for col in INST PID STATUS CPU MEM UPTIME RESTARTS; do
+		hdr=${lines[0]%%"$col"*}
+		for l in "${lines[@]:1}"; do
+			[ "${l:${#hdr}-2:2}" = "  " ] || { echo "$col: $l"; false; }
+			[ "${l:${#hdr}:1}" != " " ] || { echo "$col: $l"; false; }
+		done
+	done
+	[[ "$output" != *$'\033'* ]]
+	[[ "$output" =~ web\ +0\ +[0-9]+\ +online\ +[0-9.]+%\ +[0-9.]+[BKMG]\ +[0-9]+s\ +0 ]]
+	# On a terminal: the status in colour.
+	run -0 env -u NO_COLOR TERM=xterm script -qec "$PMC list" /dev/null
+	[[ "$output" == *$'\033[32monline\033[0m'* ]]
+	run -0 env NO_COLOR=1 TERM=xterm script -qec "$PMC list" /dev/null
+	[[ "$output" == *online* ]]
+	[[ "$output" != *$'\033['* ]]
+}
+
+@test "list --json: the table's figures as numbers" {
+	write_spec app.yaml <<-EOF
+	apps:
+	  - name: web
+	    command: ["$DEMO", "--port", "$(free_port)", "--child-memory", "16"]
+	EOF
+	pmc_start app.yaml
+	[ "$status" -eq 0 ]
+	wait_for 5 memory_at_least web $((16 * 1024 * 1024))
+	run -0 "$PMC" list --json
+	python3 -c '
+import json, sys
+[i] = json.loads(sys.argv[1])
+assert i["pid"] > 0 and i["restarts"] == 0, i
+assert isinstance(i["cpu"], (int, float)) and 0 <= i["cpu"] < 50, i
+assert i["memory"] >= 16 << 20 and i["uptime_ms"] > 0, i' "$output"
+}
+
+@test "describe: the effective spec, sockets, logs, pids, last exit and when" {
+	port=$(free_port)
+	write_spec app.yaml <<-EOF
+	apps:
+	  - name: web
+	    command: ["$DEMO", "--notify"]
+	    listen: 127.0.0.1:$port
+	    instances: 2
+	EOF
+	pmc_start app.yaml
+	[ "$status" -eq 0 ]
+	old=$(field web 1 pid)
+	kill -KILL "$old"
+	wait_for 10 all_online web 2
+	[ "$(field web 1 pid)" != "$old" ]
+	run -0 "$PMC" describe web
+	echo "$output"
+	# Defaults filled in: who it runs as, where its lines go.
+	[[ "$output" == *"  kill_timeout: 5s"* ]]
+	[[ "$output" == *"  user: $(id -un) (pmcd's)"* ]]
+	[[ "$output" == *"  logs.out: $PMC_HOME/logs/web.out.log"* ]]
+	[[ "$output" == *$'sockets:\n  127.0.0.1:'"$port"* ]]
+	[[ "$output" == *"stderr: $PMC_HOME/logs/web.err.log"* ]]
+	pid0=$(field web 0 pid)
+	pid1=$(field web 1 pid)
+	[[ "$output" =~ web\[0\]:\ online,\ pid\ $pid0,\ up\ [0-9]+m?s,\ cpu\ [0-9.]+%,\ memory\ [0-9.]+[BKMG],\ 0\ restarts ]]
+	[[ "$output" == *"process group $pid0: $pid0"* ]]
+	[[ "$output" == *"web[1]: online, pid $pid1,"*", 1 restart"$'\n'* ]]
+	[[ "$output" =~ last:\ killed\ by\ signal\ KILL,\ at\ 20[0-9-]+T[0-9:]+Z\ \([0-9]+m?s\ ago\) ]]
+}
+
+@test "max_memory replaces a growing instance, new one ready first: no request fails" {
+	port=$(free_port)
+	write_spec app.yaml <<-EOF
+	apps:
+	  - name: web
+	    command: ["$DEMO", "--grow", "16"]
+	    listen: 127.0.0.1:$port
+	    max_memory: 40M
+	EOF
+	pmc_start app.yaml
+	[ "$status" -eq 0 ]
+	old=$(field web 0 pid)
+	LOAD_SECONDS=8 start_load "$port"
+	wait_for 15 pmcd_logged "web\[0\]: memory [0-9.]*M over max_memory 40M, replacing"
+	wait_for 10 restarts_at_least web 1
+	load_running
+	no_failed_requests
+	new=$(field web 0 pid)
+	[ -n "$new" ] && [ "$new" != "$old" ]
+	gone "$old"
+	grep -q "web\[0\]: replaced, new pid" "$PMC_HOME/pmcd.log"
+	run -0 "$PMC" describe web
+	[[ "$output" == *"last: replaced: memory "*" over max_memory 40M"* ]]
+	run -0 "$PMC" metrics
+	[ "$(metric "$output" pmc_instance_restarts_total web 0)" -ge 1 ]
+}
+
+@test "max_memory: an instance over the limit from the start is paced, not replaced in a loop" {
+	write_spec app.yaml <<-EOF
+	apps:
+	  - name: fat
+	    command: ["$DEMO", "--child-memory", "24"]
+	    listen: 127.0.0.1:$(free_port)
+	    max_memory: 8M
+	    backoff: {initial: 1s, max: 4s}
+	EOF
+	pmc_start app.yaml
+	[ "$status" -eq 0 ]
+	wait_for 10 restarts_at_least fat 1
+	start=$(now_ms)
+	first=$(field fat 0 restarts)
+	# Each replacement waits longer: 2 s, then 4 s (backoff.max) ...
+	wait_for 20 restarts_at_least fat $((first + 2))
+	[ $(( $(now_ms) - start )) -ge 4000 ]
+	# A pmc reload while one is under way follows it, instead of failing.
+	wait_for 20 replacing fat
+	run -0 "$PMC" reload fat
+	[[ "$output" == *"fat: 1/1 online"* ]]
+	wait_for 10 test_statuses_has fat online
+}
+
+@test "pmc metrics: the Prometheus text format, with the list's figures" {
+	write_spec app.yaml <<-EOF
+	apps:
+	  - name: busy
+	    command: ["sh", "-c", "while :; do :; done"]
+	  - name: web
+	    command: ["$DEMO"]
+	    listen: 127.0.0.1:$(free_port)
+	    instances: 2
+	  - name: off
+	    command: ["false"]
+	    restart: never
+	EOF
+	pmc_start app.yaml
+	wait_for 10 busy_cpu_seconds 0.2
+	run -0 --separate-stderr "$PMC" metrics
+	text=$output
+	echo "$text"
+	check_metrics "$text"
+	[ "$(metric "$text" pmc_instance_up web 0)" = 1 ]
+	[ "$(metric "$text" pmc_instance_up web 1)" = 1 ]
+	[ "$(metric "$text" pmc_instance_up off 0)" = 0 ]
+	[ "$(metric "$text" pmc_instance_restarts_total off 0)" = 0 ]
+	# Not running: no memory or start time, rather than a made-up one.
+	[ -z "$(metric "$text" pmc_instance_resident_memory_bytes off 0)" ]
+	[ "$(metric "$text" pmc_instance_resident_memory_bytes web 1)" -gt 0 ]
+	pid=$(field web 1 pid)
+	start=$(metric "$text" pmc_instance_start_time_seconds web 1)
+	now=$(date +%s)
+	python3 -c 'import sys; s, n = float(sys.argv[1]), int(sys.argv[2]); sys.exit(not n - 120 < s <= n)' "$start" "$now"
+	cpu=$(metric "$text" pmc_instance_cpu_seconds_total busy 0)
+	python3 -c 'import sys; sys.exit(float(sys.argv[1]) < 0.2)' "$cpu"
+	# A counter: it only grows.
+	wait_for 5 busy_cpu_seconds "$cpu"
+}
+
+# busy_cpu_seconds N: the busy app's cpu counter is past N.
+busy_cpu_seconds() {
+	local v
+	v=$(metric "$("$PMC" metrics)" pmc_instance_cpu_seconds_total busy 0)
+	python3 -c 'import sys; sys.exit(float(sys.argv[1] or 0) <= float(sys.argv[2]))' "$v" "$1"
+}
+
+@test "pmcd --metrics serves GET /metrics over HTTP; other paths 404; bounded" {
+	port=$(free_port)
+	write_spec app.yaml <<-EOF
+	apps:
+	  - name: web
+	    command: ["$DEMO", "--port", "$(free_port)"]
+	EOF
+	# pmc start passes its environment to the pmcd it starts.
+	PMCD_METRICS=127.0.0.1:$port pmc_start app.yaml
+	[ "$status" -eq 0 ]
+	run -0 curl -sS -m 5 -D headers "http://127.0.0.1:$port/metrics"
+	check_metrics "$output"
+	[[ "$output" == *'pmc_instance_up{app="web",instance="0"} 1'* ]]
+	grep -qi '^content-type: text/plain; version=0.0.4' headers
+	head -n 1 headers | grep -q ' 200 '
+	run -0 curl -sS -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/"
+	[ "$output" = 404 ]
+	run -0 curl -sS -m 5 -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/metrics"
+	[ "$output" = 405 ]
+	run -0 curl -sS -m 5 -o /dev/null -w '%{http_code}' -H "X-Big: $(head -c 6000 /dev/zero | tr '\0' x)" "http://127.0.0.1:$port/metrics"
+	[ "$output" = 431 ]
+	# Clients that say nothing take no more than their share, for a while.
+	python3 - "$port" 3>&- <<-'EOF' &
+	import socket, sys, time
+	s = [socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+	    for _ in range(40)]
+	time.sleep(8)
+	EOF
+	holder=$!
+	run -0 timeout 5 "$PMC" ping
+	# Past the idle timeout, the silent ones are dropped and it answers.
+	wait_for 10 curl -sSf -m 1 -o /dev/null "http://127.0.0.1:$port/metrics"
+	kill "$holder" 2>/dev/null || true
+	wait "$holder" 2>/dev/null || true
+}
+
+@test "pmcd --metrics: a bad address is a clear error" {
+	run -1 --separate-stderr "$PMCD" -f --metrics nonsense
+	[[ "$stderr" == *"--metrics: expected"*'"nonsense"'* ]]
+	port=$(free_port)
+	python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)
+time.sleep(5)' "$port" 3>&- &
+	holder=$!
+	wait_for 5 ss_listening "$port"
+	run -1 --separate-stderr "$PMCD" -f --metrics "127.0.0.1:$port"
+	[[ "$stderr" == *"--metrics: 127.0.0.1:$port: Address already in use"* ]]
+	kill "$holder"
+	wait "$holder" 2>/dev/null || true
+}
+
+ss_listening() {
+	ss -Hltn "sport = :$1" | grep -q .
+}
+
+# voluntary context switches of pid $1
+ctxt() {
+	awk '/^voluntary_ctxt_switches:/ { print $2 }' "/proc/$1/status"
+}
+
+@test "sampling wakes pmcd once a second while an instance runs, never when none does" {
+	write_spec app.yaml <<-EOF
+	apps:
+	  - name: web
+	    command: ["$DEMO", "--port", "$(free_port)"]
+	EOF
+	pmc_start app.yaml
+	[ "$status" -eq 0 ]
+	pid=$(pmcd_pid)
+	# Not a wait for something: the window the wake-ups are counted in.
+	a=$(ctxt "$pid")
+	sleep 4
+	b=$(ctxt "$pid")
+	[ $((b - a)) -ge 3 ]
+	run -0 "$PMC" stop web
+	a=$(ctxt "$pid")
+	sleep 3
+	b=$(ctxt "$pid")
+	[ $((b - a)) -le 1 ]
+}
