@@ -9,6 +9,8 @@ tests="bats curl python3 iproute2 procps util-linux mandoc wrk"
 # systemd: systemd-socket-activate, systemd-analyze; libc6-dev: libc.a, for
 # the static program that pmc refuses to intercept.
 tests="$tests systemd libc6-dev"
+# valgrind: make valgrind (tests/valgrind.sh).
+tests="$tests valgrind"
 # The stock servers of tests/matrix.bats, run unmodified.
 matrix="nginx nodejs gunicorn"
 
