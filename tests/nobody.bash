@@ -28,12 +28,17 @@ nobody_python() {
 	skip "no python3 that nobody can run"
 }
 
-# nobody_home: a PMC_HOME owned by nobody, mode 0700, on a path nobody
-# can reach (BATS_TEST_TMPDIR may not be); $NOBODY_TMP holds it and
-# nobody_cleanup removes it.
-nobody_home() {
+# nobody_tmp: $NOBODY_TMP, a folder of root's, mode 0755, on a path that
+# nobody can reach (BATS_TEST_TMPDIR may not be); nobody_cleanup removes
+# it.
+nobody_tmp() {
 	NOBODY_TMP=$(mktemp -d /tmp/pmc-nobody.XXXXXX) || return 1
 	chmod 0755 "$NOBODY_TMP"
+}
+
+# nobody_home: PMC_HOME=$NOBODY_TMP/home, owned by nobody, mode 0700.
+nobody_home() {
+	nobody_tmp || return 1
 	export PMC_HOME=$NOBODY_TMP/home
 	mkdir -m 0700 "$PMC_HOME"
 	chown nobody:nogroup "$PMC_HOME"
