@@ -108,6 +108,30 @@ child_fail(int exfd, int stage)
 	_exit(127);
 }
 
+/*
+ * First in the child: close every descriptor but 0-2, fds and more, so
+ * that its set-up finds room however full pmcd's table is.
+ */
+static void
+child_trim(const int *fds, int nfds, const int *more, int nmore)
+{
+	int	 fd, lo = 3, top = 2, i, keep;
+
+	for (i = 0; i < nfds + nmore; i++)
+		if ((i < nfds ? fds[i] : more[i - nfds]) > top)
+			top = i < nfds ? fds[i] : more[i - nfds];
+	for (fd = 3; fd <= top; fd++) {
+		for (keep = 0, i = 0; i < nfds + nmore && !keep; i++)
+			keep = (i < nfds ? fds[i] : more[i - nfds]) == fd;
+		if (!keep)
+			continue;
+		if (fd > lo)
+			close_range((unsigned)lo, (unsigned)fd - 1, 0);
+		lo = fd + 1;
+	}
+	closefrom(lo);
+}
+
 /* Put the listen sockets at 3.. and the error pipe just past them. */
 /* hi: room for nfds descriptors, allocated before the fork. */
 static int
@@ -244,8 +268,9 @@ child(const struct instance *in, int *fds, int nfds, int outfd,
 {
 	const struct app_spec	*s = in->app->spec;
 	sigset_t		 none;
-	int			 sig, nullfd;
+	int			 sig, nullfd, more[3] = { outfd, errfd, exfd };
 
+	child_trim(fds, nfds, more, 3);
 	for (sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
 	sigemptyset(&none);
@@ -259,6 +284,9 @@ child(const struct instance *in, int *fds, int nfds, int outfd,
 	if ((sig = child_fds(fds, fds + nfds, nfds, exfd)) == -1)
 		child_fail(exfd, STAGE_SETUP);
 	exfd = sig;
+	/* pmcd raised its own RLIMIT_NOFILE; the instance gets the one
+	 * pmcd was started with. */
+	setrlimit(RLIMIT_NOFILE, &sv->nofile);
 	child_env(in, nfds);
 	if (chdir(s->cwd) == -1)
 		child_fail(exfd, STAGE_CWD);
@@ -340,7 +368,21 @@ fail_out:
 	return (-1);
 }
 
-/* Spawn, and arm the readiness deadline; a fork failure backs off. */
+/* The next backoff delay: twice this one, up to backoff.max. */
+static void
+delay_double(struct instance *in)
+{
+	in->delay_ms *= 2;
+	if (in->delay_ms > in->app->spec->backoff_max_ms)
+		in->delay_ms = in->app->spec->backoff_max_ms;
+	if (in->delay_ms == 0)
+		in->delay_ms = 1;
+}
+
+/*
+ * Spawn, and arm the readiness deadline; a failure (out of descriptors,
+ * of processes) backs off, doubling the delay like a crash would.
+ */
 static void
 start(struct instance *in)
 {
@@ -356,6 +398,7 @@ start(struct instance *in)
 		    in->reason, (unsigned long long)in->delay_ms);
 		set_state(in, IS_BACKOFF);
 		timer_start(&in->timer, in->delay_ms);
+		delay_double(in);
 		return;
 	}
 	set_state(in, IS_STARTING);
@@ -409,7 +452,10 @@ describe_status(int ws, char *buf, size_t len)
 		snprintf(buf, len, "ended with wait status %#x", ws);
 }
 
-/* An exec error, read from the pipe the child wrote it to. */
+/*
+ * An exec error, read from the pipe the child wrote it to: 1, or 2 for
+ * a set-up that ran out of descriptors or memory and may work next time.
+ */
 static int
 exec_error(struct instance *in)
 {
@@ -452,6 +498,8 @@ exec_error(struct instance *in)
 	default:
 		snprintf(in->reason, sizeof(in->reason), "setting up: %s",
 		    strerror(se.err));
+		if (se.err == EMFILE || se.err == ENFILE || se.err == ENOMEM)
+			return (2);
 		break;
 	}
 	return (1);
@@ -495,11 +543,7 @@ schedule_restart(struct instance *in)
 	timer_start(&in->timer, in->delay_ms);
 	in->streak++;
 	in->restarts++;
-	in->delay_ms *= 2;
-	if (in->delay_ms > s->backoff_max_ms)
-		in->delay_ms = s->backoff_max_ms;
-	if (in->delay_ms == 0)
-		in->delay_ms = 1;
+	delay_double(in);
 }
 
 /* The leader exited while nobody asked it to. */
@@ -507,12 +551,16 @@ static void
 unexpected_exit(struct instance *in)
 {
 	const struct app_spec	*s = in->app->spec;
-	int			 ws = in->wstatus, clean;
+	int			 ws = in->wstatus, clean, ex;
 
 	timer_stop(&in->timer);
 	if (in->pending)
 		in->failed = 1;
-	if (exec_error(in)) {
+	if ((ex = exec_error(in)) == 2 && !in->surge) {
+		schedule_restart(in);
+		return;
+	}
+	if (ex) {
 		log_warnx("%s[%d]: %s", s->name, in->slot, in->reason);
 		set_state(in, IS_ERRORED);
 		return;
