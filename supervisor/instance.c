@@ -108,6 +108,17 @@ child_fail(int exfd, int stage)
 	_exit(127);
 }
 
+static int
+fd_in(int fd, const int *set, int n)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		if (set[i] == fd)
+			return (1);
+	return (0);
+}
+
 /*
  * First in the child: close every descriptor but 0-2, fds and more, so
  * that its set-up finds room however full pmcd's table is.
@@ -115,15 +126,14 @@ child_fail(int exfd, int stage)
 static void
 child_trim(const int *fds, int nfds, const int *more, int nmore)
 {
-	int	 fd, lo = 3, top = 2, i, keep;
+	int	 fd, lo = 3, top = 2, i;
 
-	for (i = 0; i < nfds + nmore; i++)
-		if ((i < nfds ? fds[i] : more[i - nfds]) > top)
-			top = i < nfds ? fds[i] : more[i - nfds];
+	for (i = 0; i < nfds; i++)
+		top = fds[i] > top ? fds[i] : top;
+	for (i = 0; i < nmore; i++)
+		top = more[i] > top ? more[i] : top;
 	for (fd = 3; fd <= top; fd++) {
-		for (keep = 0, i = 0; i < nfds + nmore && !keep; i++)
-			keep = (i < nfds ? fds[i] : more[i - nfds]) == fd;
-		if (!keep)
+		if (!fd_in(fd, fds, nfds) && !fd_in(fd, more, nmore))
 			continue;
 		if (fd > lo)
 			close_range((unsigned)lo, (unsigned)fd - 1, 0);
