@@ -448,3 +448,52 @@ home_refused() {
 	bg=
 	still_fine
 }
+
+@test "a client that reads nothing of its reply is dropped after 10 s" {
+	start_web
+	# An app whose describe is some 300 kB: more than a socket holds.
+	python3 - > big.yaml <<-'EOF'
+	print("apps:\n  - name: big\n    command: [\"sleep\", \"1000\"]")
+	print("    ready: delay:100ms\n    env:")
+	for i in range(3):
+	    print("      BIG%d: %s" % (i, "x" * 100000))
+	EOF
+	run -0 "$PMC" start big.yaml 3>&-
+	run -0 "$PMC" describe big
+	full=${#output}
+	[ "$full" -gt 300000 ]
+	python3 - > stalled.out 3>&- <<-'EOF' &
+	import os, socket, struct, time
+	s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+	s.connect(os.environ["PMC_HOME"] + "/pmc.sock")
+	s.sendall(struct.pack("=IIII", 1, 4, 4, 0) + b"big\0")
+	print("asked", flush=True)
+	time.sleep(13)
+	got, end = 0, "EOF"
+	s.settimeout(5)
+	try:
+	    while True:
+	        b = s.recv(65536)
+	        if not b:
+	            break
+	        got += len(b)
+	except ConnectionResetError:
+	    end = "RESET"
+	except socket.timeout:
+	    end = "TIMEOUT"
+	print("read", got, end, flush=True)
+	EOF
+	bg=$!
+	wait_for 5 grep -q asked stalled.out
+	# Meanwhile pmcd serves others.
+	still_fine
+	wait_for 25 grep -q '^read' stalled.out
+	cat stalled.out
+	wait "$bg"
+	bg=
+	read -r _ got end < <(grep '^read' stalled.out)
+	# What the socket held, then the end: not the whole reply.
+	[ "$end" = EOF ] || [ "$end" = RESET ]
+	[ "$got" -lt "$full" ]
+	still_fine
+}
