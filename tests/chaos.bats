@@ -136,7 +136,7 @@ kill_one() {
 	write_spec app.yaml <<-EOF
 	apps:
 	  - name: crash
-	    command: ["sh", "-c", "exit 1"]
+	    command: ["false"]
 	    backoff: {initial: 1ms, max: 1ms}
 	EOF
 	pmc_start app.yaml
