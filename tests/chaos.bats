@@ -16,6 +16,24 @@ load load
 # once during the storm); a leak grows with every kill or restart and
 # passes it.
 RSS_SLACK_KB=256
+# Under `make asan` pmcd forks slowly and ASan's quarantine holds freed
+# memory, so RSS says nothing there: fewer restarts, and fds only.
+if [ -n "${PMC_SANITIZER_REPORTS:-}" ]; then
+	RESTARTS=${CHAOS_RESTARTS:-1000}
+	RSS_SLACK_KB=
+else
+	RESTARTS=${CHAOS_RESTARTS:-10000}
+fi
+
+# rss_flat BEFORE AFTER: AFTER is at most RSS_SLACK_KB above BEFORE.
+rss_flat() {
+	if [ -z "$RSS_SLACK_KB" ]; then
+		figure "RSS not compared under sanitizers"
+		return 0
+	fi
+	[ "$2" -le $(($1 + RSS_SLACK_KB)) ] ||
+	    { echo "RSS grew from $1 to $2 KiB"; return 1; }
+}
 
 # figure TEXT: one "# " line in the TAP output, and in $CHAOS_REPORT.
 figure() {
@@ -127,12 +145,12 @@ kill_one() {
 	wait_for 5 fds_are "$fds0"
 	rss1=$(pmcd_rss_kb)
 	figure "kill-storm: pmcd fds $fds0 -> $(pmcd_fds), RSS ${rss0} -> ${rss1} KiB"
-	[ "$rss1" -le $((rss0 + RSS_SLACK_KB)) ]
+	rss_flat "$rss0" "$rss1"
 	run -0 http_get "$port" /
 	[[ "$output" == "hello from pid "* ]]
 }
 
-@test "10 000 restarts of a crash-at-once app: fds and RSS flat" {
+@test "10 000 restarts of a crash-at-once app (1000 under sanitizers): fds and RSS flat" {
 	write_spec app.yaml <<-EOF
 	apps:
 	  - name: crash
@@ -151,7 +169,7 @@ kill_one() {
 
 	# It never comes online: the restart reports a failure.
 	run "$PMC" restart crash
-	wait_for 100 restarts_at_least crash 10000
+	wait_for 100 restarts_at_least crash "$RESTARTS"
 	run -0 "$PMC" stop crash
 	secs=$(( ($(now_ms) - start_ms) / 1000 ))
 	n1=$(slot0_restarts crash)
@@ -161,7 +179,7 @@ kill_one() {
 	figure "restarts: $n1 restarts of a crash-at-once app in ${secs} s;" \
 	    "from restart $n0 to $n1, pmcd fds $fds0 -> $(pmcd_fds)," \
 	    "RSS ${rss0} -> ${rss1} KiB"
-	[ "$rss1" -le $((rss0 + RSS_SLACK_KB)) ]
+	rss_flat "$rss0" "$rss1"
 	run -0 timeout 5 "$PMC" ping
 	[ "$output" = pong ]
 }
