@@ -123,6 +123,12 @@ asan: deps
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(CURDIR)/build-asan/reports/ubsan \
 	    tests/run.sh
 
+# pmcd under valgrind memcheck through tests/valgrind.sh's scenario (start,
+# kill -9 storm, reload, scale, CLI verbs, garbage on the socket, stop):
+# fails unless valgrind reports 0 errors and 0 bytes definitely lost.
+valgrind: deps all
+	@sh tests/valgrind.sh
+
 # The unit is generated at each install: its ExecStart follows BINDIR.
 install: $(B)/bin/pmc $(B)/bin/pmcd $(SHIM)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
@@ -156,4 +162,4 @@ lint-man:
 clean:
 	rm -rf obj bin lib tests/bin build-asan
 
-.PHONY: all deps run test bench asan install uninstall lint-man clean
+.PHONY: all deps run test bench asan valgrind install uninstall lint-man clean

@@ -35,7 +35,8 @@ client_home(int create)
 	/* No home yet: nothing runs there, the connect says so. */
 	if (!create && lstat(home, &sb) == -1 && errno == ENOENT)
 		return (0);
-	if (home_check(home, create, why, sizeof(why)) == -1) {
+	if (home_check(home, create, why, sizeof(why)) == -1 ||
+	    home_sock_check(why, sizeof(why)) == -1) {
 		fprintf(stderr, "pmc: %s\n", why);
 		return (-1);
 	}

@@ -106,6 +106,17 @@ make_dir(const char *dir)
 	return (0);
 }
 
+/* 1, with why, when path (whose stat is sb) is another user's. */
+static int
+not_ours(const char *path, const struct stat *sb, char *why, size_t whylen)
+{
+	if (sb->st_uid == geteuid())
+		return (0);
+	snprintf(why, whylen, "%s: owned by uid %u, not by us (uid %u)",
+	    path, (unsigned)sb->st_uid, (unsigned)geteuid());
+	return (1);
+}
+
 int
 home_check(const char *dir, int create, char *why, size_t whylen)
 {
@@ -123,15 +134,30 @@ home_check(const char *dir, int create, char *why, size_t whylen)
 		snprintf(why, whylen, "%s: not a folder", dir);
 		return (-1);
 	}
-	if (sb.st_uid != geteuid()) {
-		snprintf(why, whylen, "%s: owned by uid %u, not by us (uid %u)",
-		    dir, (unsigned)sb.st_uid, (unsigned)geteuid());
+	if (not_ours(dir, &sb, why, whylen))
 		return (-1);
-	}
 	if ((sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
 		snprintf(why, whylen, "%s: group or world writable (mode %03o); "
 		    "expected 0700", dir, (unsigned)(sb.st_mode & 0777));
 		return (-1);
 	}
+	return (0);
+}
+
+int
+home_sock_check(char *why, size_t whylen)
+{
+	struct stat	 sb;
+	char		 path[PATH_MAX];
+
+	home_path(path, sizeof(path), "pmc.sock");
+	if (lstat(path, &sb) == -1)
+		return (0);	/* none: the connect says so */
+	if (!S_ISSOCK(sb.st_mode)) {
+		snprintf(why, whylen, "%s: not a socket", path);
+		return (-1);
+	}
+	if (not_ours(path, &sb, why, whylen))
+		return (-1);
 	return (0);
 }

@@ -13,6 +13,11 @@ const char	*pmc_home(void);
  * (creating it 0700 first when create is set).  0, or -1 with why.
  */
 int		 home_check(const char *dir, int create, char *why, size_t);
+/*
+ * Check that the control socket, when there is one, is a socket owned by
+ * us: one of another user is not our pmcd.  0, or -1 with why.
+ */
+int		 home_sock_check(char *why, size_t);
 /* $PMC_HOME/logs; as root without PMC_HOME, /var/log/pmc. */
 const char	*pmc_logdir(void);
 /*

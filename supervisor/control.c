@@ -4,8 +4,8 @@
  * A client sends one request; the reply may wait for instances to come
  * online or stop (the client is then "waiting" and re-checked after
  * every round of the loop).  Nothing here blocks: a client that says
- * nothing is dropped after CLIENT_IDLE_MS, one that reads nothing has
- * its replies buffered up to the message bound, then is dropped.
+ * nothing is dropped after CLIENT_IDLE_MS, and so is one that reads
+ * nothing of its queued replies for as long.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -301,12 +301,17 @@ client_flush(struct client *c)
 		    c->out.len - c->out_off, MSG_NOSIGNAL);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1 && errno == EAGAIN)
+		if (n == -1 && errno == EAGAIN) {
+			/* One that reads nothing goes in CLIENT_IDLE_MS. */
+			timer_start(&c->idle, CLIENT_IDLE_MS);
 			return (1);
+		}
 		if (n <= 0)
 			return (-1);
 		c->out_off += (size_t)n;
 	}
+	if (c->have_request)
+		timer_stop(&c->idle);
 	c->out.len = c->out_off = 0;
 	client_interest(c);
 	return (c->closing ? -1 : 0);

@@ -118,6 +118,40 @@ child_fail(int exfd, int stage)
 	_exit(127);
 }
 
+static int
+fd_in(int fd, const int *set, int n)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		if (set[i] == fd)
+			return (1);
+	return (0);
+}
+
+/*
+ * First in the child: close every descriptor but 0-2, fds and more, so
+ * that its set-up finds room however full pmcd's table is.
+ */
+static void
+child_trim(const int *fds, int nfds, const int *more, int nmore)
+{
+	int	 fd, lo = 3, top = 2, i;
+
+	for (i = 0; i < nfds; i++)
+		top = fds[i] > top ? fds[i] : top;
+	for (i = 0; i < nmore; i++)
+		top = more[i] > top ? more[i] : top;
+	for (fd = 3; fd <= top; fd++) {
+		if (!fd_in(fd, fds, nfds) && !fd_in(fd, more, nmore))
+			continue;
+		if (fd > lo)
+			close_range((unsigned)lo, (unsigned)fd - 1, 0);
+		lo = fd + 1;
+	}
+	closefrom(lo);
+}
+
 /* Put the listen sockets at 3.. and the error pipe just past them. */
 /* hi: room for nfds descriptors, allocated before the fork. */
 static int
@@ -254,8 +288,9 @@ child(const struct instance *in, int *fds, int nfds, int outfd,
 {
 	const struct app_spec	*s = in->app->spec;
 	sigset_t		 none;
-	int			 sig, nullfd;
+	int			 sig, nullfd, more[3] = { outfd, errfd, exfd };
 
+	child_trim(fds, nfds, more, 3);
 	for (sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
 	sigemptyset(&none);
@@ -269,6 +304,9 @@ child(const struct instance *in, int *fds, int nfds, int outfd,
 	if ((sig = child_fds(fds, fds + nfds, nfds, exfd)) == -1)
 		child_fail(exfd, STAGE_SETUP);
 	exfd = sig;
+	/* pmcd raised its own RLIMIT_NOFILE; the instance gets the one
+	 * pmcd was started with. */
+	setrlimit(RLIMIT_NOFILE, &sv->nofile);
 	child_env(in, nfds);
 	if (chdir(s->cwd) == -1)
 		child_fail(exfd, STAGE_CWD);
@@ -356,7 +394,10 @@ fail_out:
 	return (-1);
 }
 
-/* Spawn, and arm the readiness deadline; a fork failure backs off. */
+/*
+ * Spawn, and arm the readiness deadline; a failure (out of descriptors,
+ * of processes) backs off, doubling the delay like a crash would.
+ */
 static void
 start(struct instance *in)
 {
@@ -372,6 +413,7 @@ start(struct instance *in)
 		    in->reason, (unsigned long long)in->delay_ms);
 		set_state(in, IS_BACKOFF);
 		timer_start(&in->timer, in->delay_ms);
+		in->delay_ms = backoff_next(s, in->delay_ms);
 		return;
 	}
 	set_state(in, IS_STARTING);
@@ -425,7 +467,10 @@ describe_status(int ws, char *buf, size_t len)
 		snprintf(buf, len, "ended with wait status %#x", ws);
 }
 
-/* An exec error, read from the pipe the child wrote it to. */
+/*
+ * An exec error, read from the pipe the child wrote it to: 1, or 2 for
+ * a set-up that ran out of descriptors or memory and may work next time.
+ */
 static int
 exec_error(struct instance *in)
 {
@@ -468,6 +513,8 @@ exec_error(struct instance *in)
 	default:
 		snprintf(in->reason, sizeof(in->reason), "setting up: %s",
 		    strerror(se.err));
+		if (se.err == EMFILE || se.err == ENFILE || se.err == ENOMEM)
+			return (2);
 		break;
 	}
 	return (1);
@@ -529,12 +576,16 @@ static void
 unexpected_exit(struct instance *in)
 {
 	const struct app_spec	*s = in->app->spec;
-	int			 ws = in->wstatus, clean;
+	int			 ws = in->wstatus, clean, ex;
 
 	timer_stop(&in->timer);
 	if (in->pending)
 		in->failed = 1;
-	if (exec_error(in)) {
+	if ((ex = exec_error(in)) == 2 && !in->surge) {
+		schedule_restart(in);
+		return;
+	}
+	if (ex) {
 		log_warnx("%s[%d]: %s", s->name, in->slot, in->reason);
 		set_state(in, IS_ERRORED);
 		return;

@@ -392,14 +392,21 @@ reread_files(void)
 	free(files);
 }
 
+/* Soft RLIMIT_NOFILE to the hard one; instances get back the first. */
 static void
 raise_nofile(void)
 {
 	struct rlimit	 rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("getrlimit RLIMIT_NOFILE");
+		rl.rlim_cur = rl.rlim_max = RLIM_INFINITY;
+	}
+	sv->nofile = rl;
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("setrlimit RLIMIT_NOFILE");
 	}
 }
 

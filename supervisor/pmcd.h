@@ -6,6 +6,7 @@
 #define PMCD_H
 
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/tree.h>
 #include <sys/types.h>
 
@@ -119,6 +120,7 @@ struct pmcd {
 	char			 notify_path[108];
 	char			 shim_path[4096];	/* "" when not found */
 	enum logs_to		 log_to_auto;	/* what logs.to: auto means */
+	struct rlimit		 nofile;	/* as started; for instances */
 };
 
 extern struct pmcd	*sv;

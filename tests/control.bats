@@ -6,6 +6,7 @@
 
 bats_require_minimum_version 1.5.0
 load helper
+load nobody
 
 MSG_PING=1
 MSG_STOP=5
@@ -16,7 +17,7 @@ teardown() {
 		kill "$bg" 2>/dev/null || true
 		wait "$bg" 2>/dev/null || true
 	fi
-	pmc_teardown
+	nobody_cleanup
 }
 
 # raw VERSION TYPE LEN FLAGS [PAYLOAD]: send one header (host byte order)
@@ -212,29 +213,35 @@ still_fine() {
 	[ "$(stat -c %u "$PMC_HOME")" = "$(id -u)" ]
 }
 
+# home_refused WHY: pmc ping, list and start, and pmcd, each refuse
+# PMC_HOME with "PMC_HOME: WHY" (a glob pattern), and nothing runs there.
+home_refused() {
+	run -1 --separate-stderr "$PMC" ping
+	echo "$stderr"
+	[[ "$stderr" == "pmc: $PMC_HOME: "$1 ]]
+	run -1 --separate-stderr "$PMC" list
+	[[ "$stderr" == "pmc: $PMC_HOME: "$1 ]]
+	write_spec app.yaml <<-EOF
+	apps:
+	  - name: w
+	    command: ["sleep", "100"]
+	EOF
+	run -1 --separate-stderr "$PMC" start app.yaml 3>&-
+	[[ "$stderr" == "pmc: $PMC_HOME: "$1 ]]
+	# pmcd itself refuses it too, and does not run.
+	run -1 --separate-stderr timeout 5 "$PMCD" -f 3>&-
+	[[ "$stderr" == *"$PMC_HOME: "$1 ]]
+	[ ! -e "$PMC_HOME/pmc.sock" ]
+	[ ! -e "$PMC_HOME/pmcd.pid" ]
+}
+
 @test "pmc and pmcd refuse a group or world writable PMC_HOME" {
 	for mode in 0770 0702 0777; do
 		rm -rf "$PMC_HOME"
 		mkdir -m "$mode" "$PMC_HOME"
 		chmod "$mode" "$PMC_HOME"
-		run -1 --separate-stderr "$PMC" ping
-		echo "$mode: $stderr"
-		[[ "$stderr" == "pmc: $PMC_HOME: "*writable* ]]
-		run -1 --separate-stderr "$PMC" list
-		[[ "$stderr" == "pmc: $PMC_HOME: "*writable* ]]
-		write_spec app.yaml <<-EOF
-		apps:
-		  - name: w
-		    command: ["sleep", "100"]
-		EOF
-		run -1 --separate-stderr "$PMC" start app.yaml 3>&-
-		[[ "$stderr" == "pmc: $PMC_HOME: "*writable* ]]
-		# pmcd itself refuses it too, and does not run.
-		run -1 --separate-stderr timeout 5 "$PMCD" -f 3>&-
-		[[ "$stderr" == *"$PMC_HOME: "*writable* ]]
-		# Nothing was started there.
-		[ ! -e "$PMC_HOME/pmc.sock" ]
-		[ ! -e "$PMC_HOME/pmcd.pid" ]
+		echo "mode $mode"
+		home_refused '*writable*'
 	done
 }
 
@@ -335,5 +342,158 @@ still_fine() {
 	wait "$bg" || true
 	bg=
 	wait_for 5 "$PMC" ping
+	still_fine
+}
+
+# --- others' files, others' daemons, silent clients ------------------------
+
+@test "pmc and pmcd refuse a PMC_HOME owned by another user" {
+	need_nobody
+	mkdir -m 0700 "$PMC_HOME"
+	chown nobody:nogroup "$PMC_HOME"
+	home_refused 'owned by uid 65534, not by us (uid 0)'
+}
+
+@test "pmc refuses a control socket owned by another user, or not a socket" {
+	need_nobody
+	start_web
+	chown nobody "$PMC_HOME/pmc.sock"
+	want="pmc: $PMC_HOME/pmc.sock: owned by uid 65534, not by us (uid 0)"
+	run -1 --separate-stderr "$PMC" ping
+	[ "$stderr" = "$want" ]
+	# Not taken for a dead pmcd either: start starts no second one.
+	run -1 --separate-stderr "$PMC" start app.yaml 3>&-
+	[ "$stderr" = "$want" ]
+	[ "$(cat "$PMC_HOME/pmcd.pid")" = "$pmcd_pid" ]
+	chown root "$PMC_HOME/pmc.sock"
+	still_fine
+
+	run -0 "$PMC" kill
+	wait_for 10 gone "$pmcd_pid"
+	: > "$PMC_HOME/pmc.sock"
+	run -1 --separate-stderr "$PMC" ping
+	[ "$stderr" = "pmc: $PMC_HOME/pmc.sock: not a socket" ]
+	run -1 --separate-stderr "$PMC" start app.yaml 3>&-
+	[ "$stderr" = "pmc: $PMC_HOME/pmc.sock: not a socket" ]
+	[ ! -e "$PMC_HOME/pmcd.pid" ]
+}
+
+@test "a pmcd of another user serves root and refuses a third uid (SO_PEERCRED)" {
+	need_nobody
+	nobody_python
+	nobody_home
+	# pmcd runs as nobody, in nobody's PMC_HOME, and detaches.
+	run -0 as_nobody env PMC_HOME="$PMC_HOME" "$PMCD" 3>&-
+	wait_for 5 test -S "$PMC_HOME/pmc.sock"
+	pid=$(cat "$PMC_HOME/pmcd.pid")
+	[ "$(stat -c %U "/proc/$pid")" = nobody ]
+	run -0 as_nobody env PMC_HOME="$PMC_HOME" "$PMC" ping
+	[ "$output" = pong ]
+	# Open the file system to anyone: SO_PEERCRED alone decides.
+	chmod 0711 "$PMC_HOME"
+	chmod 0666 "$PMC_HOME/pmc.sock"
+	ping_as() {
+		setpriv --reuid "$1" --regid "$1" --clear-groups "$NOBODY_PY" - \
+		    "$PMC_HOME/pmc.sock" <<-'EOF'
+		import socket, struct, sys
+		s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+		s.connect(sys.argv[1])
+		s.settimeout(5)
+		data = b""
+		try:
+		    s.sendall(struct.pack("=IIII", 1, 1, 0, 0))
+		    while True:
+		        b = s.recv(4096)
+		        if not b:
+		            break
+		        data += b
+		except (BrokenPipeError, ConnectionResetError):
+		    pass
+		print("pong" if b"pong" in data else "refused %d" % len(data))
+		EOF
+	}
+	# root (uid 0) is served by anyone's pmcd...
+	run -0 ping_as 0
+	[ "$output" = pong ]
+	# ...uid 1 (daemon), neither root nor nobody, is not.
+	run -0 ping_as 1
+	[ "$output" = "refused 0" ]
+	grep -q 'refused a client of uid 1$' "$PMC_HOME/pmcd.log"
+	run -0 as_nobody env PMC_HOME="$PMC_HOME" "$PMC" ping
+	[ "$output" = pong ]
+}
+
+@test "a client that says nothing is dropped after 10 s" {
+	start_web
+	python3 - > silent.out 3>&- <<-'EOF' &
+	import os, socket, time
+	s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+	s.connect(os.environ["PMC_HOME"] + "/pmc.sock")
+	t = time.time()
+	print("connected", flush=True)
+	s.settimeout(20)
+	try:
+	    b = s.recv(1)
+	    print("closed after %.1f s, %d bytes" % (time.time() - t, len(b)),
+	        flush=True)
+	except socket.timeout:
+	    print("still open after 20 s", flush=True)
+	EOF
+	bg=$!
+	wait_for 5 grep -q connected silent.out
+	wait_for 25 grep -q -e closed -e still silent.out
+	cat silent.out
+	grep -Eq '^closed after (9\.[5-9]|1[0-4]\.[0-9]) s, 0 bytes$' silent.out
+	wait "$bg"
+	bg=
+	still_fine
+}
+
+@test "a client that reads nothing of its reply is dropped after 10 s" {
+	start_web
+	# An app whose describe is some 300 kB: more than a socket holds.
+	python3 - > big.yaml <<-'EOF'
+	print("apps:\n  - name: big\n    command: [\"sleep\", \"1000\"]")
+	print("    ready: delay:100ms\n    env:")
+	for i in range(3):
+	    print("      BIG%d: %s" % (i, "x" * 100000))
+	EOF
+	run -0 "$PMC" start big.yaml 3>&-
+	run -0 "$PMC" describe big
+	full=${#output}
+	[ "$full" -gt 300000 ]
+	python3 - > stalled.out 3>&- <<-'EOF' &
+	import os, socket, struct, time
+	s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+	s.connect(os.environ["PMC_HOME"] + "/pmc.sock")
+	s.sendall(struct.pack("=IIII", 1, 4, 4, 0) + b"big\0")
+	print("asked", flush=True)
+	time.sleep(13)
+	got, end = 0, "EOF"
+	s.settimeout(5)
+	try:
+	    while True:
+	        b = s.recv(65536)
+	        if not b:
+	            break
+	        got += len(b)
+	except ConnectionResetError:
+	    end = "RESET"
+	except socket.timeout:
+	    end = "TIMEOUT"
+	print("read", got, end, flush=True)
+	EOF
+	bg=$!
+	wait_for 5 grep -q asked stalled.out
+	# Meanwhile pmcd serves others.
+	still_fine
+	wait_for 25 grep -q '^read' stalled.out
+	cat stalled.out
+	wait "$bg"
+	bg=
+	read -r _ got end < <(grep '^read' stalled.out)
+	# What the socket held, then the end: not the whole reply.
+	[ "$end" = EOF ] || [ "$end" = RESET ]
+	[ "$got" -lt "$full" ]
 	still_fine
 }

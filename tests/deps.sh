@@ -11,6 +11,8 @@ tests="bats curl python3 iproute2 procps util-linux mandoc wrk"
 tests="$tests systemd libc6-dev"
 # tmux: the terminal that tests/monit.bats runs pmc monit in.
 tests="$tests tmux"
+# valgrind: make valgrind (tests/valgrind.sh).
+tests="$tests valgrind"
 # The stock servers of tests/matrix.bats, run unmodified.
 matrix="nginx nodejs gunicorn"
 

@@ -1,0 +1,185 @@
+#!/usr/bin/env bats
+# chaos.bats -- pmcd under abuse: instances killed with SIGKILL at random
+# while wrk drives their port, and a crash-at-once app restarted 10 000
+# times.  Whatever happens to its children, pmcd keeps serving, leaks no
+# descriptor and no memory, and leaves no zombie.
+#
+# The figures (requests, errors, restarts, fds, RSS) are printed as "# "
+# lines in the TAP output, and appended to $CHAOS_REPORT when it is set.
+
+bats_require_minimum_version 1.5.0
+load helper
+load load
+
+# RSS may grow this much (KiB): glibc keeps freed memory in its arenas,
+# so the heap stays at its high-water mark (more clients or records at
+# once during the storm); a leak grows with every kill or restart and
+# passes it.
+RSS_SLACK_KB=256
+# Under `make asan` pmcd forks slowly and ASan's quarantine holds freed
+# memory, so RSS says nothing there: fewer restarts, and fds only.
+if [ -n "${PMC_SANITIZER_REPORTS:-}" ]; then
+	RESTARTS=${CHAOS_RESTARTS:-1000}
+	RSS_SLACK_KB=
+else
+	RESTARTS=${CHAOS_RESTARTS:-10000}
+fi
+
+# rss_flat BEFORE AFTER: AFTER is at most RSS_SLACK_KB above BEFORE.
+rss_flat() {
+	if [ -z "$RSS_SLACK_KB" ]; then
+		figure "RSS not compared under sanitizers"
+		return 0
+	fi
+	[ "$2" -le $(($1 + RSS_SLACK_KB)) ] ||
+	    { echo "RSS grew from $1 to $2 KiB"; return 1; }
+}
+
+# figure TEXT: one "# " line in the TAP output, and in $CHAOS_REPORT.
+figure() {
+	echo "# $*" >&3
+	[ -z "${CHAOS_REPORT:-}" ] || echo "$*" >> "$CHAOS_REPORT"
+}
+
+pmcd_fds() {
+	ls "/proc/$(pmcd_pid)/fd" | wc -l
+}
+
+pmcd_rss_kb() {
+	sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB$/\1/p' \
+	    "/proc/$(pmcd_pid)/status"
+}
+
+# fds_are N: pmcd holds N descriptors (shows them when not).
+fds_are() {
+	local n
+	n=$(pmcd_fds)
+	[ "$n" -eq "$1" ] && return 0
+	echo "pmcd holds $n fds, expected $1:"
+	ls -l "/proc/$(pmcd_pid)/fd"
+	return 1
+}
+
+# no_zombies: no child of pmcd is a zombie.
+no_zombies() {
+	local z
+	z=$(ps --ppid "$(pmcd_pid)" -o pid=,stat= | awk '$2 ~ /^Z/')
+	[ -z "$z" ] && return 0
+	echo "zombies of pmcd: $z"
+	return 1
+}
+
+# restarts_at_least APP N: slot 0 of APP was restarted N times or more.
+restarts_at_least() {
+	[ "$(slot0_restarts "$1")" -ge "$2" ]
+}
+
+slot0_restarts() {
+	"$PMC" list --json | python3 -c '
+import json, sys
+print(*[i["restarts"] for i in json.load(sys.stdin)
+    if i["name"] == sys.argv[1] and i["instance"] == 0])' "$1"
+}
+
+# kill_one APP: SIGKILL one instance of APP at random, by pid.  Reads
+# `pmc list --json` (one object a line) with sed: python3 would take
+# longer than the 300 ms between two kills while wrk holds both CPUs.
+kill_one() {
+	local pids
+	read -r -a pids <<< "$("$PMC" list --json | sed -n \
+	    "s/.*\"name\": \"$1\", .*\"pid\": \([1-9][0-9]*\),.*/\1/p" |
+	    tr '\n' ' ')"
+	[ "${#pids[@]}" -gt 0 ] || return 0
+	kill -KILL "${pids[RANDOM % ${#pids[@]}]}" 2>/dev/null
+}
+
+@test "kill -9 storm under wrk: no connect error, no timeout, nothing leaked" {
+	port=$(free_port)
+	write_spec app.yaml <<-EOF
+	apps:
+	  - name: web
+	    command: ["$DEMO", "--notify"]
+	    instances: 4
+	    listen: 127.0.0.1:$port
+	    backoff: {initial: 10ms, max: 100ms}
+	EOF
+	pmc_start app.yaml
+	[ "$status" -eq 0 ]
+	wait_for 10 all_online web 4
+	# Warm up: every slot killed once and back, then the figures.
+	for pid in $(app_pids web); do
+		kill -KILL "$pid"
+	done
+	wait_for 10 all_online web 4
+	wait_for 5 no_zombies
+	fds0=$(pmcd_fds)
+	rss0=$(pmcd_rss_kb)
+
+	LOAD_SECONDS=12 start_load "$port"
+	# A kill every 300 ms for 10 s, each on the beat.
+	kills=0
+	t0=$(now_ms)
+	while [ "$kills" -lt 33 ]; do
+		kill_one web
+		kills=$((kills + 1))
+		left=$(( t0 + kills * 300 - $(now_ms) ))
+		[ "$left" -le 0 ] || sleep "$(printf '0.%03d' "$left")"
+	done
+	storm_ms=$(( $(now_ms) - t0 ))
+	load_running
+	finish_load
+	figure "kill-storm: $kills kills in $storm_ms ms under 12 s of wrk -c16:" \
+	    "$LOAD_REQUESTS requests, connect errors $LOAD_CONNECT," \
+	    "timeouts $LOAD_TIMEOUT, non-2xx $LOAD_NON2XX, read errors" \
+	    "$LOAD_READ and write errors $LOAD_WRITE (requests in flight" \
+	    "on a killed instance)"
+	[ "$LOAD_CONNECT" -eq 0 ]
+	[ "$LOAD_TIMEOUT" -eq 0 ]
+	[ "$LOAD_NON2XX" -eq 0 ]
+	# demo-httpd serves one connection at a time: a kill loses at most
+	# the one request its instance was serving.
+	[ $((LOAD_READ + LOAD_WRITE)) -le "$kills" ]
+
+	wait_for 10 all_online web 4
+	wait_for 5 no_zombies
+	wait_for 5 fds_are "$fds0"
+	rss1=$(pmcd_rss_kb)
+	figure "kill-storm: pmcd fds $fds0 -> $(pmcd_fds), RSS ${rss0} -> ${rss1} KiB"
+	rss_flat "$rss0" "$rss1"
+	run -0 http_get "$port" /
+	[[ "$output" == "hello from pid "* ]]
+}
+
+@test "10 000 restarts of a crash-at-once app (1000 under sanitizers): fds and RSS flat" {
+	write_spec app.yaml <<-EOF
+	apps:
+	  - name: crash
+	    command: ["false"]
+	    backoff: {initial: 1ms, max: 1ms}
+	EOF
+	pmc_start app.yaml
+	start_ms=$(now_ms)
+	wait_for 20 restarts_at_least crash 100
+	# Measure with the app stopped, so that no instance's pipes count.
+	run -0 "$PMC" stop crash
+	wait_for 5 no_zombies
+	n0=$(slot0_restarts crash)
+	fds0=$(pmcd_fds)
+	rss0=$(pmcd_rss_kb)
+
+	# It never comes online: the restart reports a failure.
+	run "$PMC" restart crash
+	wait_for 100 restarts_at_least crash "$RESTARTS"
+	run -0 "$PMC" stop crash
+	secs=$(( ($(now_ms) - start_ms) / 1000 ))
+	n1=$(slot0_restarts crash)
+	wait_for 5 no_zombies
+	wait_for 5 fds_are "$fds0"
+	rss1=$(pmcd_rss_kb)
+	figure "restarts: $n1 restarts of a crash-at-once app in ${secs} s;" \
+	    "from restart $n0 to $n1, pmcd fds $fds0 -> $(pmcd_fds)," \
+	    "RSS ${rss0} -> ${rss1} KiB"
+	rss_flat "$rss0" "$rss1"
+	run -0 timeout 5 "$PMC" ping
+	[ "$output" = pong ]
+}
