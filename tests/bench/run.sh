@@ -77,6 +77,22 @@ children() {
 	ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' '
 }
 
+# has_env PID VAR=VALUE: PID's environment holds VAR=VALUE; tells our
+# processes from others that took a pid we knew once it was freed.
+has_env() {
+	tr '\0' '\n' < "/proc/$1/environ" 2>/dev/null | grep -qxF "$2"
+}
+
+# stop_ours VAR=VALUE PID...: stop_pid on those PIDs that have VAR=VALUE.
+stop_ours() {
+	local e=$1 p
+	shift
+	for p in "$@"; do
+		has_env "$p" "$e" && stop_pid "$p"
+	done
+	return 0
+}
+
 # kill_pmcd HOME: pmc kill, then by pid: pmcd and whatever it left.
 kill_pmcd() {
 	local pid kids
@@ -85,9 +101,7 @@ kill_pmcd() {
 	[ "$pid" -gt 1 ] 2>/dev/null || return 0
 	kids=$(children "$pid")
 	PMC_HOME=$1 timeout 30 "$PMC" kill >/dev/null 2>&1
-	stop_pid "$pid"
-	# shellcheck disable=SC2086
-	stop_pid $kids
+	stop_ours "PMC_HOME=$1" "$pid" $kids
 	rm -f "$1/pmcd.pid"
 }
 
@@ -99,17 +113,18 @@ kill_pm2() {
 	[ "$pid" -gt 1 ] 2>/dev/null || return 0
 	kids=$(children "$pid")
 	PM2_HOME=$1 timeout 30 "$PM2" kill >/dev/null 2>&1
-	stop_pid "$pid"
-	# shellcheck disable=SC2086
-	stop_pid $kids
+	stop_ours "PM2_HOME=$1" "$pid" $kids
 	rm -f "$1/pm2.pid"
 }
 
 cleanup() {
-	local h
+	local h p
 	trap '' INT TERM
-	# shellcheck disable=SC2086
-	stop_pid $BG
+	# Only those still ours: a pid freed long ago may be another's now.
+	for p in $BG; do
+		[ "$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -d' ' -f2)" = $$ ] &&
+		    stop_pid "$p"
+	done
 	for h in $PMC_HOMES; do kill_pmcd "$h"; done
 	[ -n "${PM2:-}" ] && for h in $PM2_HOMES; do kill_pm2 "$h"; done
 	rm -rf "$TMP"
@@ -334,6 +349,7 @@ wrk_failed() {
 	    /Non-2xx/ { f += $NF } END { print f + 0 }' "$1"
 }
 
+# The requests answered (wrk's count; the failed are apart).
 wrk_total() {
 	sed -n 's/^ *\([0-9][0-9]*\) requests in .*/\1/p' "$1"
 }
@@ -449,18 +465,18 @@ tp_rows() {
 
 # --- figure 2: daemon cost --------------------------------------------------
 
-# sample PID: "cpu_ns voluntary_switches rss_kb"
+# sample PID: "cpu_ns voluntary_switches rss_kb anon_kb"
 sample() {
-	local cpu vcs rss
+	local cpu
 	read -r cpu _ < "/proc/$1/schedstat" 2>/dev/null || cpu=0
-	vcs=$(awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$1/status" 2>/dev/null)
-	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null)
-	echo "${cpu:-0} ${vcs:-0} ${rss:-0}"
+	awk -v cpu="${cpu:-0}" '/^voluntary_ctxt_switches/ { v = $2 }
+	    /^VmRSS/ { r = $2 } /^RssAnon/ { a = $2 }
+	    END { print cpu, v + 0, r + 0, a + 0 }' "/proc/$1/status" 2>/dev/null
 }
 
 COST_PORT='' COST_PM2_PORT=''
 fig_daemon() {
-	local r pc0 pv0 pc1 pv1 prss mc0 mv0 mc1 mv1 mrss
+	local r pc0 pv0 pc1 pv1 prss panon mc0 mv0 mc1 mv1 mrss manon
 	COST_PORT=$(free_port)
 	pmc_app cost "$COST_PORT" node-shim 2 || return 1
 	answers "$COST_PORT" 2 || say "cost app: not both answering"
@@ -476,18 +492,21 @@ fig_daemon() {
 		read -r pc0 pv0 _ < <(sample "$(pmcd_pid)")
 		[ -n "$PM2" ] && read -r mc0 mv0 _ < <(sample "$(pm2_pid)")
 		sleep "$IDLE"
-		read -r pc1 pv1 prss < <(sample "$(pmcd_pid)")
+		read -r pc1 pv1 prss panon < <(sample "$(pmcd_pid)")
 		rec pmcd.rss "$(awk -v k="$prss" 'BEGIN { print k / 1024 }')"
+		rec pmcd.anon "$(awk -v k="$panon" 'BEGIN { print k / 1024 }')"
 		rec pmcd.cpu "$(awk -v a="$pc0" -v b="$pc1" 'BEGIN { print (b - a) / 1e6 }')"
 		rec pmcd.wake $((pv1 - pv0))
 		if [ -n "$PM2" ]; then
-			read -r mc1 mv1 mrss < <(sample "$(pm2_pid)")
+			read -r mc1 mv1 mrss manon < <(sample "$(pm2_pid)")
 			rec pm2d.rss "$(awk -v k="$mrss" 'BEGIN { print k / 1024 }')"
+			rec pm2d.anon "$(awk -v k="$manon" 'BEGIN { print k / 1024 }')"
 			rec pm2d.cpu "$(awk -v a="$mc0" -v b="$mc1" 'BEGIN { print (b - a) / 1e6 }')"
 			rec pm2d.wake $((mv1 - mv0))
 		fi
 	done
 	cost_rows rss "daemon RSS, 2 instances" MB 2 "≤ 2 MB"
+	cost_rows anon "daemon private memory (RssAnon: RSS less shared library pages)" MB 2 ""
 	cost_rows cpu "daemon CPU over $IDLE s idle" "ms" 1 ""
 	cost_rows wake "daemon wake-ups (voluntary switches) over $IDLE s idle" "" 0 ""
 }
@@ -502,14 +521,14 @@ cost_rows() {
 		target=$(verdict "$(le "$m" 2 && echo 1)" "$5")
 	fi
 	[ -z "${m:-}" ] ||
-	    row 2 "$2" pmcd "$(fmt "$m" "$4") $3" "$(fmt "$lo" "$4")–$(fmt "$hi" "$4")" 1.00 "$target"
+	    row 2 "$2" pmcd "$(fmt "$m" "$4")${3:+ $3}" "$(fmt "$lo" "$4")–$(fmt "$hi" "$4")" 1.00 "$target"
 	if [ -z "$PM2" ]; then
 		row 2 "$2" "pm2 daemon" "$(na_pm2)" - - -
 		return
 	fi
 	read -r pm lo hi < <(stat_of "pm2d.$1")
 	[ -n "${pm:-}" ] || { row 2 "$2" "pm2 daemon" "failed (see log)" - - -; return; }
-	row 2 "$2" "pm2 daemon" "$(fmt "$pm" "$4") $3" "$(fmt "$lo" "$4")–$(fmt "$hi" "$4")" \
+	row 2 "$2" "pm2 daemon" "$(fmt "$pm" "$4")${3:+ $3}" "$(fmt "$lo" "$4")–$(fmt "$hi" "$4")" \
 	    "$(ratio "$pm" "$m")" -
 }
 
@@ -705,7 +724,7 @@ fig_restart() {
 			continue
 		fi
 		row 4 "kill -9 of 1 of 2 instances: until a new pid answers; failed requests under load" \
-		    "$(rs_label "$s")" "$m ms; $f of $n failed" \
+		    "$(rs_label "$s")" "$m ms; $f failed, $n answered" \
 		    "$lo–$hi ms; $flo–$fhi failed" - "$target"
 	done
 }
@@ -779,7 +798,7 @@ fig_reload() {
 			continue
 		fi
 		row 5 "failed requests per reload or restart, 2 instances, under load" \
-		    "$(rl_label "$s")" "$m of $n failed (op $(fmt "${t:-0}" 0) ms)" \
+		    "$(rl_label "$s")" "$m failed, $n answered (op $(fmt "${t:-0}" 0) ms)" \
 		    "$lo–$hi" - "$target"
 	done
 }
@@ -910,7 +929,8 @@ git -C "$ROOT" diff --quiet HEAD 2>/dev/null || COMMIT="$COMMIT (modified)"
 	    "pm2 $(if [ -n "$PM2" ]; then pm2_version; else na_pm2; fi), $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)."
 	echo "Median and min–max of $REPS interleaved repetition(s); wrk" \
 	    "-t$WRK_T -c$WRK_C, ${DUR}s per run; $N instances where not said;" \
-	    "took ${ELAPSED}s."
+	    "took ${ELAPSED}s.  Ratio: to the raw parent in figure 1, to pmc's" \
+	    "figure elsewhere (figure 7: to writing the file directly)."
 	echo
 	echo "| # | figure | subject | median | min–max | ratio | target |"
 	echo "|---|--------|---------|-------:|--------:|------:|--------|"
