@@ -919,7 +919,8 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 ELAPSED=$(( ($(now_ms) - T0) / 1000 ))
 CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-git -C "$ROOT" diff --quiet HEAD 2>/dev/null || COMMIT="$COMMIT (modified)"
+git -C "$ROOT" diff --quiet HEAD -- . ':!tests/bench/results.md' 2>/dev/null ||
+	    COMMIT="$COMMIT (modified)"
 {
 	echo "## make bench${QUICK:+ QUICK=1}: $START"
 	echo
