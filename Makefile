@@ -104,12 +104,20 @@ run: deps all
 test: deps all
 	@tests/run.sh
 
-# Every tests/bench/*.sh; QUICK=1 for a short run.  Each appends its
-# table to tests/bench/results.md.
-bench: all
-	@for f in tests/bench/*.sh; do \
-		QUICK='$(QUICK)' sh "$$f" || exit 1; \
-	done
+# The benchmark (tests/bench/run.sh): pmc beside PM2, Node's cluster
+# module and a raw parent, one markdown table written to BENCH_OUT
+# (tests/bench/results.md).  QUICK=1: one short repetition, the smoke
+# run tests/bench.bats makes.  Not part of `make test`.
+BENCH_PROGS =	$(B)/tests/bin/bench/httpd $(B)/tests/bin/bench/rawparent \
+		$(B)/tests/bin/bench/probe $(B)/tests/bin/bench/idle
+
+$(B)/tests/bin/bench/%: tests/bench/%.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+bench: deps all $(BENCH_PROGS)
+	@QUICK='$(QUICK)' BENCH_BIN=$(CURDIR)/$(B)/tests/bin/bench \
+	    bash tests/bench/run.sh
 
 asan: deps
 	$(MAKE) B=build-asan CFLAGS='-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined' \

@@ -391,13 +391,3 @@ start_fg() {
 	wait_for 5 file_has "$OUT" '\[0\] hello$'
 	! grep -q hello pmcd.out
 }
-
-# --- the benchmark ------------------------------------------------------------
-
-@test "bench/logs.sh QUICK=1 prints its table" {
-	RESULTS="$BATS_TEST_TMPDIR/results.md" QUICK=1 \
-	    run -0 timeout 120 "$TESTS_DIR/bench/logs.sh"
-	[[ "$output" == *"| pmcd "*" MB/s "* ]] || [[ "$output" =~ \|\ pmcd\ .*\| ]]
-	grep -q '^| pmcd' "$BATS_TEST_TMPDIR/results.md"
-	grep -q '^| direct' "$BATS_TEST_TMPDIR/results.md"
-}

@@ -2,13 +2,13 @@
 # Log throughput: one program writing SIZE MB of 100-byte lines to its
 # stdout, through pmcd into its log file (timestamps on, default rotation)
 # against the same program writing to a file itself (`sh -c 'prog > file'`).
-# Median of REPS runs of each; prints a markdown table and appends it to
-# $RESULTS (tests/bench/results.md).  QUICK=1: 5 MB, 1 run.
+# Median and min-max of REPS interleaved runs of each: two rows of
+# run.sh's table, printed and appended to $ROWS when set.  QUICK=1: 5 MB,
+# 1 run.
 # Bounded: every wait has a deadline; the pmcd it starts is killed at exit.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PMC=${PMC_BIN:-$ROOT/bin}/pmc
-RESULTS=${RESULTS:-$ROOT/tests/bench/results.md}
 if [ -n "${QUICK:-}" ]; then
 	SIZE=${SIZE:-5}; REPS=${REPS:-1}
 else
@@ -49,8 +49,10 @@ mbps() {
 	awk -v s="$SIZE" -v ms="$1" 'BEGIN { printf "%.1f", s * 1000 / (ms > 0 ? ms : 1) }'
 }
 
-median() {
-	sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+# stats V...: "median min max"
+stats() {
+	printf '%s\n' "$@" | grep . | sort -g |
+	    awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)], v[1], v[NR] }'
 }
 
 direct() {
@@ -97,26 +99,21 @@ apps:
 YAML
 "$PMC" start "$TMP/idle.yaml" >/dev/null || exit 1
 
-d= p=
+d='' p=''
 r=1
 while [ "$r" -le "$REPS" ]; do
 	d="$d $(direct)" || exit 1
 	p="$p $(through_pmcd "$r")" || exit 1
 	r=$((r + 1))
 done
-dm=$(echo "$d" | tr ' ' '\n' | grep . | median)
-pm=$(echo "$p" | tr ' ' '\n' | grep . | median)
-ratio=$(awk -v a="$pm" -v b="$dm" 'BEGIN { printf "%.2f", a / b }')
-
-table=$(cat <<TABLE
-
-### logs: $SIZE MB of 100-byte lines, median of $REPS ($(date -u +%Y-%m-%dT%H:%MZ), $(uname -m), $(nproc) cpus)
-
-| path | MB/s | ratio |
-|------|-----:|------:|
-| direct (sh -c 'prog > file') | $dm | 1.00 |
-| pmcd (app.out.log, timestamps) | $pm | $ratio |
-TABLE
+# shellcheck disable=SC2046,SC2086
+set -- $(stats $d) $(stats $p)
+ratio=$(awk -v a="$4" -v b="$1" 'BEGIN { printf "%.2f", a / b }')
+fig="log throughput, $SIZE MB of 100-byte lines"
+rows=$(cat <<ROWS
+| 7 | $fig | direct (sh -c 'prog > file') | $1 MB/s | $2–$3 | 1.00 | - |
+| 7 | $fig | pmcd (app.out.log, timestamps) | $4 MB/s | $5–$6 | $ratio | - |
+ROWS
 )
-echo "$table"
-echo "$table" >> "$RESULTS"
+echo "$rows"
+[ -z "${ROWS:-}" ] || echo "$rows" >> "$ROWS"

@@ -1,0 +1,71 @@
+#!/usr/bin/env bats
+# make bench in its smoke mode (QUICK=1: one short repetition), so that
+# the harness cannot rot: every figure's rows are in the table, with a
+# figure or a reason, and nothing it started is left running.  The
+# table goes to a temporary file, not the committed results.md.
+
+load helper
+
+# Processes whose environment names the bench's temporary folder (its
+# PMC_HOME and PM2_HOME are there, and everything it starts inherits
+# them): what it may have left behind.
+leftovers() {
+	local p
+	for p in /proc/[0-9]*; do
+		tr '\0' '\n' < "$p/environ" 2>/dev/null |
+		    grep -qF "$BATS_TEST_TMPDIR/pmc-bench." && echo "${p#/proc/}"
+	done
+	return 0
+}
+
+# rows FIGURE: the table's rows of that figure number.
+rows() {
+	grep -c "^| $1 | " "$out"
+}
+
+@test "make bench QUICK=1: one table with every figure's rows, nothing left running" {
+	out=$BATS_TEST_TMPDIR/results.md
+	TMPDIR=$BATS_TEST_TMPDIR BENCH_OUT=$out \
+	    run timeout 300 make -C "$ROOT" --no-print-directory bench QUICK=1 3>&-
+	echo "$output" | tail -n 80
+	[ "$status" -eq 0 ]
+	grep -q '^## make bench QUICK=1: ' "$out"
+	grep -q '^Machine: [0-9]* CPUs (.*), Linux .*, load average ' "$out"
+	grep -q '^Versions: pmc [0-9a-f]*.*, node v[0-9].*, pm2 ' "$out"
+	grep -q '^| # | figure | subject | median | min–max | ratio | target |$' "$out"
+	# 8 node and 5 C subjects; pmcd and pm2 for RSS, private memory, CPU
+	# and wake-ups; 4 CLIs and 2 cold starts; 4 kill -9s; 5 reloads or
+	# restarts; pmc's 5 scale figures and pm2's (5, or 1 saying why
+	# not); logs.
+	[ "$(grep -c '^| 1 | throughput, node | ' "$out")" -eq 8 ]
+	[ "$(grep -c '^| 1 | throughput, C | ' "$out")" -eq 5 ]
+	[ "$(rows 2)" -eq 8 ]
+	[ "$(rows 3)" -eq 6 ]
+	[ "$(rows 4)" -eq 4 ]
+	[ "$(rows 5)" -eq 5 ]
+	[ "$(grep -c '^| 6 | scale: pmc, 100 instances | ' "$out")" -eq 5 ]
+	[ "$(grep -c '^| 6 | scale: pm2, ' "$out")" -ge 1 ]
+	[ "$(rows 7)" -eq 2 ]
+	# Every row holds a figure (or, for PM2, says why not).
+	run grep -F 'failed (see log)' "$out"
+	[ "$status" -eq 1 ]
+	run grep -E '^\| [1-7] \| [^|]* \| [^|]*pmc[^|]* \| (failed|0 req/s|\?)' "$out"
+	[ "$status" -eq 1 ]
+	run grep -E '^\| [1-7] \| .*pm2.* \| (failed|\?)' "$out"
+	[ "$status" -eq 1 ]
+	grep -Eq '^\| 1 \| throughput, C \| pmc, 2 instances, balance: shared \| [1-9][0-9]* req/s, p99 [0-9.]* ms \|' "$out" ||
+	    grep -Eq '^\| 1 \| throughput, C \| pmc, [0-9]+ instances, balance: shared \| [1-9][0-9]* req/s' "$out"
+	grep -Eq '^\| 2 \| daemon RSS, 2 instances \| pmcd \| [0-9.]+ MB \|.*(PASS|MISS)' "$out"
+	grep -Eq '^\| 3 \| .* \| pmc list \| [0-9.]+ ms \|.*(PASS|MISS)' "$out"
+	grep -Eq '^\| 5 \| .* \| pmc reload, node \(shim\) \| [0-9]+ failed, [1-9][0-9]* answered .*(PASS|MISS)' "$out"
+	# The PM2 rows: figures, or n/a with the reason.
+	if grep -q '^Versions: .*pm2 n/a' "$out"; then
+		grep -q '| pm2 daemon | n/a (pm2 not installable: [a-z]' "$out"
+	else
+		grep -Eq '^\| 1 \| throughput, node \| pm2 start -i max \([0-9]+\) \| [1-9][0-9]* req/s' "$out"
+	fi
+	# Cleaned up: its folder is gone, no process of it is left.
+	run ls -d "$BATS_TEST_TMPDIR"/pmc-bench.*
+	[ "$status" -ne 0 ]
+	[ -z "$(leftovers)" ]
+}
