@@ -45,6 +45,7 @@ watch_add(struct watch *w, uint32_t events)
 {
 	struct epoll_event	 ev = { .events = events, .data.ptr = w };
 
+	w->events = events;
 	return (epoll_ctl(epfd, EPOLL_CTL_ADD, w->fd, &ev));
 }
 
@@ -53,6 +54,10 @@ watch_mod(struct watch *w, uint32_t events)
 {
 	struct epoll_event	 ev = { .events = events, .data.ptr = w };
 
+	/* A reply of many records asks the same again and again. */
+	if (events == w->events)
+		return (0);
+	w->events = events;
 	return (epoll_ctl(epfd, EPOLL_CTL_MOD, w->fd, &ev));
 }
 

@@ -12,6 +12,7 @@
 
 struct watch {
 	int	  fd;
+	uint32_t  events;	/* as last given to epoll */
 	void	(*fn)(struct watch *, uint32_t events);
 	void	 *arg;
 };
