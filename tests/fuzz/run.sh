@@ -1,32 +1,33 @@
 #!/bin/sh
-# Run the libFuzzer harnesses built in build-fuzz/ (make fuzz-build).
-# Usage: sh tests/fuzz/run.sh SECONDS|replay HARNESS...
+# Run the libFuzzer harnesses built in build-fuzz/ (make fuzz-build), or
+# in $FUZZ_BUILD.  Usage: sh tests/fuzz/run.sh SECONDS|replay HARNESS...
 #
 # SECONDS: fuzz each harness that long from its corpus; what it finds
 # goes to build-fuzz/corpus/HARNESS/ (tests/fuzz/corpus/ is only read)
 # and a crash to build-fuzz/crashes/.  replay: run every committed input
 # once.  Prints one line a harness and fails when any crashed.
 cd "$(dirname "$0")/../.." || exit 1
+b=${FUZZ_BUILD:-build-fuzz}
 mode=$1
 shift
-mkdir -p build-fuzz/logs build-fuzz/crashes
+mkdir -p "$b/logs" "$b/crashes"
 failed=0
 for h in "$@"; do
-	bin=build-fuzz/fuzz-$h
+	bin=$b/fuzz-$h
 	seeds=tests/fuzz/corpus/$h
-	log=build-fuzz/logs/$h.log
+	log=$b/logs/$h.log
 	dict=
 	[ -f "tests/fuzz/$h.dict" ] && dict=-dict=tests/fuzz/$h.dict
 	if [ "$mode" = replay ]; then
-		"$bin" -runs=0 -artifact_prefix="build-fuzz/crashes/$h-" \
+		"$bin" -runs=0 -artifact_prefix="$b/crashes/$h-" \
 		    "$seeds" >"$log" 2>&1
 	else
-		mkdir -p "build-fuzz/corpus/$h"
+		mkdir -p "$b/corpus/$h"
 		# $dict is empty or one word.
 		# shellcheck disable=SC2086
 		"$bin" -max_total_time="$mode" -timeout=10 -print_final_stats=1 \
-		    -artifact_prefix="build-fuzz/crashes/$h-" $dict \
-		    "build-fuzz/corpus/$h" "$seeds" >"$log" 2>&1
+		    -artifact_prefix="$b/crashes/$h-" $dict \
+		    "$b/corpus/$h" "$seeds" >"$log" 2>&1
 	fi
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
