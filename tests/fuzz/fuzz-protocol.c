@@ -9,7 +9,10 @@
  *   terminated past its length, proto_fields; then what the requests
  *   carry is parsed as pmcd parses it: MSG_START's files by spec_parse,
  *   MSG_SIGNAL's signal by parse_signal;
- * - as pmc does: proto_recv on a socket holding the same bytes.
+ * - as pmc does: proto_recv on a socket holding the same bytes; and
+ *   taken as pmcd's replies, by client_request (cmd/client.c), which
+ *   must return the status of a well-formed MSG_EXIT and 1 on anything
+ *   else, having handed each MSG_DATA record on in order.
  *
  * Invariants: fields split as the layout says and, put back together
  * with pbuf_add_field, give the payload again; a message proto_send
@@ -23,6 +26,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "client.h"
+#include "cmd.h"
 #include "fuzz.h"
 #include "protocol.h"
 #include "spec.h"
@@ -32,6 +37,7 @@
 #define MSGS_MAX	64
 
 static const char	*fields[PMC_FIELDS_MAX];
+static FILE		*devnull;
 
 /* Does proto_fields' answer follow the layout of protocol.h? */
 static void
@@ -181,6 +187,95 @@ check_send(const struct pmc_msghdr *hdrs, char *const *payloads, size_t k)
 	close(sv[1]);
 }
 
+/* MSG_EXIT's status, as protocol.h has it: 0 to 255 in decimal, or -1. */
+static int
+exit_status(const char *s)
+{
+	size_t	 len = strlen(s);
+
+	if (len == 0 || len > 3 || strspn(s, "0123456789") != len ||
+	    atoi(s) > 255)
+		return (-1);
+	return (atoi(s));
+}
+
+/*
+ * What pmc must make of these messages as replies: the exit status, and
+ * how many records it hands on; -1 when the first MSGS_MAX do not say.
+ */
+static int
+replies_status(const struct pmc_msghdr *hdrs, char *const *payloads,
+    size_t k, size_t *records)
+{
+	size_t	 i;
+	int	 j, n;
+
+	*records = 0;
+	for (i = 0; i < k; i++) {
+		n = proto_fields(payloads[i], hdrs[i].len, fields,
+		    PMC_FIELDS_MAX);
+		if (n == -1)
+			return (PMC_EXIT_FAIL);
+		switch (hdrs[i].type) {
+		case MSG_OUT:
+		case MSG_ERR:
+			if (n != 1)
+				return (PMC_EXIT_FAIL);
+			break;
+		case MSG_DATA:
+			for (j = 0; j < n; j++) {
+				(*records)++;
+				if (strchr(fields[j], '\t') == NULL)
+					return (PMC_EXIT_FAIL);
+			}
+			break;
+		case MSG_EXIT:
+			if (n != 1 || exit_status(fields[0]) == -1)
+				return (PMC_EXIT_FAIL);
+			return (exit_status(fields[0]));
+		default:
+			return (PMC_EXIT_FAIL);
+		}
+	}
+	return (k == MSGS_MAX ? -1 : PMC_EXIT_FAIL);
+}
+
+/* A MSG_DATA record; one without a tab is malformed. */
+static int
+record(const char *rec, void *arg)
+{
+	size_t	*n = arg;
+
+	(*n)++;
+	return (strchr(rec, '\t') != NULL ? 0 : -1);
+}
+
+static void
+check_client(const uint8_t *buf, size_t len, const struct pmc_msghdr *hdrs,
+    char *const *payloads, size_t k)
+{
+	struct pbuf	 none = { NULL, 0, 0 };
+	FILE		*out = stdout, *err = stderr;
+	size_t		 want_records, records = 0;
+	int		 sv[2], want, got;
+
+	want = replies_status(hdrs, payloads, k, &want_records);
+	socket_pair(sv);
+	CHECK(write(sv[0], buf, len) == (ssize_t)len);
+	shutdown(sv[0], SHUT_WR);
+	stdout = stderr = devnull;	/* what pmc prints goes nowhere */
+	got = client_request(sv[1], MSG_LIST, &none, record, &records);
+	stdout = out;
+	stderr = err;
+	close(sv[0]);
+	close(sv[1]);
+	CHECK(got >= 0 && got <= 255);
+	if (want != -1) {
+		CHECK(got == want);
+		CHECK(records == want_records);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -190,9 +285,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > INPUT_MAX)
 		return (0);
+	if (devnull == NULL)
+		CHECK((devnull = fopen("/dev/null", "w")) != NULL);
 	k = decode_pmcd(data, size, hdrs, payloads, &stop);
 	check_recv(data, size, hdrs, payloads, k, stop);
 	check_send(hdrs, payloads, k);
+	check_client(data, size, hdrs, payloads, k);
 	for (i = 0; i < k; i++)
 		free(payloads[i]);
 	return (0);
