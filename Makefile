@@ -154,7 +154,7 @@ uninstall:
 # fuzz-replay` runs only the committed inputs, once each.
 FUZZ_SECONDS ?=	60
 FUZZ_CC ?=	clang
-FUZZERS =	spec protocol notify lines
+FUZZERS =	spec protocol notify lines logs
 FUZZ_CFLAGS =	-std=c11 -D_GNU_SOURCE $(WARNINGS) -Iconfig -Icmd -Isupervisor \
 		-Itests/fuzz $(PKG_CFLAGS) -g -O1 -fno-omit-frame-pointer \
 		-fsanitize=fuzzer,address,undefined \
@@ -164,11 +164,14 @@ FUZZ_SRCS_protocol =	config/protocol.c config/spec.c config/home.c \
 			cmd/client.c tests/fuzz/offline.c
 FUZZ_SRCS_notify =	supervisor/frame.c
 FUZZ_SRCS_lines =	supervisor/frame.c
+FUZZ_SRCS_logs =	supervisor/logs.c supervisor/log.c supervisor/frame.c \
+			config/home.c
 FUZZ_BINS =	$(FUZZERS:%=build-fuzz/fuzz-%)
 
 build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h tests/fuzz/offline.c \
     config/spec.c config/spec.h config/protocol.c config/protocol.h \
-    config/home.c cmd/client.c supervisor/frame.c supervisor/frame.h
+    config/home.c cmd/client.c supervisor/frame.c supervisor/frame.h \
+    supervisor/logs.c supervisor/log.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*) $(PKG_LIBS)
 
