@@ -168,10 +168,14 @@ FUZZ_SRCS_logs =	supervisor/logs.c supervisor/log.c supervisor/frame.c \
 			config/home.c
 FUZZ_BINS =	$(FUZZERS:%=build-fuzz/fuzz-%)
 
-build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h tests/fuzz/offline.c \
-    config/spec.c config/spec.h config/protocol.c config/protocol.h \
-    config/home.c cmd/client.c supervisor/frame.c supervisor/frame.h \
-    supervisor/logs.c supervisor/log.c
+FUZZ_DEPS =	tests/fuzz/fuzz.h tests/fuzz/offline.c config/spec.c \
+		config/spec.h config/protocol.c config/protocol.h config/home.c \
+		config/home.h cmd/client.c cmd/client.h cmd/cmd.h \
+		supervisor/frame.c supervisor/frame.h supervisor/logs.c \
+		supervisor/log.c supervisor/log.h supervisor/loop.h \
+		supervisor/pmcd.h
+
+build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_DEPS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*) $(PKG_LIBS)
 
