@@ -45,8 +45,11 @@ notify_apply(struct instance *in, const char *buf, size_t len)
 	struct notify_msg	 m;
 	size_t			 n;
 
-	if (notify_parse(buf, len, &m) == -1)
+	if (notify_parse(buf, len, &m) == -1) {
+		log_warnx("%s[%d]: a notify message holding a NUL byte was "
+		    "ignored, as systemd does", in->app->spec->name, in->slot);
 		return;
+	}
 	if (m.status != NULL) {
 		n = m.status_len < sizeof(in->status_text) - 1 ?
 		    m.status_len : sizeof(in->status_text) - 1;
