@@ -4,7 +4,7 @@
 # libraries pmc links) when it cannot.  Quiet when it can.
 # Usage: sh tests/fuzz/deps.sh
 
-pkgs="make pkg-config libyaml-dev libbsd-dev clang libclang-rt-14-dev"
+pkgs="make pkg-config libyaml-dev libbsd-dev clang"
 
 # Build a do-nothing fuzzer: that needs clang and libclang_rt.fuzzer.
 can_build() {
@@ -23,11 +23,19 @@ if ! command -v apt-get >/dev/null 2>&1; then
 fi
 sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
-echo "fuzz deps: installing $pkgs" >&2
-# $sudo and $pkgs are split into words on purpose.
-# shellcheck disable=SC2086
-$sudo apt-get update -q >&2 && $sudo env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -q --no-install-recommends $pkgs >&2
+
+install() {
+	echo "fuzz deps: installing $*" >&2
+	# $sudo is split into words on purpose.
+	# shellcheck disable=SC2086
+	$sudo env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -q --no-install-recommends "$@" >&2
+}
+
+# shellcheck disable=SC2086 # $sudo and $pkgs, split into words
+$sudo apt-get update -q >&2 && install $pkgs &&
+    # libFuzzer comes with the runtimes of that clang's version.
+    install "libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev"
 if ! can_build; then
 	echo "fuzz deps: clang still cannot build a libFuzzer harness" >&2
 	exit 1
