@@ -13,7 +13,11 @@ HARNESSES="spec protocol notify lines logs"
 setup_file() {
 	# Installs clang and libFuzzer when missing; the tests skip when
 	# that cannot be done.
-	sh "$ROOT/tests/fuzz/deps.sh" >&3 2>&1 || export FUZZ_SKIP=1
+	local log=$BATS_FILE_TMPDIR/deps.log
+	if ! sh "$ROOT/tests/fuzz/deps.sh" > "$log" 2>&1; then
+		sed 's/^/# /' "$log" >&3
+		export FUZZ_SKIP=1
+	fi
 }
 
 setup() {
