@@ -43,8 +43,8 @@ PMCD_SRCS =	supervisor/pmcd.c supervisor/log.c supervisor/loop.c \
 		supervisor/control.c supervisor/app.c supervisor/instance.c \
 		supervisor/listen.c supervisor/notify.c \
 		supervisor/reload.c supervisor/sdnotify.c supervisor/dump.c \
-		supervisor/shimpath.c supervisor/logs.c supervisor/sample.c \
-		supervisor/metrics.c
+		supervisor/shimpath.c supervisor/logs.c supervisor/frame.c \
+		supervisor/sample.c supervisor/metrics.c
 FIXTURE_SRCS =	tests/fixtures/demo-httpd.c tests/fixtures/shim-probe.c
 SHIM_SRCS =	supervisor/shim.c
 
@@ -164,10 +164,54 @@ uninstall:
 	    $(DESTDIR)$(DOCDIR)/pmcd.socket $(DESTDIR)$(BASHCOMPDIR)/pmc
 	rmdir $(DESTDIR)$(SHIMDIR) $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
+# libFuzzer harnesses, tests/fuzz/README.md.  `make fuzz` runs each for
+# FUZZ_SECONDS on its corpus (new inputs go to build-fuzz/corpus/, the
+# committed ones stay as they are) and fails on any crash; `make
+# fuzz-replay` runs only the committed inputs, once each.
+FUZZ_SECONDS ?=	60
+FUZZ_CC ?=	clang
+FUZZERS =	spec protocol notify lines logs
+FUZZ_CFLAGS =	-std=c11 -D_GNU_SOURCE $(WARNINGS) -Iconfig -Icmd -Isupervisor \
+		-Itests/fuzz $(PKG_CFLAGS) -g -O1 -fno-omit-frame-pointer \
+		-fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined
+FUZZ_SRCS_spec =	config/spec.c tests/fuzz/offline.c
+FUZZ_SRCS_protocol =	config/protocol.c config/spec.c config/home.c \
+			cmd/client.c tests/fuzz/offline.c
+FUZZ_SRCS_notify =	supervisor/frame.c
+FUZZ_SRCS_lines =	supervisor/frame.c
+FUZZ_SRCS_logs =	supervisor/logs.c supervisor/log.c supervisor/frame.c \
+			config/home.c
+FUZZ_BINS =	$(FUZZERS:%=build-fuzz/fuzz-%)
+
+FUZZ_DEPS =	tests/fuzz/fuzz.h tests/fuzz/offline.c config/spec.c \
+		config/spec.h config/protocol.c config/protocol.h config/home.c \
+		config/home.h cmd/client.c cmd/client.h cmd/cmd.h \
+		supervisor/frame.c supervisor/frame.h supervisor/logs.c \
+		supervisor/log.c supervisor/log.h supervisor/loop.h \
+		supervisor/pmcd.h
+
+build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_DEPS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*) $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz:
+	@sh tests/fuzz/deps.sh
+	@$(MAKE) --no-print-directory fuzz-build
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
+
+fuzz-replay:
+	@sh tests/fuzz/deps.sh
+	@$(MAKE) --no-print-directory fuzz-build
+	@sh tests/fuzz/run.sh replay $(FUZZERS)
+
 lint-man:
 	mandoc -Tlint -Wwarning man/pmc.1 man/pmcd.8 man/pm.yaml.5
 
 clean:
-	rm -rf obj bin lib tests/bin build-asan
+	rm -rf obj bin lib tests/bin build-asan build-fuzz
 
-.PHONY: all deps run test bench asan valgrind install uninstall lint-man clean
+.PHONY: all deps run test bench asan valgrind install uninstall lint-man clean \
+	fuzz fuzz-build fuzz-replay

@@ -944,6 +944,9 @@ listen_unix(const char *path, const char *base, struct listen_addr *a,
 	return 0;
 }
 
+int	(*spec_getaddrinfo)(const char *, const char *,
+	    const struct addrinfo *, struct addrinfo **) = getaddrinfo;
+
 /* Resolve host (numeric first); prefer IPv4 among a name's addresses. */
 static int
 listen_resolve(const char *host, const char *port, int v6only,
@@ -955,11 +958,11 @@ listen_resolve(const char *host, const char *port, int v6only,
 	hints.ai_family = v6only ? AF_INET6 : AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	if (getaddrinfo(host, port, &hints, &res) != 0) {
+	if (spec_getaddrinfo(host, port, &hints, &res) != 0) {
 		if (v6only)
 			return -1;
 		hints.ai_flags &= ~AI_NUMERICHOST;
-		if (getaddrinfo(host, port, &hints, &res) != 0)
+		if (spec_getaddrinfo(host, port, &hints, &res) != 0)
 			return -1;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {

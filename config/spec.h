@@ -154,6 +154,13 @@ const char *signal_name(int);		/* "TERM", or "40" if it has no name */
  * spec_parse knows the folder it is relative to.
  */
 int	 parse_listen(const char *, struct listen_addr *, const char **why);
+/*
+ * What looks host names up: getaddrinfo(3).  The fuzzers point it at a
+ * resolver that never leaves the machine; its results go to freeaddrinfo.
+ */
+struct addrinfo;
+extern int (*spec_getaddrinfo)(const char *, const char *,
+	    const struct addrinfo *, struct addrinfo **);
 int	 cpus_available(void);	/* affinity and cgroup cpu.max */
 void	 format_duration(uint64_t ms, char *, size_t);
 void	 format_size(uint64_t bytes, char *, size_t);

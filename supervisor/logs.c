@@ -31,11 +31,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "frame.h"
 #include "home.h"
 #include "log.h"
 #include "pmcd.h"
 
-#define LINE_MAX_BYTES	16384		/* longer lines are cut */
 #define READS_PER_EVENT	16		/* then let others have a turn */
 #define SPLIT_MARK	" [pmc: line continues]"
 
@@ -333,24 +333,10 @@ emit(struct outpipe *op, const char *line, size_t len, const char *mark)
 		to_stdout(op, line, len, mark);
 }
 
-/* Emit every whole line in the buffer; keep the rest. */
 static void
-cut_lines(struct outpipe *op)
+cut_line(void *arg, const char *line, size_t len, int cut)
 {
-	char	*start = op->buf, *nl;
-	size_t	 left = op->len;
-
-	while ((nl = memchr(start, '\n', left)) != NULL) {
-		emit(op, start, (size_t)(nl - start), "");
-		left -= (size_t)(nl - start) + 1;
-		start = nl + 1;
-	}
-	if (left == sizeof(op->buf)) {		/* one line fills it: cut */
-		emit(op, start, left, SPLIT_MARK);
-		left = 0;
-	}
-	memmove(op->buf, start, left);
-	op->len = left;
+	emit(arg, line, len, cut ? SPLIT_MARK : "");
 }
 
 static void
@@ -391,8 +377,8 @@ outpipe_read(struct watch *w, uint32_t events)
 			loop_defer(outpipe_free, op);
 			return;
 		}
-		op->len += (size_t)n;
-		cut_lines(op);
+		op->len = lines_cut(op->buf, op->len + (size_t)n,
+		    sizeof(op->buf), cut_line, op);
 		batch_flush(op);
 	}
 }

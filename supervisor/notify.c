@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "frame.h"
 #include "log.h"
 #include "pmcd.h"
 
@@ -37,22 +38,33 @@ sender(pid_t pid)
 	return (instance_by_pid(pgid));
 }
 
+/* Act on one datagram from in. */
 static void
-notify_line(struct instance *in, const char *line)
+notify_apply(struct instance *in, const char *buf, size_t len)
 {
-	if (strcmp(line, "READY=1") == 0)
+	struct notify_msg	 m;
+	size_t			 n;
+
+	if (notify_parse(buf, len, &m) == -1) {
+		log_warnx("%s[%d]: a notify message holding a NUL byte was "
+		    "ignored, as systemd does", in->app->spec->name, in->slot);
+		return;
+	}
+	if (m.status != NULL) {
+		n = m.status_len < sizeof(in->status_text) - 1 ?
+		    m.status_len : sizeof(in->status_text) - 1;
+		memcpy(in->status_text, m.status, n);
+		in->status_text[n] = '\0';
+	}
+	/* PMC_LISTENING=1 comes from the shim's listen(). */
+	if (m.ready || (m.listening && in->app->spec->ready == READY_AUTO))
 		instance_event(in, IE_READY);
-	else if (strcmp(line, "PMC_LISTENING=1") == 0 &&
-	    in->app->spec->ready == READY_AUTO)
-		instance_event(in, IE_READY);	/* from the shim's listen() */
-	else if (strncmp(line, "STATUS=", 7) == 0)
-		strlcpy(in->status_text, line + 7, sizeof(in->status_text));
 }
 
 static void
 notify_read(struct watch *w, uint32_t events)
 {
-	char			 buf[NOTIFY_MAX + 1], *line, *next;
+	char			 buf[NOTIFY_MAX];
 	union {
 		struct cmsghdr	 hdr;
 		char		 buf[CMSG_SPACE(sizeof(struct ucred))];
@@ -83,12 +95,7 @@ notify_read(struct watch *w, uint32_t events)
 		memcpy(&cred, CMSG_DATA(ch), sizeof(cred));
 		if ((in = sender(cred.pid)) == NULL)
 			continue;
-		buf[n] = '\0';
-		for (line = buf; line != NULL; line = next) {
-			if ((next = strchr(line, '\n')) != NULL)
-				*next++ = '\0';
-			notify_line(in, line);
-		}
+		notify_apply(in, buf, (size_t)n);
 	}
 }
 

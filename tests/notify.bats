@@ -235,3 +235,36 @@ described() {
 	run -0 "$PMC" describe web
 	[[ "$output" != *"status: starting up"* ]]
 }
+
+@test "a notify message holding a NUL byte is ignored whole, and logged" {
+	# As systemd does: "READY=1\0" does not count.  The app then says
+	# STATUS=, which pmcd does take, once the file "go" exists.
+	cat > nul.py <<-'EOF'
+	import os, socket, time
+	addr = os.environ["NOTIFY_SOCKET"]
+	if addr.startswith("@"):
+	    addr = "\0" + addr[1:]
+	s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+	s.sendto(b"READY=1\0STATUS=hidden", addr)
+	while not os.path.exists("go"):
+	    time.sleep(0.05)
+	s.sendto(b"STATUS=after the NUL", addr)
+	while True:
+	    time.sleep(1)
+	EOF
+	write_spec app.yaml <<-EOF
+	apps:
+	  - name: nul
+	    command: ["python3", "nul.py"]
+	    ready: notify
+	    ready_timeout: 60s
+	EOF
+	start_bg app.yaml
+	wait_for 10 grep -qF 'nul[0]: a notify message holding a NUL byte was ignored' \
+	    "$PMC_HOME/pmcd.log"
+	touch go
+	wait_for 10 described nul "status: after the NUL"
+	[ "$(status_of nul 0 | cut -d' ' -f1)" = starting ]
+	run -0 "$PMC" describe nul
+	[[ "$output" != *hidden* ]]
+}
