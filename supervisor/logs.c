@@ -15,7 +15,8 @@
  * they would writing to the disk themselves.  A write that fails (disk
  * full) drops that line and is counted.  pmcd's stdout copy never waits:
  * what its reader (journald, docker) cannot take now is dropped.  Memory
- * is bounded: one line buffer per pipe.
+ * is bounded: one shared read buffer, and per pipe only the start of a
+ * line not ended yet (at most LINE_MAX_BYTES).
  *
  * Rotation: when a file would pass logs.max_size, x.log becomes x.log.1,
  * x.log.1 x.log.2 ... up to logs.keep files, and a new x.log is opened.
@@ -58,8 +59,8 @@ struct outpipe {
 	int			 timestamps;
 	int			 slot;
 	char			 app[SPEC_NAME_MAX + 1];
+	char			*part;		/* a line without its newline yet */
 	size_t			 len;
-	char			 buf[LINE_MAX_BYTES];
 };
 
 static TAILQ_HEAD(, logfile)	 logfiles = TAILQ_HEAD_INITIALIZER(logfiles);
@@ -342,15 +343,20 @@ cut_line(void *arg, const char *line, size_t len, int cut)
 static void
 outpipe_free(void *arg)
 {
-	free(arg);
+	struct outpipe	*op = arg;
+
+	free(op->part);
+	free(op);
 }
 
 static void
 outpipe_end(struct outpipe *op)
 {
 	if (op->len > 0)		/* a last line with no newline */
-		emit(op, op->buf, op->len, "");
+		emit(op, op->part, op->len, "");
 	batch_flush(op);
+	free(op->part);
+	op->part = NULL;
 	op->len = 0;
 	watch_close(&op->w);
 	if (op->lf != NULL)
@@ -358,16 +364,44 @@ outpipe_end(struct outpipe *op)
 	TAILQ_REMOVE(&outpipes, op, entry);
 }
 
+/*
+ * Every pipe is read into one buffer: a pipe keeps only the start of a
+ * line that has not ended yet, so a thousand quiet instances cost no
+ * more than their structs.
+ */
+static char	 rbuf[LINE_MAX_BYTES];
+
+/* Keep what lines_cut left at the start of rbuf for the next read. */
+static void
+outpipe_keep(struct outpipe *op, size_t left)
+{
+	char	*p;
+
+	if (left == 0) {
+		free(op->part);
+		op->part = NULL;
+	} else {
+		if ((p = realloc(op->part, left)) == NULL)
+			fatal("realloc");
+		memcpy(p, rbuf, left);
+		op->part = p;
+	}
+	op->len = left;
+}
+
 static void
 outpipe_read(struct watch *w, uint32_t events)
 {
 	struct outpipe	*op = w->arg;
 	ssize_t		 n;
+	size_t		 left;
 	int		 i;
 
 	(void)events;
 	for (i = 0; i < READS_PER_EVENT; i++) {
-		n = read(w->fd, op->buf + op->len, sizeof(op->buf) - op->len);
+		if (op->len > 0)
+			memcpy(rbuf, op->part, op->len);
+		n = read(w->fd, rbuf + op->len, sizeof(rbuf) - op->len);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN)
@@ -377,8 +411,9 @@ outpipe_read(struct watch *w, uint32_t events)
 			loop_defer(outpipe_free, op);
 			return;
 		}
-		op->len = lines_cut(op->buf, op->len + (size_t)n,
-		    sizeof(op->buf), cut_line, op);
+		left = lines_cut(rbuf, op->len + (size_t)n, sizeof(rbuf),
+		    cut_line, op);
+		outpipe_keep(op, left);
 		batch_flush(op);
 	}
 }
@@ -429,7 +464,7 @@ outpipes_close(void)
 		outpipe_read(&op->w, EPOLLIN);
 		if (TAILQ_FIRST(&outpipes) == op) {	/* not at its end */
 			outpipe_end(op);
-			free(op);
+			outpipe_free(op);
 		}
 	}
 }
