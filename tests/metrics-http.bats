@@ -98,7 +98,6 @@ stalled_ready() {
 	printf 'GET /metr' > req
 	raw --shut --timeout 3 < req
 	same "cut line" "HTTP/1.0 400 Bad Request" "$status_line"
-	faster 0.9
 	# Nothing at all: closed without a word, at once.
 	printf '' > req
 	raw --shut --timeout 3 < req
@@ -107,17 +106,21 @@ stalled_ready() {
 	faster 0.9
 }
 
+# A NUL hides the end of the head from a string search: without a 400 at
+# once, the client would wait for the head timeout and get nothing.
 @test "a NUL byte in a request is answered 400 at once" {
 	start_metrics
 	printf 'GET /metrics\0 HTTP/1.0\r\n\r\n' > req
 	raw --timeout 4 < req
 	[ "$status" -eq 0 ]
 	same "answer" "HTTP/1.0 400 Bad Request" "$status_line"
-	faster 0.9
 	printf 'GET /metrics HTTP/1.0\r\nX-A: \0\r\n\r\n' > req
 	raw --timeout 4 < req
 	same "in a header" "HTTP/1.0 400 Bad Request" "$status_line"
-	faster 0.9
+	# A NUL after the head is no part of it.
+	{ printf 'GET /metrics HTTP/1.0\r\n\r\n'; head -c 100 /dev/zero; } > req
+	raw --timeout 4 < req
+	same "after the head" "HTTP/1.0 200 OK" "$status_line"
 }
 
 @test "an answer arrives whole when the client sent more than pmcd read" {
