@@ -6,6 +6,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -43,10 +44,17 @@ client_home(int create)
 	return (0);
 }
 
+/*
+ * A pmcd that is stopped or stuck accepts nothing, and once its socket's
+ * queue is full a plain connect() would wait for ever: SO_SNDTIMEO bounds
+ * a connect on an AF_UNIX socket (Linux fails it with EAGAIN, told here as
+ * ETIMEDOUT); it is taken off again, so that sends are as they were.
+ */
 int
-client_connect(void)
+client_connect_within(int seconds)
 {
 	struct sockaddr_un	 sun;
+	struct timeval		 tv = { seconds, 0 }, none = { 0, 0 };
 	char			 path[PATH_MAX];
 	int			 fd, saved;
 
@@ -60,13 +68,23 @@ client_connect(void)
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return (-1);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		saved = errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none,
+	    sizeof(none)) == -1) {
+		saved = errno == EAGAIN || errno == EINPROGRESS ? ETIMEDOUT :
+		    errno;
 		close(fd);
 		errno = saved;
 		return (-1);
 	}
 	return (fd);
+}
+
+int
+client_connect(void)
+{
+	return (client_connect_within(CLIENT_CONNECT_S));
 }
 
 int
@@ -84,6 +102,10 @@ client_connect_error(int error)
 	if (error == ECONNREFUSED)
 		fprintf(stderr, "pmc: pmcd is not running (nothing answers "
 		    "on %s)\n", path);
+	else if (error == ETIMEDOUT)
+		fprintf(stderr, "pmc: pmcd is not answering (no connection "
+		    "accepted on %s within %d seconds)\n", path,
+		    CLIENT_CONNECT_S);
 	else if (client_not_running(error))
 		fprintf(stderr, "pmc: pmcd is not running (no %s)\n", path);
 	else

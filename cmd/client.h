@@ -13,7 +13,15 @@ typedef int (*client_data_fn)(const char *, void *);
 
 /* Check PMC_HOME (creating it when create is set); reports, -1 on error. */
 int	 client_home(int create);
-/* Connect to pmcd: the socket, or -1 with errno. */
+/* How long a connect waits for pmcd to accept it. */
+#define CLIENT_CONNECT_S	5
+
+/*
+ * Connect to pmcd, waiting at most seconds for it to accept: the socket,
+ * or -1 with errno, ETIMEDOUT when pmcd accepted nothing in time.
+ */
+int	 client_connect_within(int);
+/* client_connect_within(CLIENT_CONNECT_S). */
 int	 client_connect(void);
 /* The errno of a failed client_connect says that no pmcd answers. */
 int	 client_not_running(int);

@@ -10,7 +10,9 @@
  * the refreshes on a timerfd, and one poll() waits for all three.
  *
  * A pmcd that stops answering is shown as such in the header, and asked
- * again every second until it answers.
+ * again every second until it answers.  Asking is bounded in time
+ * (MONIT_TIMEOUT_S for the connect, for each send and each receive), so a
+ * stopped pmcd delays a key or a signal by a few seconds at most.
  */
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
@@ -374,10 +376,15 @@ monit_fetch(struct monit *m)
 
 	listing_clear(&m->rows);
 	m->slots = NULL;
-	if ((fd = client_connect()) == -1)
-		snprintf(m->why, sizeof(m->why), "connect: %s",
-		    strerror(errno));
-	else {
+	/* Bounded: a stopped pmcd must not keep q and Ctrl-C waiting. */
+	if ((fd = client_connect_within(MONIT_TIMEOUT_S)) == -1) {
+		if (errno == ETIMEDOUT)
+			snprintf(m->why, sizeof(m->why), "connect: not "
+			    "accepted within %d seconds", MONIT_TIMEOUT_S);
+		else
+			snprintf(m->why, sizeof(m->why), "connect: %s",
+			    strerror(errno));
+	} else {
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		r = listing_fetch(fd, &m->rows, m->why, sizeof(m->why));

@@ -6,7 +6,14 @@
  * The HTTP side is the least a scraper needs: one request per
  * connection, GET or HEAD of /metrics, answered and closed.  A request
  * is bounded in size, a connection in time, and the connections in
- * number; nothing blocks.
+ * number; nothing blocks.  A client has HTTP_HEAD_MS to send its request
+ * head, then HTTP_WRITE_MS to take the answer; when all HTTP_CLIENTS_MAX
+ * places are taken, a new client takes the place of the oldest one that
+ * has not sent its whole request, so that clients which connect and say
+ * nothing (or little) cannot lock a scraper out.  After the answer, the
+ * rest of what the client sends is read and thrown away until it closes
+ * (HTTP_LINGER_MS, HTTP_LINGER_MAX): closing with unread input would
+ * reset the connection, and a reset can destroy an answer on its way.
  */
 #include <sys/socket.h>
 
@@ -21,7 +28,10 @@
 
 #define HTTP_CLIENTS_MAX	16
 #define HTTP_REQUEST_MAX	4096
-#define HTTP_IDLE_MS		5000
+#define HTTP_HEAD_MS		1000	/* to send the request head */
+#define HTTP_WRITE_MS		5000	/* to take the answer */
+#define HTTP_LINGER_MS		1000	/* to close after the answer */
+#define HTTP_LINGER_MAX		(1024 * 1024)	/* bytes read then */
 
 /* --- the text format --------------------------------------------------- */
 
@@ -134,17 +144,25 @@ metrics_text(struct pbuf *out)
 
 /* --- over HTTP ----------------------------------------------------------- */
 
+enum hstate {
+	H_HEAD,		/* reading the request head */
+	H_WRITE,	/* writing the answer */
+	H_LINGER	/* answered: reading what is left until the close */
+};
+
 struct hclient {
 	TAILQ_ENTRY(hclient)	 entry;
 	struct watch		 w;
-	struct timer		 idle;
+	struct timer		 timer;	/* the end of the current state */
+	enum hstate		 state;
 	char			 req[HTTP_REQUEST_MAX + 1];
 	size_t			 got;
 	struct pbuf		 out;
 	size_t			 off;
-	int			 answered;
+	size_t			 drained;	/* bytes read in H_LINGER */
 };
 
+/* Oldest first. */
 static TAILQ_HEAD(, hclient)	 hclients = TAILQ_HEAD_INITIALIZER(hclients);
 static int			 nhclients;
 static struct watch		 hlistener = { .fd = -1 };
@@ -162,7 +180,7 @@ hclient_free(void *arg)
 static void
 hclient_drop(struct hclient *h)
 {
-	timer_stop(&h->idle);
+	timer_stop(&h->timer);
 	watch_close(&h->w);
 	TAILQ_REMOVE(&hclients, h, entry);
 	nhclients--;
@@ -170,7 +188,7 @@ hclient_drop(struct hclient *h)
 }
 
 static void
-hclient_idle(void *arg)
+hclient_expire(void *arg)
 {
 	hclient_drop(arg);
 }
@@ -193,11 +211,12 @@ respond(struct hclient *h, int code, const char *reason, int head)
 	if (!head)
 		pbuf_add(&h->out, body.data, body.len);
 	pbuf_free(&body);
-	h->answered = 1;
+	h->state = H_WRITE;
+	timer_start(&h->timer, HTTP_WRITE_MS);
 	watch_mod(&h->w, EPOLLOUT);
 }
 
-/* A whole request head: answer it from its first line. */
+/* A whole request head, or all the client sent: answer its first line. */
 static void
 answer(struct hclient *h)
 {
@@ -227,6 +246,21 @@ answer(struct hclient *h)
 	}
 }
 
+/*
+ * The client closed its side before the blank line: answer a request
+ * line that is whole, 400 a cut one, and say nothing to nothing.
+ */
+static void
+hclient_eof(struct hclient *h)
+{
+	if (h->got == 0)
+		hclient_drop(h);
+	else if (memchr(h->req, '\n', h->got) == NULL)
+		respond(h, 400, "Bad Request", 0);
+	else
+		answer(h);
+}
+
 static void
 hclient_read(struct hclient *h)
 {
@@ -239,7 +273,11 @@ hclient_read(struct hclient *h)
 			continue;
 		if (n == -1 && errno == EAGAIN)
 			return;
-		if (n <= 0) {
+		if (n == 0) {
+			hclient_eof(h);
+			return;
+		}
+		if (n == -1) {
 			hclient_drop(h);
 			return;
 		}
@@ -250,11 +288,38 @@ hclient_read(struct hclient *h)
 			answer(h);
 			return;
 		}
+		/* A NUL in the head hides its end: no need to wait. */
+		if (memchr(h->req + h->got - (size_t)n, '\0', (size_t)n) != NULL) {
+			respond(h, 400, "Bad Request", 0);
+			return;
+		}
 		if (h->got == HTTP_REQUEST_MAX) {
 			respond(h, 431, "Request Header Fields Too Large", 0);
 			return;
 		}
 	}
+}
+
+/* Answered: throw away what comes until the client closes. */
+static void
+hclient_drain(struct hclient *h)
+{
+	char	 buf[16384];
+	ssize_t	 n;
+
+	for (;;) {
+		n = recv(h->w.fd, buf, sizeof(buf), 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return;
+		if (n <= 0)
+			break;
+		h->drained += (size_t)n;
+		if (h->drained > HTTP_LINGER_MAX)
+			break;
+	}
+	hclient_drop(h);
 }
 
 static void
@@ -269,12 +334,20 @@ hclient_write(struct hclient *h)
 			continue;
 		if (n == -1 && errno == EAGAIN)
 			return;
-		if (n <= 0)
-			break;
+		if (n <= 0) {
+			hclient_drop(h);
+			return;
+		}
 		h->off += (size_t)n;
 	}
-	shutdown(h->w.fd, SHUT_WR);
-	hclient_drop(h);
+	if (shutdown(h->w.fd, SHUT_WR) == -1) {
+		hclient_drop(h);
+		return;
+	}
+	h->state = H_LINGER;
+	timer_start(&h->timer, HTTP_LINGER_MS);
+	watch_mod(&h->w, EPOLLIN);
+	hclient_drain(h);
 }
 
 static void
@@ -282,10 +355,39 @@ hclient_io(struct watch *w, uint32_t events)
 {
 	struct hclient	*h = w->arg;
 
-	if (!h->answered && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-		hclient_read(h);
-	else if (h->answered && (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)))
-		hclient_write(h);
+	switch (h->state) {
+	case H_HEAD:
+		if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			hclient_read(h);
+		break;
+	case H_WRITE:
+		if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+			hclient_write(h);
+		break;
+	case H_LINGER:
+		if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			hclient_drain(h);
+		break;
+	}
+}
+
+/*
+ * All places taken: free the oldest that is not writing an answer, one
+ * that has not sent its request or that is done; 0, or -1 when every
+ * client is being answered.
+ */
+static int
+hclient_evict(void)
+{
+	struct hclient	*h;
+
+	TAILQ_FOREACH(h, &hclients, entry) {
+		if (h->state != H_WRITE) {
+			hclient_drop(h);
+			return (0);
+		}
+	}
+	return (-1);
 }
 
 static void
@@ -297,7 +399,7 @@ hlistener_accept(struct watch *w, uint32_t events)
 	(void)events;
 	while ((fd = accept4(w->fd, NULL, NULL,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
-		if (nhclients >= HTTP_CLIENTS_MAX) {
+		if (nhclients >= HTTP_CLIENTS_MAX && hclient_evict() == -1) {
 			close(fd);	/* a scraper retries */
 			continue;
 		}
@@ -306,12 +408,16 @@ hlistener_accept(struct watch *w, uint32_t events)
 		h->w.fd = fd;
 		h->w.fn = hclient_io;
 		h->w.arg = h;
-		timer_set(&h->idle, hclient_idle, h);
-		timer_start(&h->idle, HTTP_IDLE_MS);
+		h->state = H_HEAD;
+		timer_set(&h->timer, hclient_expire, h);
+		timer_start(&h->timer, HTTP_HEAD_MS);
 		if (watch_add(&h->w, EPOLLIN) == -1)
 			fatal("epoll_ctl");
 		TAILQ_INSERT_TAIL(&hclients, h, entry);
 		nhclients++;
+		/* A request already there is answered before a later
+		   client can take this one's place. */
+		hclient_read(h);
 	}
 	if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 	    errno == ENOMEM) {

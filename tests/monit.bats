@@ -25,6 +25,9 @@ setup() {
 }
 
 teardown() {
+	# A test that stopped its pmcd lets it go on, so that it can stop.
+	[ -z "${stopped:-}" ] || kill -CONT "$stopped" 2>/dev/null || true
+	[ -z "${holder:-}" ] || kill "$holder" 2>/dev/null || true
 	tmux_ kill-server 2>/dev/null || true
 	pmc_teardown
 }
@@ -274,4 +277,63 @@ terminal_restored() {
 	tmux_ send-keys -t monit q
 	wait_for 5 monit_exited
 	terminal_restored
+}
+
+# fill_queue: connect to pmc.sock until its queue is full (a connect would
+# wait), and hold the connections in the background ($holder) for at most
+# 60 seconds; "full" in the test's folder once so.
+fill_queue() {
+	python3 - "$PMC_HOME/pmc.sock" "$BATS_TEST_TMPDIR/full" 3>&- <<-'EOF' &
+	import resource, socket, sys, time
+	_, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+	resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+	held = []
+	try:
+	    while True:
+	        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+	        s.setblocking(False)
+	        s.connect(sys.argv[1])
+	        held.append(s)
+	except BlockingIOError:
+	    open(sys.argv[2], "w").write("%d\n" % len(held))
+	except OSError as e:
+	    open(sys.argv[2], "w").write("error %s after %d\n" % (e, len(held)))
+	time.sleep(60)
+	EOF
+	holder=$!
+	wait_for 20 test -s "$BATS_TEST_TMPDIR/full"
+	grep -qv error "$BATS_TEST_TMPDIR/full" ||
+	    skip "cannot fill the queue: $(cat "$BATS_TEST_TMPDIR/full")"
+}
+
+pmc_answers() {
+	"$PMC" list > /dev/null 2>&1
+}
+
+@test "a stopped pmcd is shown as not answering; q still quits and restores the terminal" {
+	pmc_start web.yaml
+	[ "$status" -eq 0 ]
+	start_monit
+	wait_for 10 rows_online web 2
+	stopped=$(pmcd_pid)
+	kill -STOP "$stopped"
+	# Nothing accepts on pmc.sock, and a connect finds its queue full.
+	fill_queue
+	wait_for 10 screen_has '^pmc monit .* pmcd not answering since [0-9:]+: '
+	screen_lacks '^web '
+	# Its connect gives up, as one that waited for ever would not.
+	wait_for 10 screen_has 'not answering since [0-9:]+: connect: not accepted within 2 s'
+	tmux_ send-keys -t monit q
+	wait_for 5 monit_exited
+	terminal_restored
+	# The other verbs say so too, in bounded time.
+	run -1 --separate-stderr timeout 20 "$PMC" list
+	[[ "$stderr" == "pmc: pmcd is not answering (no connection accepted on $PMC_HOME/pmc.sock within 5 seconds)" ]]
+	kill "$holder"
+	wait "$holder" 2>/dev/null || true
+	holder=
+	kill -CONT "$stopped"
+	stopped=
+	# Once the queue is worked through, pmcd answers again.
+	wait_for 20 pmc_answers
 }
