@@ -5,10 +5,8 @@
 #include <sys/socket.h>
 
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
 #include <netdb.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -376,9 +374,14 @@ app_start_stopped(struct app *app)
 {
 	size_t	 i;
 
-	if (app->reloading)
+	if (app->reloading && !app->reload_memory)
 		return;		/* it starts what it holds when it ends */
-	app->reload_failed = 0;
+	/*
+	 * A max_memory replacement keeps on with its one slot, an online
+	 * one: the slots that do not run are not its business.
+	 */
+	if (!app->reloading)
+		app->reload_failed = 0;
 	app_clear_verdicts(app);
 
 	for (i = 0; i < app->ninst; i++) {
@@ -407,6 +410,7 @@ apply_one(struct pending *p, struct pbuf *out)
 		return;
 	}
 	if (p->scale_only) {
+		/* app_scale ends a max_memory replacement itself. */
 		if (app_scale(p->old, p->spec->instances, &errs) == -1)
 			log_warnx("%s: scaling failed", p->spec->name);
 		else
@@ -422,6 +426,7 @@ apply_one(struct pending *p, struct pbuf *out)
 		free(p->old->file);
 		if ((p->old->file = strdup(p->file)) == NULL)
 			fatal("strdup");
+		reload_cancel(p->old);	/* the new spec replaces it all */
 		reload_begin(p->old, p->spec, p->fds, p->nfds);
 		for (i = 0; i < p->old->ninst; i++)
 			p->old->inst[i]->failed = 0;
@@ -485,7 +490,7 @@ app_apply(struct spec **specs, size_t nspecs, struct app **victims,
 				pbuf_add_field(errs, "");
 				goto out;
 			}
-			if (ps[n].old != NULL && ps[n].old->reloading &&
+			if (ps[n].old != NULL && reload_by_user(ps[n].old) &&
 			    !app_spec_equal(ps[n].old->spec, ps[n].spec)) {
 				pbuf_printf(errs, "%s: a reload is under way; "
 				    "try again when it ends", ps[n].spec->name);
@@ -552,6 +557,7 @@ app_restart(struct app *app)
 {
 	size_t	 i;
 
+	reload_cancel(app);	/* a max_memory one: the restart replaces it */
 	app->reload_failed = 0;		/* this request's outcome now */
 	app_clear_verdicts(app);
 	for (i = 0; i < app->ninst; i++) {
@@ -705,13 +711,15 @@ format_when(int64_t wall, uint64_t mono, char *buf, size_t len)
 	snprintf(buf, len, "%s (%s ago)", at, ago);
 }
 
+#define DESCRIBE_PIDS	64	/* shown per instance */
+
 static void
-describe_instance(const struct instance *in, struct pbuf *out)
+describe_instance(const struct instance *in,
+    const struct sample_members *m, struct pbuf *out)
 {
 	const struct app_spec	*s = in->app->spec;
 	char			 up[32], mem[32], when[128];
-	pid_t			 pids[64];
-	size_t			 n, i;
+	size_t			 n = 0, i;
 
 	format_uptime(in->pid != 0 ? now_ms() - in->started_ms : 0, up,
 	    sizeof(up));
@@ -724,12 +732,19 @@ describe_instance(const struct instance *in, struct pbuf *out)
 	}
 	pbuf_printf(out, ", %u restart%s\n", in->restarts,
 	    in->restarts == 1 ? "" : "s");
-	if (in->pgid != 0 && (n = sample_pids(in, pids, 64)) > 0) {
-		pbuf_printf(out, "    process group %d:", (int)in->pgid);
-		for (i = 0; i < n; i++)
-			pbuf_printf(out, " %d", (int)pids[i]);
-		pbuf_printf(out, "%s\n", n == 64 ? " ..." : "");
+	for (i = 0; in->pgid != 0 && i < m->n; i++) {
+		if (m->in[i] != in)
+			continue;
+		if (n == DESCRIBE_PIDS) {
+			pbuf_printf(out, " ...");
+			break;
+		}
+		if (n++ == 0)
+			pbuf_printf(out, "    process group %d:", (int)in->pgid);
+		pbuf_printf(out, " %d", (int)m->pid[i]);
 	}
+	if (n > 0)
+		pbuf_printf(out, "\n");
 	if (in->reason[0] != '\0') {
 		pbuf_printf(out, "    last: %s", in->reason);
 		if (in->exited_ms != 0) {
@@ -748,15 +763,12 @@ static void
 describe_default(const struct app *app, const char *field, char *buf,
     size_t len)
 {
-	struct passwd	*pw;
-	struct group	*gr;
-
 	buf[0] = '\0';
-	if (strcmp(field, "user") == 0 && (pw = getpwuid(geteuid())) != NULL)
-		snprintf(buf, len, "%s (pmcd's)", pw->pw_name);
-	else if (strcmp(field, "group") == 0 &&
-	    (gr = getgrgid(getegid())) != NULL)
-		snprintf(buf, len, "%s (pmcd's)", gr->gr_name);
+	/* Names looked up once at start: NSS may block, pmcd may not. */
+	if (strcmp(field, "user") == 0 && sv->user[0] != '\0')
+		snprintf(buf, len, "%s (pmcd's)", sv->user);
+	else if (strcmp(field, "group") == 0 && sv->group[0] != '\0')
+		snprintf(buf, len, "%s (pmcd's)", sv->group);
 	else if (strcmp(field, "logs.out") == 0)
 		logs_path(app->spec, 0, buf, len);
 	else if (strcmp(field, "logs.err") == 0)
@@ -802,8 +814,9 @@ describe_sockets(const struct app *app, struct pbuf *out)
 void
 app_describe(const struct app *app, struct pbuf *out)
 {
-	struct spec	 one;
-	struct app_spec	*list[1];
+	struct spec		 one;
+	struct app_spec		*list[1];
+	struct sample_members	 m;
 	char		*text = NULL, *line, *next, *eq, path[PATH_MAX];
 	char		 fill[PATH_MAX];
 	size_t		 len = 0, i, prefix;
@@ -841,13 +854,19 @@ app_describe(const struct app *app, struct pbuf *out)
 	pbuf_printf(out, "log files:\n  stdout: %s\n", path);
 	logs_path(app->spec, 1, path, sizeof(path));
 	pbuf_printf(out, "  stderr: %s\n", path);
+	/* One walk of the processes for every instance, not one each. */
+	sample_members(app, &m);
 	pbuf_printf(out, "instances:\n");
 	for (i = 0; i < app->ninst; i++)
-		describe_instance(app->inst[i], out);
+		describe_instance(app->inst[i], &m, out);
 	if (app->surge != NULL) {
-		pbuf_printf(out, "reload under way, new instance:\n");
-		describe_instance(app->surge, out);
-	} else if (app->reload_failed)
+		pbuf_printf(out, "%s, new instance:\n", app->surge->cancelled ?
+		    "replacement cancelled" : app->reload_memory ?
+		    "replacement under way" : "reload under way");
+		describe_instance(app->surge, &m, out);
+	}
+	sample_members_free(&m);
+	if (app->surge == NULL && app->reload_failed)
 		pbuf_printf(out, "last reload: %s: %s\n", app->reload_interrupted ?
 		    "interrupted" : "failed", app->reload_reason);
 }
@@ -933,12 +952,13 @@ app_scale(struct app *app, int n, struct pbuf *errs)
 	struct app_spec	*s = app->spec;
 	int		 old = s->instances, i;
 
-	if (app->reloading) {
+	if (reload_by_user(app)) {
 		pbuf_printf(errs, "%s: a reload is under way; try again when "
 		    "it ends", s->name);
 		pbuf_add_field(errs, "");
 		return (-1);
 	}
+	reload_cancel(app);	/* a max_memory replacement: scale instead */
 	app->reload_failed = 0;
 	app_clear_verdicts(app);
 	if (n > old && s->balance == BALANCE_REUSEPORT &&

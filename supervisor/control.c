@@ -736,7 +736,7 @@ do_verb(struct client *c, const char **f, int n, uint32_t type)
 	}
 	apps = resolve(c, f, n, &k, &bad);
 	for (i = 0; i < k; i++) {
-		if (type == MSG_RESTART && apps[i]->reloading) {
+		if (type == MSG_RESTART && reload_by_user(apps[i])) {
 			reply_errf(c, "%s: a reload is under way; wait for it "
 			    "to end, or stop the app", apps[i]->spec->name);
 			bad = 1;

@@ -741,9 +741,11 @@ stopping_event(struct instance *in, enum ievent ev)
 				schedule_restart(in);
 			break;
 		}
-		if (!(in->surge && in->failed))	/* keep why it failed */
+		/* Keep why a surge failed, or why it was restarted. */
+		if (!(in->surge && in->failed) && !in->memory_restart)
 			describe_status(in->wstatus, in->reason,
 			    sizeof(in->reason));
+		in->memory_restart = 0;
 		set_state(in, IS_STOPPED);
 		if (in->restart_after_stop) {
 			in->restart_after_stop = 0;
@@ -771,6 +773,7 @@ stopping_event(struct instance *in, enum ievent ev)
 	case IE_STOP:
 		in->restart_after_stop = 0;
 		in->timed_out = 0;
+		in->memory_restart = 0;
 		break;
 	case IE_READY:
 		break;

@@ -468,7 +468,6 @@ metrics_listen(const char *text, char *why, size_t len)
 	timer_set(&haccept_pause, haccept_resume, NULL);
 	if (watch_add(&hlistener, EPOLLIN) == -1)
 		fatal("epoll_ctl");
-	log_info("metrics on http://%s/metrics", a.text);
 	return (0);
 }
 

@@ -10,8 +10,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -424,12 +426,26 @@ remove_files(void)
 	unlink(path);
 }
 
+/* Our user's and group's names, for describe (NSS may block later). */
+static void
+names_init(void)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+
+	if ((pw = getpwuid(geteuid())) != NULL)
+		strlcpy(sv->user, pw->pw_name, sizeof(sv->user));
+	if ((gr = getgrgid(getegid())) != NULL)
+		strlcpy(sv->group, gr->gr_name, sizeof(sv->group));
+}
+
 int
 main(int argc, char *argv[])
 {
 	char	 path[PATH_MAX], why[PATH_MAX + 128];
 	int	 ch, fg = 0, check = 0, verbose = 0, yaml = 0, resurrect = 0;
 	const char	*metrics = getenv("PMCD_METRICS");
+	static char	 maddr[256];	/* outlives PMCD_METRICS */
 	static const struct option longopts[] = {
 		{ "metrics", required_argument, NULL, 'm' },
 		{ "resurrect", no_argument, NULL, 'r' },
@@ -479,6 +495,9 @@ main(int argc, char *argv[])
 	if (metrics != NULL && *metrics != '\0' &&
 	    metrics_listen(metrics, why, sizeof(why)) == -1)
 		fatalx("--metrics: %s", why);
+	if (metrics != NULL)
+		metrics = strlcpy(maddr, metrics, sizeof(maddr)) <
+		    sizeof(maddr) ? maddr : NULL;
 	unsetenv("PMCD_METRICS");
 	if (mkdir(pmc_logdir(), 0700) == -1 && errno != EEXIST)
 		fatal("%s", pmc_logdir());
@@ -495,6 +514,7 @@ main(int argc, char *argv[])
 	unsetenv("LISTEN_FDNAMES");
 	unsetenv("NOTIFY_SOCKET");
 	raise_nofile();
+	names_init();
 	TAILQ_INIT(&sv->apps);
 	RB_INIT(&sv->pids);
 	signals_init();
@@ -511,6 +531,9 @@ main(int argc, char *argv[])
 	load_files(argv, argc);
 	announce_ready();
 	log_info("pmcd %ld ready, PMC_HOME %s", (long)getpid(), pmc_home());
+	/* Here, not in metrics_listen: pmc start's terminal is not ours. */
+	if (metrics != NULL && *metrics != '\0')
+		log_info("metrics on http://%s/metrics", metrics);
 
 	while (!(sv->stopping && apps_all_stopped())) {
 		loop_once();

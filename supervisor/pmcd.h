@@ -77,6 +77,14 @@ struct instance {
 	int			 nprocs;
 	uint64_t		 memory_retry_ms;	/* no max_memory replacement
 						   before this */
+	uint64_t		 replaced_ms;	/* took its slot (a reload) */
+	uint64_t		 over_ms;	/* over max_memory since */
+	unsigned int		 memory_failures;	/* replacements that failed
+						   in a row */
+	int			 memory_restart;	/* restarted for max_memory:
+						   keep its reason */
+	int			 cancelled;	/* a surge whose replacement
+						   a user's request ended */
 	RB_ENTRY(instance)	 by_pid;
 };
 
@@ -121,6 +129,8 @@ struct pmcd {
 	char			 shim_path[4096];	/* "" when not found */
 	enum logs_to		 log_to_auto;	/* what logs.to: auto means */
 	struct rlimit		 nofile;	/* as started; for instances */
+	char			 user[64];	/* our user's name, or "" */
+	char			 group[64];	/* our group's name, or "" */
 };
 
 extern struct pmcd	*sv;
@@ -152,6 +162,8 @@ void		 reload_begin(struct app *, struct app_spec *, int *fds,
 		    size_t nfds);
 void		 reload_slot_begin(struct app *, size_t slot);
 void		 reload_abort(struct app *, const char *why);
+int		 reload_cancel(struct app *);
+int		 reload_by_user(const struct app *);
 void		 reloads_step(void);
 
 /* instance.c */
@@ -176,7 +188,13 @@ int64_t		 wall_ms(void);		/* CLOCK_REALTIME, ms */
 /* sample.c */
 void		 sample_arm(void);	/* after a spawn */
 void		 sample_fresh(void);	/* sample what never was */
-size_t		 sample_pids(const struct instance *, pid_t *, size_t);
+struct sample_members {
+	pid_t			*pid;
+	struct instance		**in;	/* whose group pid[i] is in */
+	size_t			 n, cap;
+};
+void		 sample_members(const struct app *, struct sample_members *);
+void		 sample_members_free(struct sample_members *);
 
 /* metrics.c */
 void		 metrics_text(struct pbuf *);

@@ -66,9 +66,74 @@ reload_slot_begin(struct app *app, size_t slot)
 	app->reload_reason[0] = '\0';
 }
 
+/*
+ * A user's request (restart, stop, scale, a new spec) ends a max_memory
+ * replacement under way (the callers refuse when a pmc reload waits for
+ * it: see reload_by_user): the old instance stays, the new one is stopped
+ * and dropped once down (reloads_step), and nobody is told it failed.
+ * 1 when there was one.
+ */
+int
+reload_cancel(struct app *app)
+{
+	struct instance	*s = app->surge;
+
+	if (!app->reloading || !app->reload_memory)
+		return (0);
+	log_info("%s[%d]: max_memory replacement cancelled by a request",
+	    app->spec->name, (int)app->reload_slot);
+	if (s != NULL) {
+		s->cancelled = 1;
+		s->pending = 0;
+		s->failed = 0;
+		if (!instance_down(s))
+			instance_event(s, IE_STOP);
+	}
+	/* The old one was being stopped for it: it serves again. */
+	if (app->old_stopped && app->reload_slot < app->ninst)
+		instance_event(app->inst[app->reload_slot], IE_START);
+	app->reloading = 0;
+	app->reload_memory = 0;
+	app->reload_failed = 0;
+	app->reload_interrupted = 0;
+	app->old_stopped = 0;
+	return (1);
+}
+
+/*
+ * Is a reload that a user asked for under way (or waiting for a
+ * max_memory replacement to end)?  Only then are a restart, a scale or
+ * a new spec refused.
+ */
+int
+reload_by_user(const struct app *app)
+{
+	return (app->reloading && (!app->reload_memory || app->reload_queued));
+}
+
+/* A cancelled surge: gone once down; 0 while it still stops. */
+static int
+drop_cancelled(struct app *app)
+{
+	if (app->surge == NULL || !app->surge->cancelled)
+		return (1);
+	if (!instance_down(app->surge))
+		return (0);
+	instance_free(app->surge);
+	app->surge = NULL;
+	return (1);
+}
+
 void
 reload_abort(struct app *app, const char *why)
 {
+	if (reload_cancel(app) && app->reload_queued) {
+		/* The pmc reload that waited for it is interrupted. */
+		app->reload_queued = 0;
+		app->reload_failed = 1;
+		app->reload_interrupted = 1;
+		strlcpy(app->reload_reason, why, sizeof(app->reload_reason));
+	}
 	if (!app->reloading)
 		return;
 	if (!app->reload_failed) {
@@ -183,6 +248,7 @@ finish_memory(struct app *app)
 	    app->reload_reason, (unsigned long long)in->delay_ms);
 	in->memory_retry_ms = now_ms() + in->delay_ms;
 	in->delay_ms = backoff_next(s, in->delay_ms);
+	in->memory_failures++;
 	/* Nobody asked for it: no client reports it as a reload's. */
 	app->reload_failed = app->reload_interrupted;
 }
@@ -260,6 +326,7 @@ surge_ready(struct app *app)
 		return (0);
 	s->restarts = old->restarts;
 	s->cpu_total_ticks += old->cpu_total_ticks;
+	s->replaced_ms = now_ms();	/* max_memory paces from here */
 	if (app->reload_memory) {
 		/* A restart, as far as counts and pacing go. */
 		s->restarts++;
@@ -324,6 +391,8 @@ static void
 reload_step(struct app *app)
 {
 	for (;;) {
+		if (!drop_cancelled(app))
+			return;		/* a cancelled one still stops */
 		if (app->surge == NULL) {
 			if (app->reload_failed) {
 				finish(app);
@@ -352,7 +421,10 @@ reloads_step(void)
 {
 	struct app	*app;
 
-	TAILQ_FOREACH(app, &sv->apps, entry)
+	TAILQ_FOREACH(app, &sv->apps, entry) {
 		if (app->reloading)
 			reload_step(app);
+		else
+			drop_cancelled(app);
+	}
 }

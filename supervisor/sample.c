@@ -26,6 +26,9 @@
 
 #define SAMPLE_MS	1000
 #define MIN_WINDOW_MS	250
+#define STR(x)		#x
+#define XSTR(x)		STR(x)
+#define CHILDREN_MAX	(8 << 20)	/* a children list: 8 MB, ~1M pids */
 
 /* What one /proc/PID/stat says. */
 struct pstat {
@@ -34,11 +37,19 @@ struct pstat {
 	uint64_t	 rss;		/* bytes */
 };
 
-/* Pids to visit, each with the instance whose group it is in. */
+/*
+ * Pids to visit, each with the instance whose group it is in, and the
+ * set of those already seen: a thread that exits hands its children to
+ * another, so one walk may find a child in two lists.
+ */
 struct walk {
 	pid_t			*pid;
 	struct instance		**in;
 	size_t			 n, cap;
+	pid_t			*seen;		/* open addressing, 0: free */
+	size_t			 nseen, seencap;	/* a power of 2 */
+	char			*buf;		/* a children list */
+	size_t			 buflen;
 };
 
 static struct timer	 sample_timer;
@@ -87,28 +98,100 @@ read_stat(pid_t pid, struct pstat *ps)
 	return (0);
 }
 
+/* Add pid to the seen set; 0 when it was there already. */
+static int
+walk_see(struct walk *w, pid_t pid)
+{
+	pid_t	*old = w->seen;
+	size_t	 oldcap = w->seencap, i, h;
+
+	if (2 * (w->nseen + 1) > w->seencap) {
+		w->seencap = oldcap == 0 ? 256 : oldcap * 2;
+		if ((w->seen = calloc(w->seencap, sizeof(*w->seen))) == NULL)
+			fatal("calloc");
+		w->nseen = 0;
+		for (i = 0; i < oldcap; i++)
+			if (old[i] != 0)
+				walk_see(w, old[i]);
+		free(old);
+	}
+	h = ((size_t)pid * 2654435761u) & (w->seencap - 1);
+	for (; w->seen[h] != 0; h = (h + 1) & (w->seencap - 1))
+		if (w->seen[h] == pid)
+			return (0);
+	w->seen[h] = pid;
+	w->nseen++;
+	return (1);
+}
+
+/* Append (pid, in) to the arrays *pids and *ins, of n used, cap in all. */
+static void
+pairs_push(pid_t **pids, struct instance ***ins, size_t *n, size_t *cap,
+    pid_t pid, struct instance *in)
+{
+	size_t	 c;
+
+	if (*n == *cap) {
+		c = *cap == 0 ? 64 : *cap * 2;
+		if ((*pids = reallocarray(*pids, c, sizeof(**pids))) == NULL ||
+		    (*ins = reallocarray(*ins, c, sizeof(**ins))) == NULL)
+			fatal("reallocarray");
+		*cap = c;
+	}
+	(*pids)[*n] = pid;
+	(*ins)[(*n)++] = in;
+}
+
 static void
 walk_push(struct walk *w, pid_t pid, struct instance *in)
 {
-	size_t	 cap;
+	if (walk_see(w, pid))
+		pairs_push(&w->pid, &w->in, &w->n, &w->cap, pid, in);
+}
 
-	if (w->n == w->cap) {
-		cap = w->cap == 0 ? 64 : w->cap * 2;
-		if ((w->pid = reallocarray(w->pid, cap, sizeof(*w->pid))) ==
-		    NULL || (w->in = reallocarray(w->in, cap,
-		    sizeof(*w->in))) == NULL)
-			fatal("reallocarray");
-		w->cap = cap;
+/*
+ * A children list, whole: into w->buf, grown as needed up to
+ * CHILDREN_MAX (past that, the rest of the list is not read, and the
+ * pid it was cut in is dropped).
+ */
+static int
+read_children(struct walk *w, const char *path)
+{
+	size_t	 len = 0;
+	ssize_t	 n;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (-1);
+	for (;;) {
+		if (len + 1 >= w->buflen) {
+			if (w->buflen >= CHILDREN_MAX) {
+				/* Cut: drop the last, maybe partial, pid. */
+				while (len > 0 && w->buf[len - 1] != ' ')
+					len--;
+				break;
+			}
+			w->buflen = w->buflen == 0 ? 4096 : w->buflen * 2;
+			if ((w->buf = realloc(w->buf, w->buflen)) == NULL)
+				fatal("realloc");
+		}
+		n = read(fd, w->buf + len, w->buflen - len - 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
 	}
-	w->pid[w->n] = pid;
-	w->in[w->n++] = in;
+	close(fd);
+	w->buf[len] = '\0';
+	return (0);
 }
 
 /* The children of every thread of pid, pushed with in (or NULL). */
 static void
 push_children(struct walk *w, const char *proc, struct instance *in)
 {
-	char		 path[384], buf[4096], *p, *end;
+	char		 path[384], *p, *end;
 	struct dirent	*de;
 	DIR		*d;
 	long		 c;
@@ -121,9 +204,9 @@ push_children(struct walk *w, const char *proc, struct instance *in)
 			continue;
 		snprintf(path, sizeof(path), "%s/task/%s/children", proc,
 		    de->d_name);
-		if (read_file(path, buf, sizeof(buf)) == -1)
+		if (read_children(w, path) == -1)
 			continue;
-		for (p = buf; ; p = end) {
+		for (p = w->buf; ; p = end) {
 			c = strtol(p, &end, 10);
 			if (end == p)
 				break;
@@ -217,36 +300,101 @@ unsampled(struct instance *in)
  * max_memory: an online instance whose group's resident memory passes
  * the limit is replaced as a reload replaces it, the new one ready
  * before the old one stops.  Paced like restarts: not before its
- * backoff delay after it started (a delay that doubles with each
- * replacement in a row and starts over once one stays up
- * backoff.reset_after), and never while the app reloads anyway.
+ * backoff delay after it started or took its slot (a delay that
+ * doubles with each replacement in a row and starts over once one
+ * stays up backoff.reset_after), and never while the app reloads
+ * anyway.  One slot at a time per app: the one over the limit the
+ * longest, then the one most over it.  Where no graceful replacement
+ * can be had (no listen socket, or MEMORY_TRIES of them failed in a
+ * row), the instance is restarted in place instead.
  */
-static int
-memory_check(struct instance *in)
-{
-	struct app		*app = in->app;
-	const struct app_spec	*s = app->spec;
-	char			 have[32], limit[32];
-	uint64_t		 now = now_ms();
+#define MEMORY_TRIES	3
 
-	if (s->max_memory == 0 || in->rss <= s->max_memory ||
-	    in->state != IS_ONLINE || in->surge || in->doomed ||
-	    app->deleting || app->reloading || sv->stopping)
+static int
+memory_due(struct instance *in, uint64_t now)
+{
+	const struct app_spec	*s = in->app->spec;
+	uint64_t		 since;
+
+	if (in->state != IS_ONLINE || in->rss <= s->max_memory ||
+	    in->surge || in->doomed) {
+		in->over_ms = 0;
 		return (0);
-	if (now - in->started_ms >= s->backoff_reset_ms) {
+	}
+	if (in->over_ms == 0)
+		in->over_ms = now;
+	since = in->replaced_ms > in->started_ms ? in->replaced_ms :
+	    in->started_ms;
+	if (now - since >= s->backoff_reset_ms) {
 		in->streak = 0;
 		in->delay_ms = s->backoff_initial_ms;
 	}
-	if (now - in->started_ms < in->delay_ms || now < in->memory_retry_ms)
-		return (0);
-	human_size(in->rss, have, sizeof(have));
+	return (now - since >= in->delay_ms && now >= in->memory_retry_ms);
+}
+
+/* Stop, then start: the limit holds where no replacement can be had. */
+static void
+memory_restart(struct instance *in, const char *have, const char *limit)
+{
+	const struct app_spec	*s = in->app->spec;
+
+	log_warnx("%s[%d]: memory %s over max_memory %s, restarting (%s)",
+	    s->name, in->slot, have, limit, s->nlisten == 0 ?
+	    "no listen socket to replace it on" :
+	    "its replacements failed " XSTR(MEMORY_TRIES) " times");
+	snprintf(in->reason, sizeof(in->reason),
+	    "restarted: memory %s over max_memory %s", have, limit);
+	in->memory_restart = 1;
+	in->memory_failures = 0;
+	in->over_ms = 0;
+	in->restarts++;
+	in->streak++;
+	in->delay_ms = backoff_next(s, in->delay_ms);
+	instance_event(in, IE_RESTART);
+}
+
+static void
+memory_check(struct app *app)
+{
+	const struct app_spec	*s = app->spec;
+	struct instance		*in, *pick = NULL;
+	char			 have[32], limit[32];
+	uint64_t		 now = now_ms();
+	size_t			 i;
+
+	if (s->max_memory == 0)
+		return;
+	for (i = 0; i < app->ninst; i++) {
+		in = app->inst[i];
+		if (!memory_due(in, now))
+			continue;
+		if (pick == NULL || in->over_ms < pick->over_ms ||
+		    (in->over_ms == pick->over_ms && in->rss > pick->rss))
+			pick = in;
+	}
+	if (pick == NULL || app->deleting || app->reloading ||
+	    app->surge != NULL || sv->stopping)
+		return;
+	human_size(pick->rss, have, sizeof(have));
 	format_size(s->max_memory, limit, sizeof(limit));
+	if (s->nlisten == 0 || pick->memory_failures >= MEMORY_TRIES) {
+		memory_restart(pick, have, limit);
+		return;
+	}
 	log_warnx("%s[%d]: memory %s over max_memory %s, replacing", s->name,
-	    in->slot, have, limit);
+	    pick->slot, have, limit);
 	snprintf(app->reload_why, sizeof(app->reload_why),
 	    "replaced: memory %s over max_memory %s", have, limit);
-	reload_slot_begin(app, (size_t)in->slot);
-	return (1);
+	reload_slot_begin(app, (size_t)pick->slot);
+}
+
+static void
+memory_check_all(void)
+{
+	struct app	*app, *next;
+
+	TAILQ_FOREACH_SAFE(app, &sv->apps, entry, next)
+		memory_check(app);
 }
 
 /* A process of an instance's group, and what it says. */
@@ -275,9 +423,12 @@ scan_proc(struct walk *w)
 	closedir(d);
 }
 
-/* Call fn for every process of every instance's group. */
+/*
+ * Call fn for every process of every instance's group (of only's
+ * instances, when only is not NULL).
+ */
 static void
-walk_groups(member_fn fn, void *arg)
+walk_groups(const struct app *only, member_fn fn, void *arg)
 {
 	struct walk	 w = { 0 };
 	struct pstat	 ps;
@@ -308,6 +459,8 @@ walk_groups(member_fn fn, void *arg)
 			continue;	/* not an instance's */
 		if (ps.pgrp != in->pgid)
 			continue;	/* left the group: not ours now */
+		if (only != NULL && in->app != only)
+			continue;
 		fn(in, w.pid[k], &ps, arg);
 		snprintf(proc, sizeof(proc), "/proc/%d", (int)w.pid[k]);
 		if (children)
@@ -315,6 +468,8 @@ walk_groups(member_fn fn, void *arg)
 	}
 	free(w.pid);
 	free(w.in);
+	free(w.seen);
+	free(w.buf);
 }
 
 static void
@@ -333,37 +488,38 @@ sample_all(void)
 {
 	if (foreach_group(zero) == 0)
 		return;
-	walk_groups(add_member, NULL);
+	walk_groups(NULL, add_member, NULL);
 	foreach_group(update);
-	foreach_group(memory_check);
+	memory_check_all();
 }
-
-struct pid_list {
-	const struct instance	*in;
-	pid_t			*pids;
-	size_t			 n, max;
-};
 
 static void
 list_member(struct instance *in, pid_t pid, const struct pstat *ps,
     void *arg)
 {
-	struct pid_list	*l = arg;
+	struct sample_members	*m = arg;
 
 	(void)ps;
-	if (in == l->in && l->n < l->max)
-		l->pids[l->n++] = pid;
+	pairs_push(&m->pid, &m->in, &m->n, &m->cap, pid, in);
 }
 
-/* The processes of in's group, at most max of them; how many. */
-size_t
-sample_pids(const struct instance *in, pid_t *pids, size_t max)
+/*
+ * The processes of every group of app's instances, in one walk (each
+ * with its instance); free them with sample_members_free.
+ */
+void
+sample_members(const struct app *app, struct sample_members *m)
 {
-	struct pid_list	 l = { in, pids, 0, max };
+	memset(m, 0, sizeof(*m));
+	walk_groups(app, list_member, m);
+}
 
-	if (in->pgid != 0)
-		walk_groups(list_member, &l);
-	return (l.n);
+void
+sample_members_free(struct sample_members *m)
+{
+	free(m->pid);
+	free(m->in);
+	memset(m, 0, sizeof(*m));
 }
 
 static void
