@@ -5,7 +5,9 @@
  * online or stop (the client is then "waiting" and re-checked after
  * every round of the loop).  Nothing here blocks: a client that says
  * nothing is dropped after CLIENT_IDLE_MS, and so is one that reads
- * nothing of its queued replies for as long.
+ * nothing of its queued replies for as long.  With CLIENTS_MAX of them,
+ * a new one takes the place of the oldest that has not sent a whole
+ * request yet, so stalled connections cannot lock the CLI out.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -185,6 +187,21 @@ client_idle(void *arg)
 	client_drop(arg);
 }
 
+/* Full: drop the oldest client still sending its request; 0 if any. */
+static int
+client_evict(void)
+{
+	struct client	*c;
+
+	TAILQ_FOREACH(c, &clients, entry) {
+		if (!c->have_request && !c->closing) {
+			client_drop(c);
+			return (0);
+		}
+	}
+	return (-1);
+}
+
 static void
 listener_accept(struct watch *w, uint32_t events)
 {
@@ -197,16 +214,26 @@ listener_accept(struct watch *w, uint32_t events)
 	while ((fd = accept4(w->fd, NULL, NULL,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred,
-		    &len) == -1 || (cred.uid != geteuid() && cred.uid != 0)) {
+		    &len) == -1) {
+			log_warn("control: SO_PEERCRED");
+			close(fd);
+			continue;
+		}
+		if (cred.uid != geteuid() && cred.uid != 0) {
 			log_warnx("control: refused a client of uid %u",
 			    (unsigned)cred.uid);
 			close(fd);
 			continue;
 		}
 		if (nclients >= CLIENTS_MAX) {
-			log_warnx("control: too many clients, refusing one");
-			close(fd);
-			continue;
+			if (client_evict() == -1) {
+				log_warnx("control: too many clients, all "
+				    "busy; refusing one");
+				close(fd);
+				continue;
+			}
+			log_warnx("control: too many clients; dropped the "
+			    "oldest that had not sent a request");
 		}
 		if ((c = calloc(1, sizeof(*c))) == NULL)
 			fatal("calloc");
