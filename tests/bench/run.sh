@@ -80,7 +80,7 @@ children() {
 # has_env PID VAR=VALUE: PID's environment holds VAR=VALUE; tells our
 # processes from others that took a pid we knew once it was freed.
 has_env() {
-	tr '\0' '\n' < "/proc/$1/environ" 2>/dev/null | grep -qxF "$2"
+	{ tr '\0' '\n' < "/proc/$1/environ"; } 2>/dev/null | grep -qxF "$2"
 }
 
 # stop_ours VAR=VALUE PID...: stop_pid on those PIDs that have VAR=VALUE.
