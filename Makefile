@@ -66,7 +66,7 @@ $(B)/bin/pmcd: $(PMCD_OBJS) $(CONFIG_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(PMCD_OBJS) $(CONFIG_OBJS) $(PKG_LIBS)
 
-$(B)/tests/bin/demo-httpd: tests/fixtures/demo-httpd.c
+$(B)/tests/bin/demo-httpd: tests/fixtures/demo-httpd.c tests/fixtures/notify-send.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
 
@@ -111,7 +111,7 @@ test: deps all
 BENCH_PROGS =	$(B)/tests/bin/bench/httpd $(B)/tests/bin/bench/rawparent \
 		$(B)/tests/bin/bench/probe $(B)/tests/bin/bench/idle
 
-$(B)/tests/bin/bench/%: tests/bench/%.c
+$(B)/tests/bin/bench/%: tests/bench/%.c tests/fixtures/notify-send.h
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 

@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../fixtures/notify-send.h"
+
 #define MAX_LISTEN	16
 #define MAX_EVENTS	64
 #define BUF_SIZE	8192
@@ -61,25 +63,7 @@ now_ms(void)
 static void
 notify_ready(void)
 {
-	struct sockaddr_un	 sun;
-	const char		*path = getenv("NOTIFY_SOCKET");
-	socklen_t		 len;
-	size_t			 plen;
-	int			 fd;
-
-	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
-	    (plen = strlen(path)) >= sizeof(sun.sun_path))
-		return;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, plen);
-	len = offsetof(struct sockaddr_un, sun_path) + plen;
-	if (path[0] == '@')
-		sun.sun_path[0] = '\0';
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		return;
-	sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&sun, len);
-	close(fd);
+	(void)notify_send("READY=1");
 }
 
 static void
