@@ -16,6 +16,9 @@ CFLAGS ?=	-O2 -g
 WARNINGS =	-Wall -Wextra -Wshadow -Wstrict-prototypes \
 		-Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wsign-compare
 PKGS =		yaml-0.1 libbsd-overlay
+# Read with the Makefile.  The targets that install dependencies first
+# (run, test, bench, asan, valgrind) build through a second make that
+# starts after deps, so on a fresh machine these see the new packages.
 PKG_CFLAGS !=	$(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null || true
 PKG_LIBS !=	$(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || true
 ALL_CFLAGS =	-std=c11 -D_GNU_SOURCE $(WARNINGS) -Iconfig $(PKG_CFLAGS) \
@@ -95,13 +98,15 @@ deps:
 	@sh tests/deps.sh
 
 # Build, then run pmc on pm.yaml.example and show it serving.
-run: deps all
+run: deps
+	@$(MAKE) --no-print-directory all
 	bin/pmc start pm.yaml.example
 	bin/pmc list
 	@echo; echo '$$ curl -s http://127.0.0.1:8080/'; curl -s http://127.0.0.1:8080/
 	@echo; echo 'pmc is serving pm.yaml.example; stop it with: bin/pmc kill'
 
-test: deps all
+test: deps
+	@$(MAKE) --no-print-directory all
 	@tests/run.sh
 
 # The benchmark (tests/bench/run.sh): pmc beside PM2, Node's cluster
@@ -115,7 +120,8 @@ $(B)/tests/bin/bench/%: tests/bench/%.c tests/fixtures/notify-send.h
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
-bench: deps all $(BENCH_PROGS)
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_PROGS)
 	@QUICK='$(QUICK)' BENCH_BIN=$(CURDIR)/$(B)/tests/bin/bench \
 	    bash tests/bench/run.sh
 
@@ -134,7 +140,8 @@ asan: deps
 # pmcd under valgrind memcheck through tests/valgrind.sh's scenario (start,
 # kill -9 storm, reload, scale, CLI verbs, garbage on the socket, stop):
 # fails unless valgrind reports 0 errors and 0 bytes definitely lost.
-valgrind: deps all
+valgrind: deps
+	@$(MAKE) --no-print-directory all
 	@sh tests/valgrind.sh
 
 # The unit is generated at each install: its ExecStart follows BINDIR.

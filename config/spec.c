@@ -1567,6 +1567,14 @@ f_id(struct ctx *ctx, const char *field, const struct ynode *n, void *dst,
 		return;
 	}
 	*(char **)dst = xstrdup(s);
+	ctx->app->ids.set = 1;
+	if (group)
+		ctx->app->ids.gid = (gid_t)found;
+	else {
+		ctx->app->ids.uid = (uid_t)found;
+		if (ctx->app->group == NULL)
+			ctx->app->ids.gid = pw->pw_gid;
+	}
 }
 
 static void

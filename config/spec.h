@@ -58,6 +58,22 @@ struct listen_addr {
 	char			 text[SPEC_ADDR_MAX];	/* canonical text */
 };
 
+/*
+ * Who an app runs as: user: and group: looked up once, when the spec is
+ * read (by pmc, or by pmcd's look-up helper), never again at a spawn.
+ * Without user: and group:, set is 0 and the app runs as pmcd does.
+ */
+struct spec_ids {
+	int			 set;		/* user: or group: given */
+	uid_t			 uid;
+	gid_t			 gid;		/* group:, else the user's */
+	gid_t			*groups;	/* supplementary, gid first */
+	size_t			 ngroups;
+	char			*login;		/* USER, LOGNAME; NULL: no user: */
+	char			*home;		/* HOME */
+	char			*shell;		/* SHELL */
+};
+
 struct app_spec {
 	char			 name[SPEC_NAME_MAX + 1];
 	char			**argv;		/* NULL-terminated */
@@ -78,6 +94,7 @@ struct app_spec {
 
 	char			*user;		/* NULL when not set */
 	char			*group;
+	struct spec_ids		 ids;		/* user and group, resolved */
 
 	enum restart_policy	 restart;
 	uint64_t		 backoff_initial_ms;	/* default 100 */
