@@ -1539,7 +1539,7 @@ static void
 f_id(struct ctx *ctx, const char *field, const struct ynode *n, void *dst,
     int group)
 {
-	struct passwd	*pw;
+	struct passwd	*pw = NULL;
 	struct group	*gr;
 	const char	*s, *what = group ? "an existing group" :
 			    "an existing user";
