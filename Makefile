@@ -33,7 +33,7 @@ SHIM_ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(SHIM_CFLAGS)
 # Where objects and programs go; `make asan` builds into build-asan/.
 B ?=		.
 
-CONFIG_SRCS =	config/spec.c config/protocol.c config/home.c config/human.c
+CONFIG_SRCS =	config/spec.c config/lookup.c config/specfile.c config/protocol.c config/home.c config/human.c
 PMC_SRCS =	cmd/pmc.c cmd/cmd.c cmd/client.c \
 		cmd/cmd-start.c cmd/cmd-list.c cmd/cmd-describe.c \
 		cmd/cmd-stop.c cmd/cmd-restart.c cmd/cmd-delete.c \
@@ -47,7 +47,8 @@ PMCD_SRCS =	supervisor/pmcd.c supervisor/log.c supervisor/loop.c \
 		supervisor/listen.c supervisor/notify.c \
 		supervisor/reload.c supervisor/sdnotify.c supervisor/dump.c \
 		supervisor/shimpath.c supervisor/logs.c supervisor/frame.c \
-		supervisor/sample.c supervisor/metrics.c
+		supervisor/sample.c supervisor/metrics.c \
+		supervisor/specread.c
 FIXTURE_SRCS =	tests/fixtures/demo-httpd.c tests/fixtures/shim-probe.c
 SHIM_SRCS =	supervisor/shim.c
 
@@ -182,8 +183,10 @@ FUZZ_CFLAGS =	-std=c11 -D_GNU_SOURCE $(WARNINGS) -Iconfig -Icmd -Isupervisor \
 		-Itests/fuzz $(PKG_CFLAGS) -g -O1 -fno-omit-frame-pointer \
 		-fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined
-FUZZ_SRCS_spec =	config/spec.c tests/fuzz/offline.c
-FUZZ_SRCS_protocol =	config/protocol.c config/spec.c config/home.c \
+FUZZ_SRCS_spec =	config/spec.c config/lookup.c config/protocol.c \
+			tests/fuzz/offline.c
+FUZZ_SRCS_protocol =	config/protocol.c config/spec.c config/lookup.c \
+			config/specfile.c config/home.c \
 			cmd/client.c tests/fuzz/offline.c
 FUZZ_SRCS_notify =	supervisor/frame.c
 FUZZ_SRCS_lines =	supervisor/frame.c
@@ -192,6 +195,8 @@ FUZZ_SRCS_logs =	supervisor/logs.c supervisor/log.c supervisor/frame.c \
 FUZZ_BINS =	$(FUZZERS:%=build-fuzz/fuzz-%)
 
 FUZZ_DEPS =	tests/fuzz/fuzz.h tests/fuzz/offline.c config/spec.c \
+		config/lookup.c config/lookup.h config/specfile.c \
+		config/specfile.h \
 		config/spec.h config/protocol.c config/protocol.h config/home.c \
 		config/home.h cmd/client.c cmd/client.h cmd/cmd.h \
 		supervisor/frame.c supervisor/frame.h supervisor/logs.c \

@@ -2,7 +2,8 @@
  * cmd-start.c -- `pmc start FILE...`: check each spec here, start pmcd
  * when none answers (client_start_open), and hand it the specs.
  *
- * The files are read once: what pmcd gets is what was checked.
+ * The files are read once: what pmcd gets is what was checked, with the
+ * answers of every name looked up (lookup.h), so pmcd asks no one.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -19,6 +20,7 @@
 #include "cmd.h"
 #include "protocol.h"
 #include "spec.h"
+#include "specfile.h"
 
 static int	cmd_start_exec(struct cmd *);
 
@@ -39,77 +41,19 @@ const struct cmd_entry cmd_start_entry = {
 	.exec = cmd_start_exec
 };
 
-/* Read all of path into *buf; reports, -1 on error. */
-static int
-read_spec(const char *path, char **buf, size_t *len)
-{
-	struct pbuf	 pb;
-	char		 chunk[8192];
-	ssize_t		 n;
-	int		 fd;
-
-	memset(&pb, 0, sizeof(pb));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		fprintf(stderr, "pmc: %s: %s\n", path, strerror(errno));
-		return (-1);
-	}
-	for (;;) {
-		if ((n = read(fd, chunk, sizeof(chunk))) == -1) {
-			if (errno == EINTR)
-				continue;
-			fprintf(stderr, "pmc: %s: %s\n", path, strerror(errno));
-			break;
-		}
-		if (n == 0) {
-			close(fd);
-			pbuf_add(&pb, "", 1);	/* a C string for spec_parse */
-			*buf = pb.data;
-			*len = pb.len - 1;
-			return (0);
-		}
-		if (pb.len + (size_t)n > PMC_MSG_MAX) {
-			fprintf(stderr, "pmc: %s: larger than %u bytes\n", path,
-			    PMC_MSG_MAX);
-			break;
-		}
-		pbuf_add(&pb, chunk, (size_t)n);
-	}
-	close(fd);
-	pbuf_free(&pb);
-	return (-1);
-}
-
-/* Check one spec and add its path and content to pb; -1 once reported. */
+/* Check one spec and add its path, content and answers to pb. */
 static int
 add_spec(struct pbuf *pb, const char *path)
 {
 	struct spec_errors	 errs;
-	struct spec		*spec;
-	char			*buf, real[PATH_MAX];
-	size_t			 len, i;
+	size_t			 i;
 	int			 r;
 
-	if (read_spec(path, &buf, &len) == -1)
-		return (-1);
-	r = -1;
 	memset(&errs, 0, sizeof(errs));
-	if (memchr(buf, '\0', len) != NULL)
-		fprintf(stderr, "pmc: %s: contains a NUL byte\n", path);
-	else if (spec_parse(path, buf, len, &spec, &errs) == -1) {
+	if ((r = specfile_add(pb, path, &errs)) == -1)
 		for (i = 0; i < errs.count; i++)
 			fprintf(stderr, "pmc: %s\n", errs.msgs[i]);
-	} else {
-		spec_free(spec);
-		if (realpath(path, real) == NULL)
-			fprintf(stderr, "pmc: %s: %s\n", path, strerror(errno));
-		else {
-			pbuf_add_field(pb, real);
-			pbuf_add_field(pb, buf);
-			r = 0;
-		}
-	}
 	spec_errors_clear(&errs);
-	free(buf);
 	return (r);
 }
 

@@ -161,3 +161,9 @@ home_sock_check(char *why, size_t whylen)
 		return (-1);
 	return (0);
 }
+
+void
+pmc_dump_path(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/dump.yaml", pmc_statedir());
+}

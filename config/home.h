@@ -25,6 +25,8 @@ const char	*pmc_logdir(void);
  * else $XDG_STATE_HOME/pmc or ~/.local/state/pmc.
  */
 const char	*pmc_statedir(void);
+/* The dump pmc save writes: <state folder>/dump.yaml. */
+void		 pmc_dump_path(char *, size_t);
 /* buf = "<home>/<name>". */
 void		 home_path(char *buf, size_t, const char *name);
 

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PMC_PROTO_VERSION	1
+#define PMC_PROTO_VERSION	2
 #define PMC_MSG_MAX		(4U * 1024 * 1024)	/* payload bound */
 #define PMC_FIELDS_MAX		4096			/* fields a message */
 
@@ -39,10 +39,12 @@ enum pmc_msgtype {
 	/* Requests, pmc -> pmcd. */
 	MSG_PING = 1,		/* no fields */
 	MSG_START = 2,		/* flags field ("" or "prune"), then per
-				   file: absolute path, file content;
-				   "prune" deletes the apps that came from
-				   one of these paths and are no longer in
-				   it */
+				   file: its real path (no symlink), its
+				   content, the answers of the names it
+				   looked up (lookup.h; pmcd asks no name
+				   service itself); "prune" deletes the
+				   apps that came from one of these paths
+				   and are no longer in it */
 	MSG_LIST = 3,		/* no fields; replies MSG_DATA */
 	MSG_DESCRIBE = 4,	/* app name; replies MSG_OUT */
 	MSG_STOP = 5,		/* app names or "all" */
@@ -56,7 +58,8 @@ enum pmc_msgtype {
 				   "all" */
 	MSG_SAVE = 12,		/* flags field ("" or "force"); pmcd writes
 				   its running apps to the dump file */
-	MSG_RESURRECT = 13,	/* no fields; pmcd applies the dump file as
+	MSG_RESURRECT = 13,	/* the dump file as pmc read it: path,
+				   content, answers; pmcd applies it as
 				   MSG_START would */
 	MSG_FLUSH = 14,		/* app names or "all" (none: all); empties
 				   their log files */

@@ -33,13 +33,13 @@
 
 #include <yaml.h>
 
+#include "lookup.h"
 #include "spec.h"
 
 #ifndef nitems
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
 
-#define SPEC_FILE_MAX		(1024 * 1024)	/* bytes of one spec file */
 #define SPEC_DEPTH_MAX		64		/* YAML nesting */
 #define SPEC_VALUE_MAX		((uint64_t)INT64_MAX)	/* ms or bytes */
 #define GOT_MAX			40		/* text shown after "got" */
@@ -944,41 +944,29 @@ listen_unix(const char *path, const char *base, struct listen_addr *a,
 	return 0;
 }
 
-int	(*spec_getaddrinfo)(const char *, const char *,
-	    const struct addrinfo *, struct addrinfo **) = getaddrinfo;
-
-/* Resolve host (numeric first); prefer IPv4 among a name's addresses. */
+/* Resolve host: a numeric address here, a name through lookup_host. */
 static int
 listen_resolve(const char *host, const char *port, int v6only,
     struct listen_addr *a)
 {
-	struct addrinfo	 hints, *res, *ai, *pick = NULL;
+	struct addrinfo	 hints, *res;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = v6only ? AF_INET6 : AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	if (spec_getaddrinfo(host, port, &hints, &res) != 0) {
-		if (v6only)
+	if (getaddrinfo(host, port, &hints, &res) != 0) {
+		if (v6only || lookup_host(host, port, 0, &a->ss,
+		    &a->sslen) == -1)
 			return -1;
-		hints.ai_flags &= ~AI_NUMERICHOST;
-		if (spec_getaddrinfo(host, port, &hints, &res) != 0)
-			return -1;
+		a->family = a->ss.ss_family;
+		return 0;
 	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if (ai->ai_family == AF_INET && (pick == NULL ||
-		    pick->ai_family != AF_INET))
-			pick = ai;
-		else if (ai->ai_family == AF_INET6 && pick == NULL)
-			pick = ai;
-	}
-	if (pick != NULL) {
-		a->family = pick->ai_family;
-		memcpy(&a->ss, pick->ai_addr, pick->ai_addrlen);
-		a->sslen = pick->ai_addrlen;
-	}
+	a->family = res->ai_family;
+	memcpy(&a->ss, res->ai_addr, res->ai_addrlen);
+	a->sslen = res->ai_addrlen;
 	freeaddrinfo(res);
-	return pick != NULL ? 0 : -1;
+	return 0;
 }
 
 static int
@@ -1534,31 +1522,31 @@ f_env(struct ctx *ctx, const char *field, const struct ynode *n, void *dst)
 			env_pair(ctx, n->kids[i], n->kids[i + 1]);
 }
 
-/* user and group: must exist; only root may switch to another. */
+/*
+ * user and group: must exist; only root may switch to another.  Digits
+ * are a number, never a name, here and at the spawn alike.  The ids are
+ * completed in app_ids, once both are read.
+ */
 static void
 f_id(struct ctx *ctx, const char *field, const struct ynode *n, void *dst,
     int group)
 {
-	struct passwd	*pw = NULL;
-	struct group	*gr;
-	const char	*s, *what = group ? "an existing group" :
-			    "an existing user";
-	uint64_t	 id;
-	int		 num;
-	long		 found;
+	struct lookup_user	 u;
+	const char		*s, *what = group ? "an existing group" :
+				    "an existing user";
+	gid_t			 gid;
+	long			 found;
 
 	if ((s = scalar(ctx, field, n, what)) == NULL)
 		return;
-	num = parse_uint(s, UINT32_MAX - 1, &id) == 0;
-	if (group) {
-		gr = num ? getgrgid((gid_t)id) : getgrnam(s);
-		found = gr != NULL ? (long)gr->gr_gid : -1;
-	} else {
-		pw = num ? getpwuid((uid_t)id) : getpwnam(s);
-		found = pw != NULL ? (long)pw->pw_uid : -1;
-	}
+	if (group)
+		found = lookup_group(s, &gid) == 0 ? (long)gid : -1;
+	else
+		found = lookup_user(s, &u) == 0 ? (long)u.uid : -1;
 	if (found == -1) {
-		bad(ctx, field, n, what);
+		bad(ctx, field, n, lookup_replaying() ? (group ?
+		    "a group that pmc looked up" : "a user that pmc looked up") :
+		    what);
 		return;
 	}
 	if (geteuid() != 0 && found != (long)(group ? getegid() : geteuid())) {
@@ -1569,12 +1557,43 @@ f_id(struct ctx *ctx, const char *field, const struct ynode *n, void *dst,
 	*(char **)dst = xstrdup(s);
 	ctx->app->ids.set = 1;
 	if (group)
-		ctx->app->ids.gid = (gid_t)found;
+		ctx->app->ids.gid = gid;
 	else {
-		ctx->app->ids.uid = (uid_t)found;
+		ctx->app->ids.uid = u.uid;
+		ctx->app->ids.login = xstrdup(u.login);
+		ctx->app->ids.home = xstrdup(u.home);
+		ctx->app->ids.shell = xstrdup(u.shell);
 		if (ctx->app->group == NULL)
-			ctx->app->ids.gid = pw->pw_gid;
+			ctx->app->ids.gid = u.gid;
 	}
+}
+
+/*
+ * Once user: and group: are read: the uid (pmcd's without user:), the
+ * gid (group:, else the user's, else pmcd's) and the supplementary
+ * groups (the user's, with that gid first; only the gid without user:).
+ */
+static void
+app_ids(struct ctx *ctx, struct app_spec *app, const struct ynode *n)
+{
+	struct spec_ids	*ids = &app->ids;
+
+	if (!ids->set || (app->user == NULL && app->group == NULL)) {
+		memset(ids, 0, sizeof(*ids));
+		return;
+	}
+	if (app->user == NULL)
+		ids->uid = geteuid();
+	if (app->user == NULL && app->group != NULL) {
+		ids->groups = xcalloc(1, sizeof(*ids->groups));
+		ids->groups[0] = ids->gid;
+		ids->ngroups = 1;
+		return;
+	}
+	if (lookup_groups(ids->login, ids->gid, &ids->groups,
+	    &ids->ngroups) == -1)
+		problem_at(ctx, n, "user: the groups of %s could not be looked "
+		    "up", ids->login);
 }
 
 static void
@@ -1833,6 +1852,7 @@ app_finish(struct ctx *ctx, struct app_spec *app, const struct ynode *n,
 		problem_at(ctx, n, "app: missing required key \"command\"");
 	if (app->cwd == NULL)
 		app->cwd = xstrdup(ctx->dir);
+	app_ids(ctx, app, n);
 	app_resolve_instances(ctx, app);
 	if (app->balance != BALANCE_REUSEPORT || ctx->balance_at == NULL)
 		return;
@@ -1905,6 +1925,13 @@ int
 spec_parse(const char *path, const char *buf, size_t len, struct spec **out,
     struct spec_errors *errs)
 {
+	return spec_parse_in(path, NULL, buf, len, out, errs);
+}
+
+int
+spec_parse_in(const char *path, const char *real, const char *buf, size_t len,
+    struct spec **out, struct spec_errors *errs)
+{
 	struct ctx	 ctx;
 	struct ynode	*root;
 	int		 rc;
@@ -1912,7 +1939,7 @@ spec_parse(const char *path, const char *buf, size_t len, struct spec **out,
 	*out = NULL;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.path = path;
-	ctx.dir = spec_dir(path);
+	ctx.dir = spec_dir(real != NULL ? real : path);
 	ctx.spec = xcalloc(1, sizeof(*ctx.spec));
 	ctx.spec->path = xstrdup(path);
 	if (yaml_build(&ctx, buf, len, &root) == 0)
@@ -1930,63 +1957,6 @@ spec_parse(const char *path, const char *buf, size_t len, struct spec **out,
 	return rc;
 }
 
-/* Read a whole regular file of at most SPEC_FILE_MAX bytes. */
-static int
-read_file(const char *path, char **bufp, size_t *lenp)
-{
-	struct stat	 st;
-	char		*buf;
-	size_t		 len = 0;
-	ssize_t		 n;
-	int		 fd, save;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	save = 0;
-	if (fstat(fd, &st) == -1)
-		save = errno;
-	else if (S_ISDIR(st.st_mode))
-		save = EISDIR;
-	if (save != 0) {
-		close(fd);
-		errno = save;
-		return -1;
-	}
-	buf = xcalloc(1, SPEC_FILE_MAX + 1);
-	while ((n = read(fd, buf + len, SPEC_FILE_MAX + 1 - len)) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 || (len += (size_t)n) > SPEC_FILE_MAX) {
-			save = n == -1 ? errno : EFBIG;
-			free(buf);
-			close(fd);
-			errno = save;
-			return -1;
-		}
-	}
-	close(fd);
-	*bufp = buf;
-	*lenp = len;
-	return 0;
-}
-
-int
-spec_load(const char *path, struct spec **out, struct spec_errors *errs)
-{
-	char	*buf;
-	size_t	 len;
-	int	 rc;
-
-	*out = NULL;
-	if (read_file(path, &buf, &len) == -1) {
-		spec_errors_add(errs, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	rc = spec_parse(path, buf, len, out, errs);
-	free(buf);
-	return rc;
-}
-
 void
 app_spec_free(struct app_spec *app)
 {
@@ -1998,6 +1968,10 @@ app_spec_free(struct app_spec *app)
 	strv_free(app->env);
 	free(app->user);
 	free(app->group);
+	free(app->ids.groups);
+	free(app->ids.login);
+	free(app->ids.home);
+	free(app->ids.shell);
 	free(app->log_out);
 	free(app->log_err);
 	free(app);
@@ -2042,6 +2016,15 @@ app_spec_dup(const struct app_spec *app)
 	d->env = strv_dup(app->env, app->nenv);
 	d->user = strdup_or_null(app->user);
 	d->group = strdup_or_null(app->group);
+	d->ids.login = strdup_or_null(app->ids.login);
+	d->ids.home = strdup_or_null(app->ids.home);
+	d->ids.shell = strdup_or_null(app->ids.shell);
+	if (app->ids.ngroups > 0) {
+		d->ids.groups = xreallocarray(NULL, app->ids.ngroups,
+		    sizeof(*d->ids.groups));
+		memcpy(d->ids.groups, app->ids.groups, app->ids.ngroups *
+		    sizeof(*d->ids.groups));
+	}
 	d->log_out = strdup_or_null(app->log_out);
 	d->log_err = strdup_or_null(app->log_err);
 	return d;
@@ -2068,6 +2051,17 @@ strv_equal(char **a, size_t na, char **b, size_t nb)
 	return 1;
 }
 
+/* The same identity, as looked up: a changed passwd entry is a change. */
+static int
+ids_equal(const struct spec_ids *a, const struct spec_ids *b)
+{
+	return a->set == b->set && a->uid == b->uid && a->gid == b->gid &&
+	    a->ngroups == b->ngroups && (a->ngroups == 0 ||
+	    memcmp(a->groups, b->groups, a->ngroups * sizeof(*a->groups)) ==
+	    0) && str_equal(a->login, b->login) &&
+	    str_equal(a->home, b->home) && str_equal(a->shell, b->shell);
+}
+
 /* What the process is: command, place, identity, sockets. */
 static int
 app_equal_process(const struct app_spec *a, const struct app_spec *b)
@@ -2078,7 +2072,8 @@ app_equal_process(const struct app_spec *a, const struct app_spec *b)
 	    !strv_equal(a->argv, a->argc, b->argv, b->argc) ||
 	    !str_equal(a->cwd, b->cwd) ||
 	    !strv_equal(a->env, a->nenv, b->env, b->nenv) ||
-	    !str_equal(a->user, b->user) || !str_equal(a->group, b->group))
+	    !str_equal(a->user, b->user) || !str_equal(a->group, b->group) ||
+	    !ids_equal(&a->ids, &b->ids))
 		return 0;
 	if (a->nlisten != b->nlisten || a->balance != b->balance ||
 	    a->intercept_bind != b->intercept_bind)

@@ -138,9 +138,12 @@ struct spec_errors {
  */
 int	 spec_parse(const char *path, const char *buf, size_t len,
 	    struct spec **out, struct spec_errors *errs);
-/* Read the file at path and spec_parse it; a read error is one message. */
-int	 spec_load(const char *path, struct spec **out,
-	    struct spec_errors *errs);
+/*
+ * The same, with relative paths taken from the folder of real (the file
+ * a symlink at path points to), so that pmc and pmcd agree.
+ */
+int	 spec_parse_in(const char *path, const char *real, const char *buf,
+	    size_t len, struct spec **out, struct spec_errors *errs);
 void	 spec_free(struct spec *);
 /* Every effective field, one "app.field=value" line each (pmcd -n -v). */
 void	 spec_dump(const struct spec *, FILE *);

@@ -23,8 +23,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "home.h"
 #include "log.h"
 #include "pmcd.h"
+#include "specfile.h"
 
 #define CLIENTS_MAX	64
 #define CLIENT_IDLE_MS	10000
@@ -600,34 +602,59 @@ apply_and_wait(struct client *c, struct spec **specs, size_t nspecs,
 	pbuf_free(&out);
 }
 
+/*
+ * Parse the files of a MSG_START or MSG_RESURRECT, each as three fields
+ * (real path, content, answers): as root, only files that no one but
+ * root can change (specfile.h).  0, or -1 with every error replied.
+ */
+static int
+parse_files(struct client *c, const char **f, int n, struct spec **specs,
+    size_t *nspecs)
+{
+	struct spec_errors	 errs = { NULL, 0 };
+	char			 why[PATH_MAX + 160];
+	size_t			 i;
+	int			 k;
+
+	*nspecs = 0;
+	for (k = 0; k + 2 < n; k += 3) {
+		if (geteuid() == 0 && specfile_trusted(f[k], geteuid(), why,
+		    sizeof(why)) == -1)
+			spec_errors_add(&errs, "%s", why);
+		else if (specfile_parse(f[k], f[k + 1], f[k + 2],
+		    &specs[*nspecs], &errs) == 0)
+			(*nspecs)++;
+	}
+	for (i = 0; i < errs.count; i++)
+		reply_text(c, MSG_ERR, errs.msgs[i]);
+	if (errs.count == 0)
+		return (0);
+	spec_errors_clear(&errs);
+	while (*nspecs > 0)
+		spec_free(specs[--*nspecs]);
+	reply_exit(c, 1);
+	return (-1);
+}
+
 static void
 do_start(struct client *c, const char **f, int n)
 {
-	struct spec		**specs;
-	struct spec_errors	 errs = { NULL, 0 };
-	size_t			 i, nspecs = 0;
+	struct spec	**specs;
+	size_t		 nspecs;
 
-	if (n < 3 || n % 2 != 1) {
-		reply_text(c, MSG_ERR, "start: expected flags, then path and "
-		    "content pairs");
+	if (n < 4 || (n - 1) % 3 != 0) {
+		reply_text(c, MSG_ERR, "start: expected flags, then path, "
+		    "content and answers of each file");
 		reply_exit(c, 2);
 		return;
 	}
-	if ((specs = calloc((size_t)n / 2 + 1, sizeof(*specs))) == NULL)
+	if ((specs = calloc((size_t)n / 3 + 1, sizeof(*specs))) == NULL)
 		fatal("calloc");
-	for (i = 1; i + 1 < (size_t)n; i += 2) {
-		if (spec_parse(f[i], f[i + 1], strlen(f[i + 1]),
-		    &specs[nspecs], &errs) == 0)
-			nspecs++;
-	}
-	if (errs.count > 0) {
-		for (i = 0; i < errs.count; i++)
-			reply_text(c, MSG_ERR, errs.msgs[i]);
-		spec_errors_clear(&errs);
-		reply_exit(c, 1);
-	} else
+	if (parse_files(c, f + 1, n - 1, specs, &nspecs) == 0) {
 		apply_and_wait(c, specs, nspecs, strcmp(f[0], "prune") == 0);
-	free_specs(specs, nspecs);
+		free_specs(specs, nspecs);
+	} else
+		free(specs);
 }
 
 static void
@@ -647,42 +674,29 @@ do_save(struct client *c, const char **f, int n)
 		reply_exit(c, 1);
 		return;
 	}
-	dump_path(path, sizeof(path));
+	pmc_dump_path(path, sizeof(path));
 	reply_outf(c, "saved %zu app%s to %s\n", saved, saved == 1 ? "" : "s",
 	    path);
 	reply_exit(c, 0);
 }
 
+/* pmc read the dump (an empty one is not sent) and looked its names up. */
 static void
 do_resurrect(struct client *c, const char **f, int n)
 {
-	struct spec		*spec;
-	struct spec_errors	 errs = { NULL, 0 };
-	char			 path[PATH_MAX];
-	size_t			 i;
+	struct spec	*spec[1];
+	size_t		 nspecs;
 
-	(void)f;
-	(void)n;
-	dump_path(path, sizeof(path));
-	if (access(path, F_OK) == -1) {
-		reply_errf(c, "no dump file at %s (pmc save writes it)", path);
-		reply_exit(c, 1);
+	if (n != 3) {
+		reply_text(c, MSG_ERR, "resurrect: expected the dump's path, "
+		    "content and answers");
+		reply_exit(c, 2);
 		return;
 	}
-	if (dump_empty(path)) {
-		reply_outf(c, "%s: no apps to resurrect\n", path);
-		reply_exit(c, 0);
-		return;
+	if (parse_files(c, f, n, spec, &nspecs) == 0) {
+		apply_and_wait(c, spec, 1, 0);
+		spec_free(spec[0]);
 	}
-	if (spec_load(path, &spec, &errs) == -1) {
-		for (i = 0; i < errs.count; i++)
-			reply_text(c, MSG_ERR, errs.msgs[i]);
-		spec_errors_clear(&errs);
-		reply_exit(c, 1);
-		return;
-	}
-	apply_and_wait(c, &spec, 1, 0);
-	spec_free(spec);
 }
 
 static void

@@ -19,47 +19,32 @@
 #include "home.h"
 #include "log.h"
 #include "pmcd.h"
+#include "specfile.h"
 
-void
-dump_path(char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/dump.yaml", pmc_statedir());
-}
-
-/* How many apps the dump at path holds; 0 when none or unreadable. */
+/*
+ * How many apps the dump at path holds; 0 when none or unreadable.  The
+ * lines spec_write_yaml starts an app with are counted: parsing would
+ * look names up, which pmcd's loop never does.
+ */
 static size_t
 dump_count(const char *path)
 {
-	struct spec		*spec;
-	struct spec_errors	 errs = { NULL, 0 };
-	size_t			 n;
-
-	if (access(path, F_OK) == -1 || dump_empty(path))
-		return (0);
-	if (spec_load(path, &spec, &errs) == -1) {
-		spec_errors_clear(&errs);
-		return (1);	/* something is there: do not lose it */
-	}
-	n = spec->napps;
-	spec_free(spec);
-	return (n);
-}
-
-/* A dump of no apps: nothing but comments and blank lines. */
-int
-dump_empty(const char *path)
-{
 	char	 line[512];
 	FILE	*f;
-	int	 empty = 1;
+	size_t	 n = 0;
+	int	 fd;
 
-	if ((f = fopen(path, "re")) == NULL)
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
 		return (0);
-	while (empty && fgets(line, sizeof(line), f) != NULL)
-		empty = line[strspn(line, " \t\r\n")] == '\0' ||
-		    line[strspn(line, " \t")] == '#';
+	if ((f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return (1);	/* something is there: do not lose it */
+	}
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += strncmp(line, "  - name: ", 10) == 0;
 	fclose(f);
-	return (empty);
+	return (n);
 }
 
 static int
@@ -108,7 +93,7 @@ dump_save(int force, size_t *saved, char *why, size_t whylen)
 	size_t		 n = 0, old;
 	int		 rc = -1;
 
-	dump_path(path, sizeof(path));
+	pmc_dump_path(path, sizeof(path));
 	TAILQ_FOREACH(app, &sv->apps, entry)
 		n++;
 	if ((apps = calloc(n + 1, sizeof(*apps))) == NULL)
@@ -163,8 +148,8 @@ dump_load(struct spec **out, char *why, size_t whylen)
 	size_t			 i;
 
 	*out = NULL;
-	dump_path(path, sizeof(path));
-	if (access(path, F_OK) == -1 || dump_empty(path))
+	pmc_dump_path(path, sizeof(path));
+	if (access(path, F_OK) == -1 || specfile_empty(path))
 		return (0);
 	if (spec_load(path, out, &errs) == -1) {
 		for (i = 0; i < errs.count; i++)

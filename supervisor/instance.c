@@ -182,6 +182,13 @@ child_env(const struct instance *in, int nfds)
 	size_t			 i;
 	int			 j;
 
+	/* As su and systemd's User= do; env: may still say otherwise. */
+	if (s->ids.login != NULL) {
+		setenv("HOME", s->ids.home, 1);
+		setenv("USER", s->ids.login, 1);
+		setenv("LOGNAME", s->ids.login, 1);
+		setenv("SHELL", s->ids.shell, 1);
+	}
 	for (i = 0; i < s->nenv; i++)
 		putenv(s->env[i]);
 	unsetenv("LISTEN_FDS");
@@ -215,69 +222,26 @@ child_env(const struct instance *in, int nfds)
 		setenv("NOTIFY_SOCKET", sv->notify_path, 1);
 }
 
-/* A user or group by name, or by number. */
-static int
-lookup_ids(const struct app_spec *s, uid_t *uid, gid_t *gid,
-    const char **name)
-{
-	struct passwd	*pw = NULL;
-	struct group	*gr;
-	const char	*errstr;
-
-	*name = NULL;
-	*uid = geteuid();
-	*gid = getegid();
-	if (s->user != NULL) {
-		if ((pw = getpwnam(s->user)) == NULL) {
-			*uid = (uid_t)strtonum(s->user, 0, UINT_MAX - 1, &errstr);
-			if (errstr != NULL || (pw = getpwuid(*uid)) == NULL)
-				pw = NULL;
-			if (errstr != NULL)
-				return (-1);
-		}
-		if (pw != NULL) {
-			*uid = pw->pw_uid;
-			*gid = pw->pw_gid;
-			*name = pw->pw_name;
-		}
-	}
-	if (s->group != NULL) {
-		if ((gr = getgrnam(s->group)) != NULL)
-			*gid = gr->gr_gid;
-		else {
-			*gid = (gid_t)strtonum(s->group, 0, UINT_MAX - 1,
-			    &errstr);
-			if (errstr != NULL)
-				return (-1);
-		}
-	}
-	return (0);
-}
-
 /*
- * Become the spec's user and group.  Only root can; for anyone else the
- * loader has checked that they name ourselves, so there is nothing to do.
+ * Become the spec's user and group, as the loader looked them up when
+ * the spec was applied: no look-up here, and never pmcd's own groups.
+ * Only root can; for anyone else the loader has checked that they name
+ * ourselves, so there is nothing to do.
  */
 static int
 child_user(const struct app_spec *s)
 {
-	const char	*name;
-	uid_t		 uid;
-	gid_t		 gid;
+	const struct spec_ids	*ids = &s->ids;
 
-	if ((s->user == NULL && s->group == NULL) || geteuid() != 0)
+	if (!ids->set || geteuid() != 0)
 		return (0);
-	if (lookup_ids(s, &uid, &gid, &name) == -1) {
-		errno = ENOENT;
+	if (ids->ngroups == 0) {
+		errno = EINVAL;
 		return (-1);
 	}
-	if (name != NULL && initgroups(name, gid) == -1)
-		return (-1);
-	if (name == NULL && setgroups(1, &gid) == -1)
-		return (-1);
-	if (setresgid(gid, gid, gid) == -1)
-		return (-1);
-	if (setresuid(uid, uid, uid) == -1)
+	if (setgroups(ids->ngroups, ids->groups) == -1 ||
+	    setresgid(ids->gid, ids->gid, ids->gid) == -1 ||
+	    setresuid(ids->uid, ids->uid, ids->uid) == -1)
 		return (-1);
 	return (0);
 }

@@ -24,6 +24,7 @@
 #include "listen.h"
 #include "log.h"
 #include "pmcd.h"
+#include "specfile.h"
 
 static struct pmcd	 the_pmcd;
 struct pmcd		*sv = &the_pmcd;
@@ -280,16 +281,36 @@ announce_ready(void)
 	ready_fd = -1;
 }
 
-/* Load files and apply them whole; -1 when anything was wrong. */
+/* Apply specs whole, as pmc start would; -1 with the errors logged. */
+static int
+apply_specs(struct spec **specs, size_t ns)
+{
+	struct pbuf	 perr = { 0 }, out = { 0 };
+	const char	*fields[PMC_FIELDS_MAX];
+	int		 k, nf, rc = 0;
+
+	if (app_apply(specs, ns, NULL, 0, &perr, &out) == -1) {
+		nf = proto_fields(perr.data, perr.len, fields, PMC_FIELDS_MAX);
+		for (k = 0; k < nf; k++)
+			log_warnx("%s", fields[k]);
+		rc = -1;
+	}
+	pbuf_free(&perr);
+	pbuf_free(&out);
+	return (rc);
+}
+
+/*
+ * Load files and apply them whole; -1 when anything was wrong.  Only
+ * before the loop runs: the names they hold are looked up here.
+ */
 static int
 apply_files(char **files, size_t n)
 {
 	struct spec		**specs;
 	struct spec_errors	 errs = { NULL, 0 };
-	struct pbuf		 perr = { 0 }, out = { 0 };
-	const char		*fields[PMC_FIELDS_MAX];
 	size_t			 i, ns = 0;
-	int			 k, nf, rc = 0;
+	int			 rc = 0;
 
 	if ((specs = calloc(n + 1, sizeof(*specs))) == NULL)
 		fatal("calloc");
@@ -298,19 +319,11 @@ apply_files(char **files, size_t n)
 			ns++;
 	for (i = 0; i < errs.count; i++)
 		log_warnx("%s", errs.msgs[i]);
-	if (errs.count > 0)
+	if (errs.count > 0 || apply_specs(specs, ns) == -1)
 		rc = -1;
-	else if (app_apply(specs, ns, NULL, 0, &perr, &out) == -1) {
-		nf = proto_fields(perr.data, perr.len, fields, PMC_FIELDS_MAX);
-		for (k = 0; k < nf; k++)
-			log_warnx("%s", fields[k]);
-		rc = -1;
-	}
 	for (i = 0; i < ns; i++)
 		spec_free(specs[i]);
 	free(specs);
-	pbuf_free(&perr);
-	pbuf_free(&out);
 	spec_errors_clear(&errs);
 	return (rc);
 }
@@ -366,7 +379,17 @@ load_dump(void)
 	pbuf_free(&out);
 }
 
-/* SIGHUP: read every file the running apps came from, apply as start. */
+static void
+reread_done(struct spec **specs, size_t n)
+{
+	if (apply_specs(specs, n) == -1)
+		log_warnx("SIGHUP: nothing applied");
+}
+
+/*
+ * SIGHUP: read every file the running apps came from, apply as start.
+ * A child reads them (specread.c): the loop goes on meanwhile.
+ */
 static void
 reread_files(void)
 {
@@ -389,8 +412,7 @@ reread_files(void)
 			files[n++] = app->file;
 	}
 	log_info("SIGHUP: re-reading %zu spec file%s", n, n == 1 ? "" : "s");
-	if (apply_files(files, n) == -1)
-		log_warnx("SIGHUP: nothing applied");
+	specread_start(files, n, reread_done);
 	free(files);
 }
 

@@ -207,8 +207,6 @@ void		 control_close(void);
 void		 control_changed(void);	/* re-check waiting clients */
 
 /* dump.c */
-void		 dump_path(char *, size_t);
-int		 dump_empty(const char *);
 int		 dump_save(int force, size_t *saved, char *why, size_t);
 int		 dump_load(struct spec **, char *why, size_t);
 
@@ -221,6 +219,11 @@ void		 sdnotify_init(void);
 void		 sdnotify_tick(void);
 void		 sdnotify_reloading(void);
 void		 sdnotify_stopping(void);
+
+/* specread.c */
+void		 specread_start(char **files, size_t n,
+		    void (*done)(struct spec **, size_t));
+int		 specread_busy(void);
 
 /* notify.c */
 void		 notify_init(void);

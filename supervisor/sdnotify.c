@@ -133,6 +133,8 @@ apps_started(void)
 {
 	struct app	*app;
 
+	if (specread_busy())		/* SIGHUP's files not read yet */
+		return (0);
 	TAILQ_FOREACH(app, &sv->apps, entry)
 		if (app->reloading || !app_settled(app, 0))
 			return (0);

@@ -109,14 +109,14 @@ still_fine() {
 		EOF
 	done
 	# A valid request followed by garbage is still one request.
-	run -0 raw 1 $MSG_PING 0 0 'os.urandom(1 << 20)'
+	run -0 raw $PMC_PROTO $MSG_PING 0 0 'os.urandom(1 << 20)'
 	still_fine
 }
 
 @test "a header announcing more than the message bound is refused" {
 	start_web
 	for len in 0xffffffff $(( 4 * 1024 * 1024 + 1 )); do
-		run -0 raw 1 $MSG_PING "$len" 0
+		run -0 raw $PMC_PROTO $MSG_PING "$len" 0
 		echo "$output"
 		# An error and exit 2, or a plain close: never an answer.
 		[ "${lines[-1]}" = EOF ] || [ "${lines[-1]}" = RESET ]
@@ -144,7 +144,7 @@ still_fine() {
 	import os, socket, struct
 	s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 	s.connect(os.environ["PMC_HOME"] + "/pmc.sock")
-	s.sendall(struct.pack("=IIII", 1, 5, 100, 0) + b"web")
+	s.sendall(struct.pack("=IIII", int(os.environ["PMC_PROTO"]), 5, 100, 0) + b"web")
 	s.close()
 	EOF
 	still_fine
@@ -152,7 +152,7 @@ still_fine() {
 
 @test "a wrong protocol version is answered 'incompatible pmc and pmcd'" {
 	start_web
-	run -0 raw 2 $MSG_PING 0 0
+	run -0 raw $((PMC_PROTO + 1)) $MSG_PING 0 0
 	echo "$output"
 	[ "${lines[0]}" = "ERR incompatible pmc and pmcd" ]
 	[ "${lines[-1]}" = EOF ]
@@ -162,7 +162,7 @@ still_fine() {
 
 @test "an unknown message type is answered MSG_ERR and MSG_EXIT 2" {
 	start_web
-	run -0 raw 1 9999 0 0
+	run -0 raw $PMC_PROTO 9999 0 0
 	echo "$output"
 	[ "${#lines[@]}" -eq 3 ]
 	[[ "${lines[0]}" == "ERR "*9999* ]]
@@ -173,7 +173,7 @@ still_fine() {
 
 @test "a payload without its final NUL is refused and not acted on" {
 	start_web
-	run -0 raw 1 $MSG_STOP 3 0 'b"web"'
+	run -0 raw $PMC_PROTO $MSG_STOP 3 0 'b"web"'
 	echo "$output"
 	[ "${#lines[@]}" -eq 3 ]
 	[[ "${lines[0]}" == "ERR "* ]]
@@ -181,7 +181,7 @@ still_fine() {
 	[ "${lines[2]}" = EOF ]
 	# The same request, well formed, does stop web: the bytes were right.
 	still_fine
-	run -0 raw 1 $MSG_STOP 4 0 'b"web\0"'
+	run -0 raw $PMC_PROTO $MSG_STOP 4 0 'b"web\0"'
 	[ "${lines[-2]}" = "EXIT 0" ]
 	[ "$(app_statuses web)" = "stopped stopped" ]
 }
@@ -271,7 +271,7 @@ home_refused() {
 		    raise SystemExit(0)
 		s.settimeout(5)
 		try:
-		    s.sendall(struct.pack("=IIII", 1, 1, 0, 0))
+		    s.sendall(struct.pack("=IIII", int(os.environ["PMC_PROTO"]), 1, 0, 0))
 		    data = b""
 		    while True:
 		        b = s.recv(4096)
@@ -293,7 +293,7 @@ home_refused() {
 	chmod 0711 "$PMC_HOME"
 	chmod 0666 "$PMC_HOME/pmc.sock"
 	# The same client as root gets its answer...
-	run -0 raw 1 $MSG_PING 0 0
+	run -0 raw $PMC_PROTO $MSG_PING 0 0
 	[ "${lines[0]}" = "OUT pong" ]
 	# ...and as nobody, a closed connection and not a byte.
 	run -0 as_nobody
@@ -395,13 +395,13 @@ home_refused() {
 	ping_as() {
 		setpriv --reuid "$1" --regid "$1" --clear-groups "$NOBODY_PY" - \
 		    "$PMC_HOME/pmc.sock" <<-'EOF'
-		import socket, struct, sys
+		import os, socket, struct, sys
 		s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 		s.connect(sys.argv[1])
 		s.settimeout(5)
 		data = b""
 		try:
-		    s.sendall(struct.pack("=IIII", 1, 1, 0, 0))
+		    s.sendall(struct.pack("=IIII", int(os.environ["PMC_PROTO"]), 1, 0, 0))
 		    while True:
 		        b = s.recv(4096)
 		        if not b:
@@ -466,7 +466,7 @@ home_refused() {
 	import os, socket, struct, time
 	s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 	s.connect(os.environ["PMC_HOME"] + "/pmc.sock")
-	s.sendall(struct.pack("=IIII", 1, 4, 4, 0) + b"big\0")
+	s.sendall(struct.pack("=IIII", int(os.environ["PMC_PROTO"]), 4, 4, 0) + b"big\0")
 	print("asked", flush=True)
 	time.sleep(13)
 	got, end = 0, "EOF"

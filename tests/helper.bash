@@ -12,6 +12,8 @@ SHIM=$PMC_LIB/libpmc-shim.so
 PMC=$PMC_BIN/pmc
 PMCD=$PMC_BIN/pmcd
 DEMO=$PMC_TESTBIN/demo-httpd
+# The control protocol's version, for tests that speak it themselves.
+export PMC_PROTO=$(sed -n 's/^#define PMC_PROTO_VERSION[[:space:]]*//p' "$ROOT/config/protocol.h")
 
 setup() {
 	pmc_setup

@@ -108,13 +108,13 @@ teardown() {
 # checks of pmc; prints pmcd's answers, exits with the status it sent.
 send_start() {
 	python3 - "$PMC_HOME/pmc.sock" "$(realpath "$1")" <<'EOF'
-import socket, struct, sys
+import os, socket, struct, sys
 path = sys.argv[2]
 spec = open(path).read()
-payload = b"\0" + path.encode() + b"\0" + spec.encode() + b"\0"
+payload = b"\0" + path.encode() + b"\0" + spec.encode() + b"\0" + b"\0"
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
-s.sendall(struct.pack("=IIII", 1, 2, len(payload), 0) + payload)
+s.sendall(struct.pack("=IIII", int(os.environ["PMC_PROTO"]), 2, len(payload), 0) + payload)
 buf = b""
 def take(n):
     global buf

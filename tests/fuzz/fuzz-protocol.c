@@ -7,7 +7,8 @@
  *
  * - as pmcd does (control.c): a header, proto_check, the payload NUL-
  *   terminated past its length, proto_fields; then what the requests
- *   carry is parsed as pmcd parses it: MSG_START's files by spec_parse,
+ *   carry is parsed as pmcd parses it: MSG_START's and MSG_RESURRECT's files
+ *   by specfile_parse, from the answers they carry,
  *   MSG_SIGNAL's signal by parse_signal;
  * - as pmc does: proto_recv on a socket holding the same bytes; and
  *   taken as pmcd's replies, by client_request (cmd/client.c), which
@@ -28,6 +29,7 @@
 
 #include "client.h"
 #include "cmd.h"
+#include "specfile.h"
 #include "fuzz.h"
 #include "protocol.h"
 #include "spec.h"
@@ -74,10 +76,11 @@ decode_request(uint32_t type, int n)
 	struct spec_errors	 errs = { NULL, 0 };
 	int			 i, sig;
 
-	if (type == MSG_START && n >= 3 && n % 2 == 1)
-		for (i = 1; i + 1 < n; i += 2) {
-			if (spec_parse(fields[i], fields[i + 1],
-			    strlen(fields[i + 1]), &spec, &errs) == 0)
+	if ((type == MSG_START && n >= 4 && (n - 1) % 3 == 0) ||
+	    (type == MSG_RESURRECT && n == 3))
+		for (i = type == MSG_START; i + 2 < n; i += 3) {
+			if (specfile_parse(fields[i], fields[i + 1],
+			    fields[i + 2], &spec, &errs) == 0)
 				spec_free(spec);
 			else
 				CHECK(errs.count > 0);
