@@ -57,7 +57,7 @@ PMC_OBJS =	$(PMC_SRCS:%.c=$(B)/obj/%.o)
 PMCD_OBJS =	$(PMCD_SRCS:%.c=$(B)/obj/%.o)
 
 PROGS =		$(B)/bin/pmc $(B)/bin/pmcd $(B)/tests/bin/demo-httpd \
-		$(B)/tests/bin/shim-probe
+		$(B)/tests/bin/shim-probe $(B)/tests/bin/hang-nss.so
 SHIM =		$(B)/lib/libpmc-shim.so
 
 all: $(PROGS) $(SHIM)
@@ -78,6 +78,12 @@ $(SHIM): $(SHIM_SRCS)
 	@mkdir -p $(@D)
 	$(CC) $(SHIM_ALL_CFLAGS) -fPIC -shared $(SHIM_LDFLAGS) -o $@ \
 	    $(SHIM_SRCS) -ldl
+
+# A look-up that never answers (tests/lookup.bats); no sanitizers, as
+# the shim.
+$(B)/tests/bin/hang-nss.so: tests/fixtures/hang-nss.c
+	@mkdir -p $(@D)
+	$(CC) $(SHIM_ALL_CFLAGS) -fPIC -shared $(SHIM_LDFLAGS) -o $@ $< -ldl
 
 $(B)/tests/bin/shim-probe: tests/fixtures/shim-probe.c
 	@mkdir -p $(@D)
