@@ -211,7 +211,7 @@ static const struct field logs_fields[] = {
 	{ "to",			f_logs_to,	APP(log_to) },
 };
 
-/* Variables pmcd sets itself. */
+/* Variables pmcd sets itself; also every PMC_SHIM_* (the shim's). */
 static const char *const reserved_env[] = {
 	"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET",
 	"PMC_APP", "PMC_INSTANCE"
@@ -1492,7 +1492,8 @@ env_pair(struct ctx *ctx, const struct ynode *k, const struct ynode *v)
 		return;
 	}
 	for (i = 0; i < nitems(reserved_env); i++) {
-		if (strcmp(k->text, reserved_env[i]) == 0) {
+		if (strcmp(k->text, reserved_env[i]) == 0 ||
+		    strncmp(k->text, "PMC_SHIM_", 9) == 0) {
 			bad(ctx, "env", k, "a variable not set by pmc");
 			return;
 		}

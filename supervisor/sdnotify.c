@@ -58,21 +58,21 @@ watchdog_init(void)
 	const char	*s, *errstr;
 	long long	 usec;
 
-	if ((s = getenv("WATCHDOG_USEC")) == NULL)
-		return;
-	usec = strtonum(s, 1, INT64_MAX, &errstr);
-	if (errstr != NULL) {
-		log_warnx("WATCHDOG_USEC=%s: %s; no watchdog pings", s, errstr);
-		return;
-	}
-	if ((s = getenv("WATCHDOG_PID")) != NULL &&
-	    strtonum(s, 1, INT32_MAX, &errstr) != getpid()) {
-		unsetenv("WATCHDOG_USEC");	/* meant for another process */
+	if ((s = getenv("WATCHDOG_USEC")) == NULL) {
 		unsetenv("WATCHDOG_PID");
 		return;
 	}
-	unsetenv("WATCHDOG_USEC");	/* ours, not the instances' */
+	usec = strtonum(s, 1, INT64_MAX, &errstr);
+	if (errstr != NULL)
+		log_warnx("WATCHDOG_USEC=%s: %s; no watchdog pings", s, errstr);
+	else if ((s = getenv("WATCHDOG_PID")) != NULL &&
+	    strtonum(s, 1, INT32_MAX, &errstr) != getpid())
+		errstr = "meant for another process";
+	/* Ours (or no one's), never the instances'. */
+	unsetenv("WATCHDOG_USEC");
 	unsetenv("WATCHDOG_PID");
+	if (errstr != NULL)
+		return;
 	sd_watchdog_ms = (uint64_t)usec / 2000;
 	if (sd_watchdog_ms == 0)
 		sd_watchdog_ms = 1;

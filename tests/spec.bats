@@ -376,13 +376,15 @@ apps:
       A=B: c
       PMC_APP: x
       V: [1]
+      PMC_SHIM_PID: "1"
       PATH: /usr/bin
 === errors
 app.yaml:6:7: env: expected a variable name ([A-Za-z_][A-Za-z0-9_]*), got "1X"
 app.yaml:7:7: env: expected a variable name ([A-Za-z_][A-Za-z0-9_]*), got "A=B"
 app.yaml:8:7: env: expected a variable not set by pmc, got "PMC_APP"
 app.yaml:9:10: env.V: expected a string, got a sequence
-app.yaml:10:7: duplicate key "env.PATH" (first at line 5)
+app.yaml:10:7: env: expected a variable not set by pmc, got "PMC_SHIM_PID"
+app.yaml:11:7: duplicate key "env.PATH" (first at line 5)
 EOF
 }
 
