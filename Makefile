@@ -107,10 +107,7 @@ deps:
 # Build, then run pmc on pm.yaml.example and show it serving.
 run: deps
 	@$(MAKE) --no-print-directory all
-	bin/pmc start pm.yaml.example
-	bin/pmc list
-	@echo; echo '$$ curl -s http://127.0.0.1:8080/'; curl -s http://127.0.0.1:8080/
-	@echo; echo 'pmc is serving pm.yaml.example; stop it with: bin/pmc kill'
+	@sh tests/run-example.sh
 
 test: deps
 	@$(MAKE) --no-print-directory all
