@@ -87,6 +87,8 @@ instance_free(struct instance *in)
 	timer_stop(&in->timer);
 	if (in->pid != 0)
 		RB_REMOVE(pid_tree, &sv->pids, in);
+	if (in->pgid != 0)
+		leftover_changed();
 	if (in->exec_fd != -1)
 		close(in->exec_fd);
 	free(in);
@@ -333,6 +335,8 @@ spawn(struct instance *in)
 	in->exec_fd = exp[0];
 	in->pid = pid;
 	in->pgid = pid;
+	in->pgid_start = leftover_start_time(pid);
+	leftover_changed();
 	in->started_ms = now_ms();
 	in->started_wall_ms = wall_ms();
 	in->cpu_ticks = 0;
@@ -599,6 +603,7 @@ instance_reaped(pid_t pid, int wstatus)
 		log_info("%s[%d]: killed what was left of process group %d",
 		    in->app->spec->name, in->slot, in->pgid);
 	in->pgid = 0;
+	leftover_changed();
 	instance_event(in, IE_EXIT);
 }
 
@@ -610,6 +615,7 @@ group_gone(struct instance *in)
 		return (0);
 	in->draining = 0;
 	in->pgid = 0;
+	leftover_changed();
 	instance_event(in, IE_EXIT);
 	return (1);
 }

@@ -513,6 +513,7 @@ main(int argc, char *argv[])
 	if (!fg)
 		detach();
 	take_lock();
+	leftover_end();
 	loop_init();
 	if (metrics != NULL && *metrics != '\0' &&
 	    metrics_listen(metrics, why, sizeof(why)) == -1)
@@ -563,7 +564,9 @@ main(int argc, char *argv[])
 		apps_gc();
 		control_changed();
 		sdnotify_tick();
+		leftover_sync();
 	}
+	leftover_clear();
 	control_changed();
 	control_close();
 	metrics_close();

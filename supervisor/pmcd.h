@@ -44,6 +44,8 @@ struct instance {
 	pid_t			 pid;		/* 0 when none */
 	pid_t			 pgid;		/* its group, while any of it
 						   lives */
+	unsigned long long	 pgid_start;	/* its leader's start time
+						   (leftover.c) */
 	int			 draining;	/* leader gone, group not yet */
 	int			 killed;	/* SIGKILL sent in this stop */
 	int			 exec_fd;	/* error pipe of the last spawn */
@@ -224,6 +226,13 @@ void		 sdnotify_stopping(void);
 void		 specread_start(char **files, size_t n,
 		    void (*done)(struct spec **, size_t));
 int		 specread_busy(void);
+
+/* leftover.c */
+void		 leftover_end(void);	/* at start, before binding */
+void		 leftover_changed(void);	/* a group began or ended */
+void		 leftover_sync(void);	/* after a loop round */
+void		 leftover_clear(void);	/* at a clean exit */
+unsigned long long leftover_start_time(pid_t);
 
 /* notify.c */
 void		 notify_init(void);
