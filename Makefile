@@ -46,8 +46,8 @@ PMCD_SRCS =	supervisor/pmcd.c supervisor/log.c supervisor/loop.c \
 		supervisor/control.c supervisor/app.c supervisor/instance.c \
 		supervisor/listen.c supervisor/notify.c \
 		supervisor/reload.c supervisor/sdnotify.c supervisor/dump.c \
-		supervisor/shimpath.c supervisor/logs.c supervisor/frame.c \
-		supervisor/sample.c supervisor/metrics.c
+		supervisor/shimpath.c supervisor/logs.c supervisor/logfs.c \
+		supervisor/frame.c supervisor/sample.c supervisor/metrics.c
 FIXTURE_SRCS =	tests/fixtures/demo-httpd.c tests/fixtures/shim-probe.c
 SHIM_SRCS =	supervisor/shim.c
 
@@ -187,14 +187,15 @@ FUZZ_SRCS_protocol =	config/protocol.c config/spec.c config/home.c \
 			cmd/client.c tests/fuzz/offline.c
 FUZZ_SRCS_notify =	supervisor/frame.c
 FUZZ_SRCS_lines =	supervisor/frame.c
-FUZZ_SRCS_logs =	supervisor/logs.c supervisor/log.c supervisor/frame.c \
-			config/home.c
+FUZZ_SRCS_logs =	supervisor/logs.c supervisor/logfs.c supervisor/log.c \
+			supervisor/frame.c config/home.c config/protocol.c
 FUZZ_BINS =	$(FUZZERS:%=build-fuzz/fuzz-%)
 
 FUZZ_DEPS =	tests/fuzz/fuzz.h tests/fuzz/offline.c config/spec.c \
 		config/spec.h config/protocol.c config/protocol.h config/home.c \
 		config/home.h cmd/client.c cmd/client.h cmd/cmd.h \
-		supervisor/frame.c supervisor/frame.h supervisor/logs.c \
+		supervisor/frame.c supervisor/frame.h \
+		supervisor/logs.c supervisor/logfs.c supervisor/logfs.h \
 		supervisor/log.c supervisor/log.h supervisor/loop.h \
 		supervisor/pmcd.h
 
