@@ -184,7 +184,7 @@ FUZZ_CFLAGS =	-std=c11 -D_GNU_SOURCE $(WARNINGS) -Iconfig -Icmd -Isupervisor \
 		-fno-sanitize-recover=undefined
 FUZZ_SRCS_spec =	config/spec.c tests/fuzz/offline.c
 FUZZ_SRCS_protocol =	config/protocol.c config/spec.c config/home.c \
-			cmd/client.c tests/fuzz/offline.c
+			config/human.c cmd/client.c tests/fuzz/offline.c
 FUZZ_SRCS_notify =	supervisor/frame.c
 FUZZ_SRCS_lines =	supervisor/frame.c
 FUZZ_SRCS_logs =	supervisor/logs.c supervisor/logfs.c supervisor/log.c \
@@ -193,8 +193,8 @@ FUZZ_BINS =	$(FUZZERS:%=build-fuzz/fuzz-%)
 
 FUZZ_DEPS =	tests/fuzz/fuzz.h tests/fuzz/offline.c config/spec.c \
 		config/spec.h config/protocol.c config/protocol.h config/home.c \
-		config/home.h cmd/client.c cmd/client.h cmd/cmd.h \
-		supervisor/frame.c supervisor/frame.h \
+		config/home.h config/human.c config/human.h cmd/client.c \
+		cmd/client.h cmd/cmd.h supervisor/frame.c supervisor/frame.h \
 		supervisor/logs.c supervisor/logfs.c supervisor/logfs.h \
 		supervisor/log.c supervisor/log.h supervisor/loop.h \
 		supervisor/pmcd.h
