@@ -46,8 +46,8 @@ PMCD_SRCS =	supervisor/pmcd.c supervisor/log.c supervisor/loop.c \
 		supervisor/control.c supervisor/app.c supervisor/instance.c \
 		supervisor/listen.c supervisor/notify.c \
 		supervisor/reload.c supervisor/sdnotify.c supervisor/dump.c \
-		supervisor/shimpath.c supervisor/logs.c supervisor/frame.c \
-		supervisor/sample.c supervisor/metrics.c \
+		supervisor/shimpath.c supervisor/logs.c supervisor/logfs.c \
+		supervisor/frame.c supervisor/sample.c supervisor/metrics.c \
 		supervisor/specread.c supervisor/leftover.c
 FIXTURE_SRCS =	tests/fixtures/demo-httpd.c tests/fixtures/shim-probe.c
 SHIM_SRCS =	supervisor/shim.c
@@ -189,20 +189,21 @@ FUZZ_CFLAGS =	-std=c11 -D_GNU_SOURCE $(WARNINGS) -Iconfig -Icmd -Isupervisor \
 FUZZ_SRCS_spec =	config/spec.c config/lookup.c config/protocol.c \
 			tests/fuzz/offline.c
 FUZZ_SRCS_protocol =	config/protocol.c config/spec.c config/lookup.c \
-			config/specfile.c config/home.c \
+			config/specfile.c config/home.c config/human.c \
 			cmd/client.c tests/fuzz/offline.c
 FUZZ_SRCS_notify =	supervisor/frame.c
 FUZZ_SRCS_lines =	supervisor/frame.c
-FUZZ_SRCS_logs =	supervisor/logs.c supervisor/log.c supervisor/frame.c \
-			config/home.c
+FUZZ_SRCS_logs =	supervisor/logs.c supervisor/logfs.c supervisor/log.c \
+			supervisor/frame.c config/home.c config/protocol.c
 FUZZ_BINS =	$(FUZZERS:%=build-fuzz/fuzz-%)
 
 FUZZ_DEPS =	tests/fuzz/fuzz.h tests/fuzz/offline.c config/spec.c \
 		config/lookup.c config/lookup.h config/specfile.c \
 		config/specfile.h \
 		config/spec.h config/protocol.c config/protocol.h config/home.c \
-		config/home.h cmd/client.c cmd/client.h cmd/cmd.h \
-		supervisor/frame.c supervisor/frame.h supervisor/logs.c \
+		config/home.h config/human.c config/human.h cmd/client.c \
+		cmd/client.h cmd/cmd.h supervisor/frame.c supervisor/frame.h \
+		supervisor/logs.c supervisor/logfs.c supervisor/logfs.h \
 		supervisor/log.c supervisor/log.h supervisor/loop.h \
 		supervisor/pmcd.h
 

@@ -21,6 +21,7 @@
 #include "client.h"
 #include "cmd.h"
 #include "home.h"
+#include "human.h"
 #include "protocol.h"
 
 #define MALFORMED	"pmc: malformed reply from pmcd\n"
@@ -254,6 +255,19 @@ client_start_open(void)
 	return (fd);
 }
 
+/*
+ * pmcd's text, which may quote what an app said (STATUS=, a reason):
+ * escaped when it goes to a terminal.
+ */
+static void
+print_text(FILE *fp, const char *text, size_t len)
+{
+	if (isatty(fileno(fp)))
+		human_text(fp, text, len);
+	else
+		fwrite(text, 1, len, fp);
+}
+
 /* MSG_ERR: one "pmc: " line per line of text. */
 static void
 print_err(const char *text)
@@ -264,7 +278,9 @@ print_err(const char *text)
 	while (*text != '\0') {
 		if ((nl = strchr(text, '\n')) == NULL)
 			nl = text + strlen(text);
-		fprintf(stderr, "pmc: %.*s\n", (int)(nl - text), text);
+		fputs("pmc: ", stderr);
+		print_text(stderr, text, (size_t)(nl - text));
+		putc('\n', stderr);
 		text = *nl == '\n' ? nl + 1 : nl;
 	}
 }
@@ -321,7 +337,7 @@ reply(const struct pmc_msghdr *hdr, const char *payload, const char **fields,
 	case MSG_OUT:
 		if (n != 1)
 			return (-2);
-		fputs(fields[0], stdout);
+		print_text(stdout, fields[0], strlen(fields[0]));
 		return (-1);
 	case MSG_ERR:
 		if (n != 1)

@@ -9,6 +9,10 @@
  * every FOLLOW_MS; a new inode at the path (rotation, a reopen after
  * logrotate) or a shrunken file (pmc flush) makes it start again at the
  * beginning, after what the old descriptor still holds.
+ *
+ * The files may be written by an app's user: pmc opens them with
+ * O_NOFOLLOW and O_NONBLOCK and reads only regular files, and escapes
+ * what it prints when stdout is a terminal (human_text).
  */
 #include <sys/stat.h>
 
@@ -26,6 +30,7 @@
 
 #include "client.h"
 #include "cmd.h"
+#include "human.h"
 #include "protocol.h"
 #include "spec.h"
 
@@ -72,6 +77,7 @@ struct logsrc {
 	off_t		 off;		/* bytes read from fd */
 	char		 last[LAST_BYTES];	/* the last ones read */
 	size_t		 lastlen;
+	int		 refused;	/* said once, until it changes */
 	char		*buf;		/* a line not yet whole */
 	size_t		 len, cap;
 };
@@ -94,11 +100,13 @@ struct opts {
 	char			 tag[32];	/* "[I] ", or "" */
 	size_t			 taglen;
 	int			 prefix;	/* several files: name them */
+	int			 escape;	/* stdout is a terminal */
 };
 
 typedef void (*line_fn)(const char *, size_t, void *);
 
 static volatile sig_atomic_t	 logs_stop;
+static int			 logs_failed;	/* a file was refused */
 
 static int
 parse_count(const char *s, unsigned long long max, unsigned long long *out)
@@ -184,7 +192,10 @@ print_line(const struct opts *o, const struct logsrc *s, const char *line,
 {
 	if (o->prefix)
 		printf("%s %s | ", s->app, s->err ? "err" : "out");
-	fwrite(line, 1, len, stdout);
+	if (o->escape)
+		human_text(stdout, line, len);
+	else
+		fwrite(line, 1, len, stdout);
 	putchar('\n');
 }
 
@@ -350,22 +361,50 @@ tail_file(const struct opts *o, struct logsrc *s, int fd, struct ring *r,
 		drain_rest(s, tail_line, &ta);
 }
 
+/*
+ * Open a log file to read: never through a link, never waiting on a
+ * FIFO, and only a regular file.  -1 when there is none, or when it is
+ * refused (said unless quiet).
+ */
+static int
+open_log(const char *path, struct stat *sb, int quiet)
+{
+	const char	*why;
+	int		 fd;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC);
+	if (fd == -1 && errno == ENOENT)
+		return (-1);
+	if (fd == -1)
+		why = errno == ELOOP ? "a symbolic link, not followed" :
+		    strerror(errno);
+	else if (fstat(fd, sb) == -1)
+		why = strerror(errno);
+	else if (!S_ISREG(sb->st_mode))
+		why = "not a regular file";
+	else
+		return (fd);
+	if (fd != -1)
+		close(fd);
+	if (!quiet)
+		fprintf(stderr, "pmc: logs: %s: %s\n", path, why);
+	logs_failed = 1;
+	return (-1);
+}
+
 static int
 open_current(struct logsrc *s)
 {
 	struct stat	 sb;
 
-	s->fd = open(s->path, O_RDONLY | O_CLOEXEC);
-	if (s->fd == -1) {
-		if (errno != ENOENT)
-			fprintf(stderr, "pmc: logs: %s: %s\n", s->path,
-			    strerror(errno));
+	s->fd = open_log(s->path, &sb, s->refused);
+	/* A refusal is said once, not at each poll of -f. */
+	s->refused = s->fd == -1 && errno != ENOENT;
+	if (s->fd == -1)
 		return (-1);
-	}
-	if (fstat(s->fd, &sb) == 0) {
-		s->dev = sb.st_dev;
-		s->ino = sb.st_ino;
-	}
+	s->dev = sb.st_dev;
+	s->ino = sb.st_ino;
 	s->off = 0;
 	s->len = 0;
 	s->lastlen = 0;
@@ -378,6 +417,7 @@ tail(const struct opts *o, struct logsrc *s)
 {
 	struct ring	*rings;
 	struct logsrc	 old;
+	struct stat	 sb;
 	char		 name[PATH_MAX + 16];
 	size_t		 got = 0;
 	unsigned int	 i;
@@ -396,7 +436,7 @@ tail(const struct opts *o, struct logsrc *s)
 	}
 	for (i = 1; i <= s->keep && got < o->lines; i++) {
 		snprintf(name, sizeof(name), "%s.%u", s->path, i);
-		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) == -1)
+		if ((fd = open_log(name, &sb, 0)) == -1)
 			break;
 		rings[i].want = o->lines - got;
 		memset(&old, 0, sizeof(old));
@@ -443,7 +483,7 @@ follow_missed(const struct logsrc *s, struct follow_arg *fa)
 
 	for (k = 1; k <= s->keep; k++) {
 		snprintf(name, sizeof(name), "%s.%u", s->path, k);
-		if (stat(name, &sb) == 0 && sb.st_dev == s->dev &&
+		if (lstat(name, &sb) == 0 && sb.st_dev == s->dev &&
 		    sb.st_ino == s->ino)
 			break;
 	}
@@ -451,7 +491,7 @@ follow_missed(const struct logsrc *s, struct follow_arg *fa)
 		return;
 	for (j = k - 1; j >= 1; j--) {
 		snprintf(name, sizeof(name), "%s.%u", s->path, j);
-		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) == -1)
+		if ((fd = open_log(name, &sb, 0)) == -1)
 			continue;
 		memset(&old, 0, sizeof(old));
 		old.path = name;
@@ -481,7 +521,7 @@ follow_one(const struct opts *o, struct logsrc *s)
 		s->lastlen = 0;
 	}
 	drain(s, s->fd, follow_line, &fa);
-	if (stat(s->path, &sb) == -1 ||
+	if (lstat(s->path, &sb) == -1 ||
 	    (sb.st_dev == s->dev && sb.st_ino == s->ino))
 		return;
 	/*
@@ -600,11 +640,14 @@ cmd_logs_exec(struct cmd *cmd)
 	if ((r = logs_sources(cmd, &o, &srcs)) != PMC_EXIT_OK)
 		goto out;
 	o.prefix = srcs.n > 1;
+	o.escape = isatty(STDOUT_FILENO);
 	for (i = 0; i < srcs.n; i++)
 		tail(&o, &srcs.v[i]);
 	fflush(stdout);
 	if (o.follow)
 		follow(&o, &srcs);
+	if (logs_failed && r == PMC_EXIT_OK)
+		r = PMC_EXIT_FAIL;
 out:
 	for (i = 0; i < srcs.n; i++) {
 		if (srcs.v[i].fd != -1)

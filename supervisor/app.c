@@ -328,6 +328,19 @@ check_conflicts(struct pending *ps, size_t n, const struct apply *ctx,
 	return (bad ? -1 : 0);
 }
 
+/* Every app's log folders, each refusal said (logs.c). */
+static int
+check_logs(const struct pending *ps, size_t n, struct pbuf *errs)
+{
+	size_t	 i;
+	int	 bad = 0;
+
+	for (i = 0; i < n; i++)
+		if (logs_check(ps[i].spec, errs) == -1)
+			bad = 1;
+	return (bad ? -1 : 0);
+}
+
 static struct app *
 app_new(struct pending *p)
 {
@@ -498,7 +511,8 @@ app_apply(struct spec **specs, size_t nspecs, struct app **victims,
 				goto out;
 			}
 		}
-	if (check_conflicts(ps, n, &ctx, errs) == -1)
+	if (check_conflicts(ps, n, &ctx, errs) == -1 ||
+	    check_logs(ps, n, errs) == -1)
 		goto out;
 	for (i = 0; i < n; i++) {
 		ps[i].unchanged = ps[i].old != NULL &&

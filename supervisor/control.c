@@ -984,15 +984,22 @@ do_flush(struct client *c, const char **f, int n)
 {
 	static const char	*all[] = { "all" };
 	struct app		**apps;
+	struct pbuf		 errs = { 0 };
 	size_t			 i, k;
 	int			 bad;
 
 	apps = n == 0 ? resolve(c, all, 1, &k, &bad) : resolve(c, f, n, &k,
 	    &bad);
 	for (i = 0; i < k; i++) {
-		logs_flush(apps[i]->spec);
-		reply_outf(c, "%s: logs flushed\n", apps[i]->spec->name);
+		if (logs_flush(apps[i]->spec, &errs) == -1) {
+			reply_errs(c, &errs);
+			errs.len = 0;
+			bad = 1;
+		} else
+			reply_outf(c, "%s: logs flushed\n",
+			    apps[i]->spec->name);
 	}
+	pbuf_free(&errs);
 	free(apps);
 	reply_exit(c, bad);
 }
@@ -1000,11 +1007,18 @@ do_flush(struct client *c, const char **f, int n)
 static void
 do_reopen(struct client *c, const char **f, int n)
 {
+	struct pbuf	 errs = { 0 };
+	int		 bad;
+
 	(void)f;
 	(void)n;
-	logs_reopen();
-	reply_text(c, MSG_OUT, "log files reopened\n");
-	reply_exit(c, 0);
+	bad = logs_reopen(&errs) == -1;
+	if (bad)
+		reply_errs(c, &errs);
+	else
+		reply_text(c, MSG_OUT, "log files reopened\n");
+	pbuf_free(&errs);
+	reply_exit(c, bad);
 }
 
 /* logs [NAME...]: where each app's files are, for pmc logs to read. */

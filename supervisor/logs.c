@@ -20,6 +20,9 @@
  *
  * Rotation: when a file would pass logs.max_size, x.log becomes x.log.1,
  * x.log.1 x.log.2 ... up to logs.keep files, and a new x.log is opened.
+ * Opening, rotating and removing go through logfs.c (never through a
+ * link; as root, as the app's user in a folder that user can write);
+ * `pmc flush` empties a file through a descriptor, never by its path.
  */
 #include <sys/stat.h>
 
@@ -35,6 +38,7 @@
 #include "frame.h"
 #include "home.h"
 #include "log.h"
+#include "logfs.h"
 #include "pmcd.h"
 
 #define READS_PER_EVENT	16		/* then let others have a turn */
@@ -43,6 +47,7 @@
 struct logfile {
 	TAILQ_ENTRY(logfile)	 entry;
 	char			*path;
+	struct logowner		 owner;		/* who acts on it, as root */
 	int			 fd;
 	uint64_t		 size;
 	uint64_t		 max_size;	/* 0: never rotate */
@@ -69,25 +74,46 @@ static uint64_t			 stdout_dropped;
 
 /* --- files ------------------------------------------------------------------ */
 
+/* One error for the client's reply, when there is one. */
 static void
-logfile_open(struct logfile *lf)
+errs_add(struct pbuf *errs, const char *why)
+{
+	if (errs != NULL) {
+		pbuf_printf(errs, "%s", why);
+		pbuf_add_field(errs, "");
+	}
+}
+
+/* Where why goes: pmcd's log, and the client's reply. */
+static void
+report(struct pbuf *errs, const char *why)
+{
+	log_warnx("%s", why);
+	errs_add(errs, why);
+}
+
+/* Through logfs: no link followed, as the app's user where it writes. */
+static int
+logfile_open(struct logfile *lf, struct pbuf *errs)
 {
 	struct stat	 sb;
+	char		 why[PATH_MAX + 256];
 
-	/* O_NONBLOCK: a FIFO with no reader fails instead of blocking us. */
-	lf->fd = open(lf->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NONBLOCK, 0640);
-	if (lf->fd == -1) {
-		log_warn("%s", lf->path);
-		return;
+	lf->size = 0;
+	if ((lf->fd = logfs_open(lf->path, &lf->owner, 1, why,
+	    sizeof(why))) == -1) {
+		report(errs, why);
+		return (-1);
 	}
 	lf->size = fstat(lf->fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+	return (0);
 }
 
 static struct logfile *
-logfile_get(const char *path, uint64_t max_size, unsigned int keep)
+logfile_get(const char *path, const struct app_spec *s, int err)
 {
 	struct logfile	*lf;
+	int		 fresh = 0;
 
 	TAILQ_FOREACH(lf, &logfiles, entry)
 		if (strcmp(lf->path, path) == 0)
@@ -96,12 +122,16 @@ logfile_get(const char *path, uint64_t max_size, unsigned int keep)
 		if ((lf = calloc(1, sizeof(*lf))) == NULL ||
 		    (lf->path = strdup(path)) == NULL)
 			fatal("calloc");
-		logfile_open(lf);
 		TAILQ_INSERT_TAIL(&logfiles, lf, entry);
+		fresh = 1;
 	}
-	lf->max_size = max_size;	/* the latest spec's say */
-	lf->keep = keep;
+	/* The latest spec's say. */
+	logowner_set(&lf->owner, s, err);
+	lf->max_size = s->log_max_size;
+	lf->keep = s->log_keep;
 	lf->refs++;
+	if (fresh)
+		logfile_open(lf, NULL);
 	return (lf);
 }
 
@@ -113,39 +143,23 @@ logfile_put(struct logfile *lf)
 	if (lf->fd != -1)
 		close(lf->fd);
 	TAILQ_REMOVE(&logfiles, lf, entry);
+	logowner_clear(&lf->owner);
 	free(lf->path);
 	free(lf);
-}
-
-static void
-rotated_name(char *buf, size_t len, const char *path, unsigned int i)
-{
-	snprintf(buf, len, "%s.%u", path, i);
 }
 
 /* x.log -> x.log.1 -> ... -> x.log.<keep>; then a new x.log. */
 static void
 logfile_rotate(struct logfile *lf)
 {
-	char		 from[PATH_MAX + 16], to[PATH_MAX + 16];
-	unsigned int	 i;
+	char	 why[PATH_MAX + 256];
 
 	if (lf->fd != -1)
 		close(lf->fd);
-	if (lf->keep == 0)
-		unlink(lf->path);
-	for (i = lf->keep; i > 1; i--) {
-		rotated_name(from, sizeof(from), lf->path, i - 1);
-		rotated_name(to, sizeof(to), lf->path, i);
-		if (rename(from, to) == -1 && errno != ENOENT)
-			log_warn("rotate %s", from);
-	}
-	if (lf->keep > 0) {
-		rotated_name(to, sizeof(to), lf->path, 1);
-		if (rename(lf->path, to) == -1 && errno != ENOENT)
-			log_warn("rotate %s", lf->path);
-	}
-	logfile_open(lf);
+	if (logfs_rotate(lf->path, &lf->owner, lf->keep, why,
+	    sizeof(why)) == -1)
+		log_warnx("%s", why);
+	logfile_open(lf, NULL);
 }
 
 static void
@@ -165,39 +179,62 @@ logfile_write(struct logfile *lf, const char *buf, size_t len)
 		off += (size_t)n;
 	}
 	lf->size += off;
-	if (off < len && lf->dropped++ == 0)
-		log_warn("%s: a line was dropped (more are counted, not "
-		    "logged)", lf->path);
-}
-
-/* `pmc flush`: empty the file and remove its rotated ones. */
-static void
-logfile_flush(struct logfile *lf)
-{
-	char		 name[PATH_MAX + 16];
-	unsigned int	 i;
-
-	if (lf->fd != -1 && ftruncate(lf->fd, 0) == -1)
-		log_warn("flush %s", lf->path);
-	lf->size = 0;
-	for (i = 1; i <= lf->keep; i++) {
-		rotated_name(name, sizeof(name), lf->path, i);
-		unlink(name);
+	if (off < len && lf->dropped++ == 0) {
+		if (lf->fd == -1)
+			log_warnx("%s: a line was dropped: the file is not "
+			    "open (more are counted, not logged)", lf->path);
+		else
+			log_warn("%s: a line was dropped (more are counted, "
+			    "not logged)", lf->path);
 	}
 }
 
+/*
+ * `pmc flush`: empty the file through a descriptor (the one pmcd writes
+ * with, or one opened as logfs would), and remove its rotated ones.
+ */
+static int
+flush_file(const char *path, int fd, const struct logowner *o,
+    unsigned int keep, struct pbuf *errs)
+{
+	char	 why[PATH_MAX + 256];
+	int	 r = 0, own = fd == -1;
+
+	if (own && (fd = logfs_open(path, o, 0, why, sizeof(why))) == -1 &&
+	    errno != ENOENT) {
+		report(errs, why);
+		r = -1;
+	}
+	if (fd != -1 && ftruncate(fd, 0) == -1) {
+		snprintf(why, sizeof(why), "%s: %s: flush %s: %s", o->app,
+		    o->field, path, strerror(errno));
+		report(errs, why);
+		r = -1;
+	}
+	if (own && fd != -1)
+		close(fd);
+	if (logfs_remove_rotated(path, o, keep, why, sizeof(why)) == -1) {
+		report(errs, why);
+		r = -1;
+	}
+	return (r);
+}
+
 /* SIGUSR1, `pmc reopen-logs`: after an outside logrotate moved them. */
-void
-logs_reopen(void)
+int
+logs_reopen(struct pbuf *errs)
 {
 	struct logfile	*lf;
+	int		 r = 0;
 
 	TAILQ_FOREACH(lf, &logfiles, entry) {
 		if (lf->fd != -1)
 			close(lf->fd);
-		logfile_open(lf);
+		if (logfile_open(lf, errs) == -1)
+			r = -1;
 	}
-	log_info("log files reopened");
+	log_info("log files reopened%s", r == -1 ? ", not all" : "");
+	return (r);
 }
 
 /* The path of an app's stdout (err 0) or stderr (err 1) file. */
@@ -213,23 +250,66 @@ logs_path(const struct app_spec *s, int err, char *buf, size_t len)
 		    err ? "err" : "out");
 }
 
-void
-logs_flush(const struct app_spec *s)
+int
+logs_flush(const struct app_spec *s, struct pbuf *errs)
 {
 	struct logfile	*lf;
+	struct logowner	 o = { .groups = NULL };
 	char		 path[PATH_MAX];
-	int		 err;
+	int		 err, r = 0;
 
 	for (err = 0; err < 2; err++) {
 		logs_path(s, err, path, sizeof(path));
 		TAILQ_FOREACH(lf, &logfiles, entry)
 			if (strcmp(lf->path, path) == 0)
 				break;
-		if (lf != NULL)
-			logfile_flush(lf);
-		else if (truncate(path, 0) == -1 && errno != ENOENT)
-			log_warn("flush %s", path);
+		if (lf != NULL) {
+			if (flush_file(path, lf->fd, &lf->owner, lf->keep,
+			    errs) == -1)
+				r = -1;
+			lf->size = 0;
+			continue;
+		}
+		logowner_set(&o, s, err);
+		if (flush_file(path, -1, &o, s->log_keep, errs) == -1)
+			r = -1;
+		logowner_clear(&o);
 	}
+	return (r);
+}
+
+/* Where an app's lines go: logs.to, with auto resolved. */
+static enum logs_to
+logs_to(const struct app_spec *s)
+{
+	if (s->log_to != LOGS_TO_AUTO)
+		return (s->log_to);
+	return (sv->log_to_auto);
+}
+
+/*
+ * At pmc start, before anything is applied: the folders of s's files,
+ * judged as they would be when opened.
+ */
+int
+logs_check(const struct app_spec *s, struct pbuf *errs)
+{
+	struct logowner	 o = { .groups = NULL };
+	char		 path[PATH_MAX], why[PATH_MAX + 256];
+	int		 err, r = 0;
+
+	if (logs_to(s) == LOGS_TO_STDOUT)
+		return (0);
+	for (err = 0; err < 2; err++) {
+		logs_path(s, err, path, sizeof(path));
+		logowner_set(&o, s, err);
+		if (logfs_check(path, &o, why, sizeof(why)) == -1) {
+			errs_add(errs, why);
+			r = -1;
+		}
+		logowner_clear(&o);
+	}
+	return (r);
 }
 
 /* --- lines ------------------------------------------------------------------- */
@@ -418,15 +498,6 @@ outpipe_read(struct watch *w, uint32_t events)
 	}
 }
 
-/* Where instance in's lines go: logs.to, with auto resolved. */
-static enum logs_to
-logs_to(const struct app_spec *s)
-{
-	if (s->log_to != LOGS_TO_AUTO)
-		return (s->log_to);
-	return (sv->log_to_auto);
-}
-
 /* Drain fd, one of instance in's pipes (stderr when err). */
 void
 outpipe_new(const struct instance *in, int fd, int err)
@@ -447,7 +518,7 @@ outpipe_new(const struct instance *in, int fd, int err)
 	strlcpy(op->app, s->name, sizeof(op->app));
 	if (to != LOGS_TO_STDOUT) {
 		logs_path(s, err, path, sizeof(path));
-		op->lf = logfile_get(path, s->log_max_size, s->log_keep);
+		op->lf = logfile_get(path, s, err);
 	}
 	if (watch_add(&op->w, EPOLLIN) == -1)
 		fatal("epoll_ctl");

@@ -152,7 +152,7 @@ signal_read(struct watch *w, uint32_t events)
 			shutdown_all("SIGINT");
 			break;
 		case SIGUSR1:
-			logs_reopen();
+			logs_reopen(NULL);
 			break;
 		case SIGHUP:
 			if (!sv->stopping) {

@@ -179,8 +179,9 @@ uint64_t	 backoff_next(const struct app_spec *, uint64_t delay_ms);
 /* logs.c */
 void		 outpipe_new(const struct instance *, int fd, int err);
 void		 outpipes_close(void);
-void		 logs_reopen(void);
-void		 logs_flush(const struct app_spec *);
+int		 logs_reopen(struct pbuf *errs);	/* errs may be NULL */
+int		 logs_flush(const struct app_spec *, struct pbuf *errs);
+int		 logs_check(const struct app_spec *, struct pbuf *errs);
 void		 logs_path(const struct app_spec *, int err, char *, size_t);
 void		 instances_check_groups(void);
 void		 instance_reaped(pid_t, int wstatus);
