@@ -10,39 +10,29 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <err.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
-#include <netdb.h>
-#include <pwd.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
-#include <yaml.h>
-
+#include "cpus.h"
+#include "human.h"
 #include "lookup.h"
+#include "path.h"
 #include "spec.h"
+#include "xmalloc.h"
+#include "ytree.h"
 
 #ifndef nitems
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
-
-#define SPEC_DEPTH_MAX		64		/* YAML nesting */
-#define SPEC_VALUE_MAX		((uint64_t)INT64_MAX)	/* ms or bytes */
-#define GOT_MAX			40		/* text shown after "got" */
 
 #define SPEC_STR1(x)	#x
 #define SPEC_STR(x)	SPEC_STR1(x)
@@ -50,37 +40,11 @@
 #define EXPECT_NAME	"1 to 64 letters, digits, \".\", \"_\" or \"-\""
 #define EXPECT_COMMAND	"a command (a string or a list of strings)"
 #define EXPECT_INST	"a positive integer or \"max\""
-#define EXPECT_LISTEN	"host:port, [v6]:port or unix:/path"
+#define EXPECT_LISTEN	ADDR_EXPECT
 #define EXPECT_DURATION	"a duration like 100ms, 5s, 1m or 2h"
 #define EXPECT_SIZE	"a size like 512K, 10M or 1G"
 #define EXPECT_BOOL	"true or false"
 #define EXPECT_ENVNAME	"a variable name ([A-Za-z_][A-Za-z0-9_]*)"
-
-/* The YAML document as a tree. */
-enum ytype {
-	Y_SCALAR,
-	Y_SEQ,
-	Y_MAP
-};
-
-struct ynode {
-	enum ytype	  type;
-	char		 *text;		/* Y_SCALAR */
-	size_t		  len;
-	int		  plain;	/* unquoted scalar */
-	int		  line;		/* 1-based */
-	int		  column;
-	struct ynode	**kids;		/* Y_MAP: key, value, key, value... */
-	size_t		  nkids;
-	size_t		  cap;
-};
-
-struct builder {
-	struct ynode	 *root;
-	struct ynode	 *stack[SPEC_DEPTH_MAX];
-	int		  depth;
-	int		  docs;
-};
 
 /* One problem, kept with its position until they are sorted. */
 struct problem {
@@ -217,109 +181,6 @@ static const char *const reserved_env[] = {
 	"PMC_APP", "PMC_INSTANCE"
 };
 
-static const struct {
-	const char	*name;
-	int		 sig;
-} signals[] = {
-	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
-	{ "ILL", SIGILL }, { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },
-	{ "BUS", SIGBUS }, { "FPE", SIGFPE }, { "KILL", SIGKILL },
-	{ "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
-	{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM },
-#ifdef SIGSTKFLT
-	{ "STKFLT", SIGSTKFLT },
-#endif
-	{ "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP },
-	{ "TSTP", SIGTSTP }, { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },
-	{ "URG", SIGURG }, { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
-	{ "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH },
-	{ "IO", SIGIO }, { "POLL", SIGPOLL },
-#ifdef SIGPWR
-	{ "PWR", SIGPWR },
-#endif
-	{ "SYS", SIGSYS },
-};
-
-/*
- * Memory.  Running out of it while reading a spec is not worth a
- * recovery path: both pmc and pmcd give up.
- */
-static void *
-xcalloc(size_t n, size_t size)
-{
-	void	*p;
-
-	if ((p = calloc(n, size)) == NULL)
-		err(1, NULL);
-	return p;
-}
-
-static void *
-xreallocarray(void *p, size_t n, size_t size)
-{
-	if ((p = reallocarray(p, n, size)) == NULL)
-		err(1, NULL);
-	return p;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char	*p;
-
-	if ((p = strdup(s)) == NULL)
-		err(1, NULL);
-	return p;
-}
-
-static char * __attribute__((__format__(__printf__, 1, 2)))
-xasprintf(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		err(1, NULL);
-	va_end(ap);
-	return s;
-}
-
-/* Append s to a NULL-terminated vector of n strings. */
-static void
-strv_add(char ***v, size_t *n, char *s)
-{
-	*v = xreallocarray(*v, *n + 2, sizeof(**v));
-	(*v)[(*n)++] = s;
-	(*v)[*n] = NULL;
-}
-
-static void
-strv_free(char **v)
-{
-	size_t	i;
-
-	if (v == NULL)
-		return;
-	for (i = 0; v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
-}
-
-static char **
-strv_dup(char **v, size_t n)
-{
-	char	**d;
-	size_t	  i;
-
-	if (v == NULL)
-		return NULL;
-	d = xcalloc(n + 1, sizeof(*d));
-	for (i = 0; i < n; i++)
-		d[i] = xstrdup(v[i]);
-	return d;
-}
-
 /* Error collection. */
 void
 spec_errors_add(struct spec_errors *errs, const char *fmt, ...)
@@ -328,8 +189,7 @@ spec_errors_add(struct spec_errors *errs, const char *fmt, ...)
 	char	*s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		err(1, NULL);
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	errs->msgs = xreallocarray(errs->msgs, errs->count + 1,
 	    sizeof(*errs->msgs));
@@ -356,8 +216,7 @@ problem(struct ctx *ctx, int line, int column, const char *fmt, ...)
 	char		*s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		err(1, NULL);
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	ctx->problems = xreallocarray(ctx->problems, ctx->nproblems + 1,
 	    sizeof(*ctx->problems));
@@ -367,6 +226,12 @@ problem(struct ctx *ctx, int line, int column, const char *fmt, ...)
 	p->seq = ctx->nproblems++;
 	p->msg = xasprintf("%s:%d:%d: %s", ctx->path, line, column, s);
 	free(s);
+}
+
+static void
+tree_problem(void *arg, int line, int column, const char *msg)
+{
+	problem(arg, line, column, "%s", msg);
 }
 
 #define problem_at(ctx, n, ...) \
@@ -403,232 +268,14 @@ problems_flush(struct ctx *ctx, struct spec_errors *errs)
 	ctx->nproblems = 0;
 }
 
-/* The YAML tree. */
-static void
-node_free(struct ynode *n)
-{
-	size_t	i;
-
-	if (n == NULL)
-		return;
-	for (i = 0; i < n->nkids; i++)
-		node_free(n->kids[i]);
-	free(n->kids);
-	free(n->text);
-	free(n);
-}
-
-static void
-node_add(struct ynode *parent, struct ynode *kid)
-{
-	if (parent->nkids == parent->cap) {
-		parent->cap = parent->cap ? parent->cap * 2 : 8;
-		parent->kids = xreallocarray(parent->kids, parent->cap,
-		    sizeof(*parent->kids));
-	}
-	parent->kids[parent->nkids++] = kid;
-}
-
-static struct ynode *
-node_new(enum ytype type, const yaml_mark_t *mark)
-{
-	struct ynode	*n;
-
-	n = xcalloc(1, sizeof(*n));
-	n->type = type;
-	n->line = mark->line + 1;
-	n->column = mark->column + 1;
-	return n;
-}
-
-/* Hang n in the tree; a collection also becomes the new parent. */
-static int
-build_attach(struct ctx *ctx, struct builder *b, struct ynode *n)
-{
-	if (b->depth == 0)
-		b->root = n;
-	else
-		node_add(b->stack[b->depth - 1], n);
-	if (n->type == Y_SCALAR)
-		return 0;
-	if (b->depth == SPEC_DEPTH_MAX) {
-		problem_at(ctx, n, "nesting deeper than %d levels",
-		    SPEC_DEPTH_MAX);
-		return -1;
-	}
-	b->stack[b->depth++] = n;
-	return 0;
-}
-
-static int
-build_scalar(struct ctx *ctx, struct builder *b, const yaml_event_t *ev)
-{
-	struct ynode	*n;
-
-	n = node_new(Y_SCALAR, &ev->start_mark);
-	n->len = ev->data.scalar.length;
-	n->text = xcalloc(1, n->len + 1);
-	if (n->len > 0)
-		memcpy(n->text, ev->data.scalar.value, n->len);
-	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-	if (build_attach(ctx, b, n) == -1)
-		return -1;
-	if (strlen(n->text) != n->len) {
-		problem_at(ctx, n, "NUL characters are not allowed");
-		return -1;
-	}
-	return 0;
-}
-
-/* Returns 1 at the end of the stream, 0 to go on, -1 on a problem. */
-static int
-build_event(struct ctx *ctx, struct builder *b, const yaml_event_t *ev)
-{
-	const yaml_mark_t	*m = &ev->start_mark;
-
-	switch (ev->type) {
-	case YAML_DOCUMENT_START_EVENT:
-		if (b->docs++ == 0)
-			return 0;
-		problem(ctx, m->line + 1, m->column + 1,
-		    "expected one YAML document, got a second one");
-		return -1;
-	case YAML_ALIAS_EVENT:
-		problem(ctx, m->line + 1, m->column + 1,
-		    "aliases (*%s) are not supported",
-		    (const char *)ev->data.alias.anchor);
-		return -1;
-	case YAML_SCALAR_EVENT:
-		return build_scalar(ctx, b, ev);
-	case YAML_SEQUENCE_START_EVENT:
-		return build_attach(ctx, b, node_new(Y_SEQ, m));
-	case YAML_MAPPING_START_EVENT:
-		return build_attach(ctx, b, node_new(Y_MAP, m));
-	case YAML_SEQUENCE_END_EVENT:
-	case YAML_MAPPING_END_EVENT:
-		b->depth--;
-		return 0;
-	case YAML_STREAM_END_EVENT:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-/* Line and column of a byte offset, for reader (encoding) errors. */
-static void
-offset_position(const char *buf, size_t len, size_t off, int *line,
-    int *column)
-{
-	size_t	i;
-
-	*line = *column = 1;
-	for (i = 0; i < off && i < len; i++) {
-		if (buf[i] == '\n') {
-			(*line)++;
-			*column = 1;
-		} else if (((unsigned char)buf[i] & 0xc0) != 0x80)
-			(*column)++;
-	}
-}
-
-static void
-yaml_problem(struct ctx *ctx, const yaml_parser_t *p, const char *buf,
-    size_t len)
-{
-	const char	*what = p->problem != NULL ? p->problem : "YAML error";
-	int		 line, column;
-
-	if (p->error == YAML_MEMORY_ERROR)
-		errx(1, "out of memory");
-	if (p->error == YAML_READER_ERROR)
-		offset_position(buf, len, p->problem_offset, &line, &column);
-	else {
-		line = p->problem_mark.line + 1;
-		column = p->problem_mark.column + 1;
-	}
-	problem(ctx, line, column, "%s", what);
-}
-
-/* Build the tree of buf; *root is NULL for an empty stream. */
-static int
-yaml_build(struct ctx *ctx, const char *buf, size_t len, struct ynode **root)
-{
-	yaml_parser_t	 parser;
-	yaml_event_t	 ev;
-	struct builder	 b;
-	int		 rc = 0;
-
-	memset(&b, 0, sizeof(b));
-	if (!yaml_parser_initialize(&parser))
-		errx(1, "out of memory");
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	while (rc == 0) {
-		if (!yaml_parser_parse(&parser, &ev)) {
-			yaml_problem(ctx, &parser, buf, len);
-			rc = -1;
-			break;
-		}
-		rc = build_event(ctx, &b, &ev);
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&parser);
-	*root = b.root;
-	return rc == -1 ? -1 : 0;
-}
-
-/* Looking at values. */
-static int
-is_null(const struct ynode *n)
-{
-	if (n->type != Y_SCALAR || !n->plain)
-		return 0;
-	return n->len == 0 || strcmp(n->text, "~") == 0 ||
-	    strcmp(n->text, "null") == 0 || strcmp(n->text, "Null") == 0 ||
-	    strcmp(n->text, "NULL") == 0;
-}
-
-/* What a user wrote, for "got ...": a quoted, escaped, shortened scalar. */
-static const char *
-got(const struct ynode *n, char *buf, size_t size)
-{
-	const unsigned char	*s;
-	size_t			 len = 0, shown = 0;
-
-	if (n->type != Y_SCALAR)
-		return n->type == Y_MAP ?
-		    (n->nkids ? "a mapping" : "an empty mapping") :
-		    (n->nkids ? "a sequence" : "an empty sequence");
-	if (n->plain && n->len == 0)
-		return "nothing";
-	buf[len++] = '"';
-	for (s = (const unsigned char *)n->text; *s != '\0'; s++) {
-		if ((*s & 0xc0) != 0x80 && (len + 8 >= size ||
-		    shown++ == GOT_MAX)) {
-			len += snprintf(buf + len, size - len, "...");
-			break;
-		}
-		if (*s == '"' || *s == '\\')
-			len += snprintf(buf + len, size - len, "\\%c", *s);
-		else if (*s == '\n')
-			len += snprintf(buf + len, size - len, "\\n");
-		else if (*s < 0x20 || *s == 0x7f)
-			len += snprintf(buf + len, size - len, "\\x%02x", *s);
-		else
-			buf[len++] = *s;
-	}
-	snprintf(buf + len, size - len, "\"");
-	return buf;
-}
-
 static void
 bad(struct ctx *ctx, const char *field, const struct ynode *n,
     const char *expected)
 {
-	char	buf[GOT_MAX * 4 + 16];
+	char	buf[YSHOW_SIZE];
 
 	problem_at(ctx, n, "%s: expected %s, got %s", field, expected,
-	    got(n, buf, sizeof(buf)));
+	    ynode_show(n, buf, sizeof(buf)));
 }
 
 /* The text of a non-null scalar, else a problem and NULL. */
@@ -636,82 +283,10 @@ static const char *
 scalar(struct ctx *ctx, const char *field, const struct ynode *n,
     const char *expected)
 {
-	if (n->type == Y_SCALAR && !is_null(n))
+	if (n->type == Y_SCALAR && !ynode_is_null(n))
 		return n->text;
 	bad(ctx, field, n, expected);
 	return NULL;
-}
-
-/* A decimal number of at most max, digits only. */
-static int
-parse_uint(const char *s, uint64_t max, uint64_t *out)
-{
-	uint64_t	v = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		if (v > (max - (uint64_t)(*s - '0')) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-/* Digits then a suffix from units; no suffix when bare is set. */
-static int
-parse_scaled(const char *s, const char *const *units,
-    const uint64_t *mul, size_t nunits, int bare, uint64_t *out)
-{
-	char		 digits[32];
-	size_t		 n, i;
-	uint64_t	 v;
-
-	n = strspn(s, "0123456789");
-	if (n == 0 || n >= sizeof(digits))
-		return -1;
-	memcpy(digits, s, n);
-	digits[n] = '\0';
-	if (parse_uint(digits, SPEC_VALUE_MAX, &v) == -1)
-		return -1;
-	if (s[n] == '\0' && bare) {
-		*out = v;
-		return 0;
-	}
-	for (i = 0; i < nunits; i++) {
-		if (strcmp(s + n, units[i]) != 0)
-			continue;
-		if (v > SPEC_VALUE_MAX / mul[i])
-			return -1;
-		*out = v * mul[i];
-		return 0;
-	}
-	return -1;
-}
-
-int
-parse_duration_ms(const char *s, uint64_t *out)
-{
-	static const char *const units[] = { "ms", "s", "m", "h" };
-	static const uint64_t	 mul[] = { 1, 1000, 60000, 3600000 };
-
-	if (strcmp(s, "0") == 0) {
-		*out = 0;
-		return 0;
-	}
-	return parse_scaled(s, units, mul, nitems(units), 0, out);
-}
-
-int
-parse_size(const char *s, uint64_t *out)
-{
-	static const char *const units[] = { "K", "M", "G" };
-	static const uint64_t	 mul[] = { 1ULL << 10, 1ULL << 20, 1ULL << 30 };
-
-	return parse_scaled(s, units, mul, nitems(units), 1, out);
 }
 
 static int
@@ -742,80 +317,6 @@ word_index(const char *s, const char *const *words)
 	return -1;
 }
 
-int
-parse_signal(const char *s)
-{
-	uint64_t	v;
-	size_t		i;
-
-	if (parse_uint(s, INT_MAX, &v) == 0) {
-		if (v >= (uint64_t)SIGRTMIN && v <= (uint64_t)SIGRTMAX)
-			return (int)v;
-		for (i = 0; i < nitems(signals); i++)
-			if ((uint64_t)signals[i].sig == v)
-				return (int)v;
-		return -1;
-	}
-	if (strncasecmp(s, "SIG", 3) == 0)
-		s += 3;
-	for (i = 0; i < nitems(signals); i++)
-		if (strcasecmp(s, signals[i].name) == 0)
-			return signals[i].sig;
-	return -1;
-}
-
-/* The name without SIG, or the number for real-time signals. */
-const char *
-signal_name(int sig)
-{
-	static char	buf[16];
-	size_t		i;
-
-	for (i = 0; i < nitems(signals); i++)
-		if (signals[i].sig == sig)
-			return signals[i].name;
-	snprintf(buf, sizeof(buf), "%d", sig);
-	return buf;
-}
-
-/* In the largest unit that shows it exactly: "0", "1500ms", "2h". */
-void
-format_duration(uint64_t ms, char *buf, size_t size)
-{
-	static const char *const units[] = { "h", "m", "s" };
-	static const uint64_t	 mul[] = { 3600000, 60000, 1000 };
-	size_t			 i;
-
-	for (i = 0; i < nitems(units); i++) {
-		if (ms != 0 && ms % mul[i] == 0) {
-			snprintf(buf, size, "%llu%s",
-			    (unsigned long long)(ms / mul[i]), units[i]);
-			return;
-		}
-	}
-	if (ms == 0)
-		snprintf(buf, size, "0");
-	else
-		snprintf(buf, size, "%llums", (unsigned long long)ms);
-}
-
-void
-format_size(uint64_t bytes, char *buf, size_t size)
-{
-	static const char	 units[] = "GMK";
-	int			 i, shift;
-
-	for (i = 0; i < 3; i++) {
-		shift = 30 - 10 * i;
-		if (bytes != 0 && bytes % (1ULL << shift) == 0) {
-			snprintf(buf, size, "%llu%c",
-			    (unsigned long long)(bytes >> shift), units[i]);
-			return;
-		}
-	}
-	snprintf(buf, size, "%llu", (unsigned long long)bytes);
-}
-
 const char *
 balance_name(enum balance_mode m)
 {
@@ -843,224 +344,6 @@ restart_name(enum restart_policy r)
 	default:
 		return "always";
 	}
-}
-
-/* Paths. */
-
-/* Drop "." components, doubled and trailing slashes, in place. */
-static void
-path_clean(char *p)
-{
-	char	*r = p, *w = p;
-
-	while (*r != '\0') {
-		if (r[0] == '/' && (r[1] == '/' || r[1] == '\0') && w != p) {
-			r++;
-			continue;
-		}
-		if (r[0] == '/' && r[1] == '.' && (r[2] == '/' ||
-		    r[2] == '\0')) {
-			r += 2;
-			continue;
-		}
-		*w++ = *r++;
-	}
-	if (w > p + 1 && w[-1] == '/')
-		w--;
-	if (w == p)
-		*w++ = '/';
-	*w = '\0';
-}
-
-/* p made absolute against dir, cleaned. */
-static char *
-path_resolve(const char *dir, const char *p)
-{
-	char	*s;
-
-	if (p[0] == '/')
-		s = xstrdup(p);
-	else if (strcmp(p, ".") == 0)
-		s = xstrdup(dir);
-	else
-		s = xasprintf("%s/%s", dir, p);
-	path_clean(s);
-	return s;
-}
-
-/* The absolute folder of the file at path. */
-static char *
-spec_dir(const char *path)
-{
-	char	 cwd[PATH_MAX], *dir, *slash, *abs;
-
-	dir = xstrdup(path);
-	if ((slash = strrchr(dir, '/')) == NULL)
-		strlcpy(dir, ".", strlen(dir) + 1);
-	else if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	if (dir[0] == '/') {
-		path_clean(dir);
-		return dir;
-	}
-	if (getcwd(cwd, sizeof(cwd)) == NULL)
-		strlcpy(cwd, "/", sizeof(cwd));
-	abs = path_resolve(cwd, dir);
-	free(dir);
-	return abs;
-}
-
-/* Listen addresses. */
-static int
-listen_unix(const char *path, const char *base, struct listen_addr *a,
-    const char **why)
-{
-	struct sockaddr_un	*sun = (struct sockaddr_un *)&a->ss;
-	char			*abs;
-
-	if (*path == '\0') {
-		*why = "a socket path after \"unix:\"";
-		return -1;
-	}
-	if (*path != '/' && base == NULL) {
-		*why = "an absolute socket path";
-		return -1;
-	}
-	abs = path_resolve(base != NULL ? base : "/", path);
-	if (strlen(abs) >= sizeof(sun->sun_path)) {
-		free(abs);
-		*why = "a socket path of at most 107 bytes";
-		return -1;
-	}
-	a->family = AF_UNIX;
-	sun->sun_family = AF_UNIX;
-	strlcpy(sun->sun_path, abs, sizeof(sun->sun_path));
-	a->sslen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-	    strlen(abs) + 1);
-	snprintf(a->text, sizeof(a->text), "unix:%s", abs);
-	free(abs);
-	return 0;
-}
-
-/* Resolve host: a numeric address here, a name through lookup_host. */
-static int
-listen_resolve(const char *host, const char *port, int v6only,
-    struct listen_addr *a)
-{
-	struct addrinfo	 hints, *res;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = v6only ? AF_INET6 : AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	if (getaddrinfo(host, port, &hints, &res) != 0) {
-		if (v6only || lookup_host(host, port, 0, &a->ss,
-		    &a->sslen) == -1)
-			return -1;
-		a->family = a->ss.ss_family;
-		return 0;
-	}
-	a->family = res->ai_family;
-	memcpy(&a->ss, res->ai_addr, res->ai_addrlen);
-	a->sslen = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
-
-static int
-listen_inet(const char *s, struct listen_addr *a, const char **why)
-{
-	char		 host[SPEC_ADDR_MAX], num[NI_MAXHOST];
-	const char	*colon, *port;
-	size_t		 hlen;
-	uint64_t	 p;
-	int		 v6 = s[0] == '[';
-
-	*why = EXPECT_LISTEN;
-	if ((colon = strrchr(s, ':')) == NULL)
-		return -1;
-	port = colon + 1;
-	hlen = (size_t)(colon - s);
-	if (v6 && (hlen < 3 || s[hlen - 1] != ']'))
-		return -1;
-	if (v6) {
-		s++;
-		hlen -= 2;
-	}
-	if (hlen == 0 || hlen >= sizeof(host) || (!v6 && memchr(s, ':', hlen)))
-		return -1;
-	memcpy(host, s, hlen);
-	host[hlen] = '\0';
-	if (!v6 && strcmp(host, "*") == 0)
-		strlcpy(host, "0.0.0.0", sizeof(host));
-	if (parse_uint(port, 65535, &p) == -1 || p == 0) {
-		*why = "a port from 1 to 65535";
-		return -1;
-	}
-	if (listen_resolve(host, port, v6, a) == -1) {
-		*why = v6 ? "an IPv6 address in [brackets]" :
-		    "a host name that resolves";
-		return -1;
-	}
-	if (getnameinfo((struct sockaddr *)&a->ss, a->sslen, num, sizeof(num),
-	    NULL, 0, NI_NUMERICHOST) != 0)
-		return -1;
-	snprintf(a->text, sizeof(a->text), a->family == AF_INET6 ?
-	    "[%s]:%llu" : "%s:%llu", num, (unsigned long long)p);
-	return 0;
-}
-
-static int
-parse_listen_at(const char *s, const char *base, struct listen_addr *a,
-    const char **why)
-{
-	memset(a, 0, sizeof(*a));
-	if (strncmp(s, "unix:", 5) == 0)
-		return listen_unix(s + 5, base, a, why);
-	return listen_inet(s, a, why);
-}
-
-/* A relative unix: path is an error here: there is no spec folder. */
-int
-parse_listen(const char *s, struct listen_addr *a, const char **why)
-{
-	return parse_listen_at(s, NULL, a, why);
-}
-
-static int
-inet_wildcard(const struct listen_addr *a)
-{
-	const struct sockaddr_in	*sin;
-	const struct sockaddr_in6	*sin6;
-
-	if (a->family == AF_INET) {
-		sin = (const struct sockaddr_in *)&a->ss;
-		return sin->sin_addr.s_addr == htonl(INADDR_ANY);
-	}
-	sin6 = (const struct sockaddr_in6 *)&a->ss;
-	return a->family == AF_INET6 &&
-	    IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
-}
-
-static int
-inet_port(const struct listen_addr *a)
-{
-	if (a->family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
-	return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
-}
-
-/* Would binding both fail: the same port with a wildcard in one family. */
-static int
-listen_overlap(const struct listen_addr *a, const struct listen_addr *b)
-{
-	if (a->family != b->family || a->family == AF_UNIX)
-		return 0;
-	if (inet_port(a) != inet_port(b))
-		return 0;
-	return inet_wildcard(a) || inet_wildcard(b);
 }
 
 /* Mappings. */
@@ -1122,11 +405,11 @@ key_ok(struct ctx *ctx, const struct ynode *map, size_t i,
 	const struct ynode	*k = map->kids[i], *o;
 	size_t			 j;
 
-	char			 buf[GOT_MAX * 4 + 16];
+	char			 buf[YSHOW_SIZE];
 
-	if (k->type != Y_SCALAR || is_null(k)) {
+	if (k->type != Y_SCALAR || ynode_is_null(k)) {
 		problem_at(ctx, k, "expected a string key, got %s",
-		    got(k, buf, sizeof(buf)));
+		    ynode_show(k, buf, sizeof(buf)));
 		return 0;
 	}
 	for (j = 0; j < i; j += 2) {
@@ -1138,19 +421,6 @@ key_ok(struct ctx *ctx, const struct ynode *map, size_t i,
 		}
 	}
 	return 1;
-}
-
-/* The value of key in map, or NULL. */
-static const struct ynode *
-map_get(const struct ynode *map, const char *key)
-{
-	size_t	i;
-
-	for (i = 0; i + 1 < map->nkids; i += 2)
-		if (map->kids[i]->type == Y_SCALAR &&
-		    strcmp(map->kids[i]->text, key) == 0)
-			return map->kids[i + 1];
-	return NULL;
 }
 
 /* Check map against fields; returns a bit per field found. */
@@ -1505,7 +775,7 @@ env_pair(struct ctx *ctx, const struct ynode *k, const struct ynode *v)
 		return;
 	}
 	strv_add(&app->env, &app->nenv, xasprintf("%s=%s", k->text,
-	    is_null(v) ? "" : v->text));
+	    ynode_is_null(v) ? "" : v->text));
 }
 
 static void
@@ -1667,11 +937,11 @@ f_backoff(struct ctx *ctx, const char *field, const struct ynode *n,
 	if (ctx->nproblems != before ||
 	    app->backoff_initial_ms <= app->backoff_max_ms)
 		return;
-	if ((v = map_get(n, "initial")) != NULL) {
+	if ((v = ymap_get(n, "initial")) != NULL) {
 		format_duration(app->backoff_max_ms, buf, sizeof(buf));
 		problem_at(ctx, v, "backoff.initial: expected at most "
 		    "backoff.max (%s), got \"%s\"", buf, v->text);
-	} else if ((v = map_get(n, "max")) != NULL) {
+	} else if ((v = ymap_get(n, "max")) != NULL) {
 		format_duration(app->backoff_initial_ms, buf, sizeof(buf));
 		problem_at(ctx, v, "backoff.max: expected at least "
 		    "backoff.initial (%s), got \"%s\"", buf, v->text);
@@ -1906,7 +1176,7 @@ f_apps(struct ctx *ctx, const char *field, const struct ynode *n, void *dst)
 static void
 parse_root(struct ctx *ctx, const struct ynode *root)
 {
-	char	buf[GOT_MAX * 4 + 16];
+	char	buf[YSHOW_SIZE];
 
 	if (root == NULL) {
 		problem(ctx, 1, 1, "expected a mapping with key \"apps\", "
@@ -1915,7 +1185,7 @@ parse_root(struct ctx *ctx, const struct ynode *root)
 	}
 	if (root->type != Y_MAP) {
 		problem_at(ctx, root, "expected a mapping with key \"apps\", "
-		    "got %s", got(root, buf, sizeof(buf)));
+		    "got %s", ynode_show(root, buf, sizeof(buf)));
 		return;
 	}
 	if (!(walk_map(ctx, root, "", top_fields, nitems(top_fields)) & 1))
@@ -1940,12 +1210,12 @@ spec_parse_in(const char *path, const char *real, const char *buf, size_t len,
 	*out = NULL;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.path = path;
-	ctx.dir = spec_dir(real != NULL ? real : path);
+	ctx.dir = path_dir(real != NULL ? real : path);
 	ctx.spec = xcalloc(1, sizeof(*ctx.spec));
 	ctx.spec->path = xstrdup(path);
-	if (yaml_build(&ctx, buf, len, &root) == 0)
+	if (ytree_parse(buf, len, &root, tree_problem, &ctx) == 0)
 		parse_root(&ctx, root);
-	node_free(root);
+	ynode_free(root);
 	rc = ctx.nproblems == 0 ? 0 : -1;
 	problems_flush(&ctx, errs);
 	if (rc == 0)
@@ -1992,12 +1262,6 @@ spec_free(struct spec *spec)
 	free(spec);
 }
 
-static char *
-strdup_or_null(const char *s)
-{
-	return s != NULL ? xstrdup(s) : NULL;
-}
-
 struct app_spec *
 app_spec_dup(const struct app_spec *app)
 {
@@ -2006,7 +1270,7 @@ app_spec_dup(const struct app_spec *app)
 	d = xcalloc(1, sizeof(*d));
 	*d = *app;
 	d->argv = strv_dup(app->argv, app->argc);
-	d->cwd = strdup_or_null(app->cwd);
+	d->cwd = xstrdup_or_null(app->cwd);
 	d->listen = NULL;
 	if (app->nlisten > 0) {
 		d->listen = xreallocarray(NULL, app->nlisten,
@@ -2015,41 +1279,20 @@ app_spec_dup(const struct app_spec *app)
 		    sizeof(*d->listen));
 	}
 	d->env = strv_dup(app->env, app->nenv);
-	d->user = strdup_or_null(app->user);
-	d->group = strdup_or_null(app->group);
-	d->ids.login = strdup_or_null(app->ids.login);
-	d->ids.home = strdup_or_null(app->ids.home);
-	d->ids.shell = strdup_or_null(app->ids.shell);
+	d->user = xstrdup_or_null(app->user);
+	d->group = xstrdup_or_null(app->group);
+	d->ids.login = xstrdup_or_null(app->ids.login);
+	d->ids.home = xstrdup_or_null(app->ids.home);
+	d->ids.shell = xstrdup_or_null(app->ids.shell);
 	if (app->ids.ngroups > 0) {
 		d->ids.groups = xreallocarray(NULL, app->ids.ngroups,
 		    sizeof(*d->ids.groups));
 		memcpy(d->ids.groups, app->ids.groups, app->ids.ngroups *
 		    sizeof(*d->ids.groups));
 	}
-	d->log_out = strdup_or_null(app->log_out);
-	d->log_err = strdup_or_null(app->log_err);
+	d->log_out = xstrdup_or_null(app->log_out);
+	d->log_err = xstrdup_or_null(app->log_err);
 	return d;
-}
-
-static int
-str_equal(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
-static int
-strv_equal(char **a, size_t na, char **b, size_t nb)
-{
-	size_t	i;
-
-	if (na != nb)
-		return 0;
-	for (i = 0; i < na; i++)
-		if (!str_equal(a[i], b[i]))
-			return 0;
-	return 1;
 }
 
 /* The same identity, as looked up: a changed passwd entry is a change. */
@@ -2517,151 +1760,4 @@ spec_write_yaml(struct app_spec *const *apps, size_t napps, FILE *f)
 	if (fflush(f) == EOF || ferror(f))
 		return -1;
 	return 0;
-}
-
-/* CPUs. */
-static int
-limit_min(int a, int b)
-{
-	if (a <= 0)
-		return b;
-	if (b <= 0)
-		return a;
-	return a < b ? a : b;
-}
-
-/* ceil(quota / period), 0 when either is not a positive number. */
-static int
-quota_cpus(long long quota, long long period)
-{
-	long long	n;
-
-	if (quota <= 0 || period <= 0)
-		return 0;
-	n = (quota + period - 1) / period;
-	return n > INT_MAX ? INT_MAX : (int)n;
-}
-
-static long long
-read_number(const char *dir, const char *file)
-{
-	char		 path[PATH_MAX];
-	FILE		*fp;
-	long long	 v;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if ((fp = fopen(path, "re")) == NULL)
-		return 0;
-	if (fscanf(fp, "%lld", &v) != 1)
-		v = 0;
-	fclose(fp);
-	return v;
-}
-
-/* cgroup v2: cpu.max holds "max PERIOD" or "QUOTA PERIOD". */
-static int
-cpu_max_v2(const char *dir)
-{
-	char		 path[PATH_MAX], quota[32];
-	FILE		*fp;
-	long long	 period;
-	int		 n = 0;
-
-	snprintf(path, sizeof(path), "%s/cpu.max", dir);
-	if ((fp = fopen(path, "re")) == NULL)
-		return 0;
-	if (fscanf(fp, "%31s %lld", quota, &period) == 2 &&
-	    strcmp(quota, "max") != 0)
-		n = quota_cpus(strtoll(quota, NULL, 10), period);
-	fclose(fp);
-	return n;
-}
-
-static int
-cpu_max_v1(const char *dir)
-{
-	return quota_cpus(read_number(dir, "cpu.cfs_quota_us"),
-	    read_number(dir, "cpu.cfs_period_us"));
-}
-
-/* The smallest limit on the way from cgroup rel up to the root. */
-static int
-cgroup_walk(const char *mnt, const char *rel, int (*limit)(const char *))
-{
-	char	 dir[PATH_MAX], *slash;
-	size_t	 base = strlen(mnt);
-	int	 best = 0;
-
-	if (snprintf(dir, sizeof(dir), "%s%s", mnt, rel) >= (int)sizeof(dir))
-		return 0;
-	for (;;) {
-		best = limit_min(best, limit(dir));
-		if ((slash = strrchr(dir + base, '/')) == NULL)
-			break;
-		*slash = '\0';
-	}
-	return best;
-}
-
-/* Is "cpu" one of the comma-separated controllers of a v1 line? */
-static const char *
-cgroup_v1_cpu(const char *line)
-{
-	const char	*ctl, *end, *p;
-	size_t		 n;
-
-	if ((ctl = strchr(line, ':')) == NULL ||
-	    (end = strchr(++ctl, ':')) == NULL)
-		return NULL;
-	for (p = ctl; p < end; p += n + 1) {
-		n = strcspn(p, ",:");
-		if (n == 3 && strncmp(p, "cpu", 3) == 0)
-			return end + 1;
-	}
-	return NULL;
-}
-
-/* CPUs the cgroup quotas of this process allow; 0: no limit. */
-static int
-cgroup_cpus(void)
-{
-	FILE		*fp;
-	char		*line = NULL;
-	const char	*rel;
-	size_t		 cap = 0;
-	int		 best = 0;
-
-	if ((fp = fopen("/proc/self/cgroup", "re")) == NULL)
-		return 0;
-	while (getline(&line, &cap, fp) != -1) {
-		line[strcspn(line, "\n")] = '\0';
-		if (strncmp(line, "0::/", 4) == 0)
-			best = limit_min(best, cgroup_walk("/sys/fs/cgroup",
-			    line + 3, cpu_max_v2));
-		else if ((rel = cgroup_v1_cpu(line)) != NULL && *rel == '/')
-			best = limit_min(best, cgroup_walk(
-			    "/sys/fs/cgroup/cpu", rel, cpu_max_v1));
-	}
-	free(line);
-	fclose(fp);
-	return best;
-}
-
-int
-cpus_available(void)
-{
-	cpu_set_t	set;
-	long		n = 0;
-	int		limit;
-
-	if (sched_getaffinity(0, sizeof(set), &set) == 0)
-		n = CPU_COUNT(&set);
-	if (n <= 0)
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-	if (n > INT_MAX)
-		n = INT_MAX;
-	limit = cgroup_cpus();
-	if (limit > 0 && limit < n)
-		n = limit;
-	return n < 1 ? 1 : (int)n;
 }

@@ -16,8 +16,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "addr.h"
+
 #define SPEC_NAME_MAX		64
-#define SPEC_ADDR_MAX		128	/* longest text form of an address */
 #define SPEC_INSTANCES_MAX	1024	/* largest instances: N */
 #define SPEC_LOG_KEEP_MAX	1000	/* largest logs.keep */
 
@@ -49,13 +50,6 @@ enum instances_mode {
 	INSTANCES_FIXED = 0,		/* instances: N */
 	INSTANCES_MAX,			/* instances: max */
 	INSTANCES_MAX_MINUS		/* instances: -N */
-};
-
-struct listen_addr {
-	int			 family;	/* AF_INET, AF_INET6, AF_UNIX */
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
-	char			 text[SPEC_ADDR_MAX];	/* canonical text */
 };
 
 /*
@@ -163,28 +157,7 @@ void	 spec_errors_add(struct spec_errors *, const char *fmt, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));
 void	 spec_errors_clear(struct spec_errors *);
 
-/* Helpers, exposed for pmc and pmcd (describe, protocol). */
-int	 parse_duration_ms(const char *, uint64_t *);	/* "100ms", "5s" */
-int	 parse_size(const char *, uint64_t *);		/* "10M", "512K" */
-int	 parse_signal(const char *);	/* "TERM", "SIGHUP", "9"; -1: none */
-const char *signal_name(int);		/* "TERM", or "40" if it has no name */
-/*
- * 0, or -1 with *why what was expected ("a port from 1 to 65535").
- * Resolves host names.  A relative unix: path is refused: only
- * spec_parse knows the folder it is relative to.
- */
-int	 parse_listen(const char *, struct listen_addr *, const char **why);
-/*
- * What looks host names up: getaddrinfo(3).  The fuzzers point it at a
- * resolver that never leaves the machine; its results go to freeaddrinfo.
- */
-struct addrinfo;
-extern int (*spec_getaddrinfo)(const char *, const char *,
-	    const struct addrinfo *, struct addrinfo **);
-int	 cpus_available(void);	/* affinity and cgroup cpu.max */
-void	 format_duration(uint64_t ms, char *, size_t);
-void	 format_size(uint64_t bytes, char *, size_t);
-
+/* The words a spec uses for these values. */
 const char *balance_name(enum balance_mode);
 const char *restart_name(enum restart_policy);
 const char *logs_to_name(enum logs_to);
