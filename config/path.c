@@ -44,7 +44,8 @@ path_resolve(const char *dir, const char *p)
 	else if (strcmp(p, ".") == 0)
 		s = xstrdup(dir);
 	else
-		s = xasprintf("%s/%s", dir, p);
+		s = xasprintf("%s%s%s", dir, dir[strlen(dir) - 1] == '/' ?
+		    "" : "/", p);
 	path_clean(s);
 	return s;
 }

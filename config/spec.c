@@ -1,20 +1,20 @@
 /*
- * spec.c -- load and validate pm.yaml app specs.
+ * spec.c -- load and validate pm.yaml app specs: the table of fields
+ * (specfield.h) and what walks it to read, default, copy, compare and
+ * free an app.
  *
- * The YAML text is first turned into a small tree of scalars, sequences
- * and mappings (from libyaml's events, so that every node keeps its line
- * and column), then each app mapping is walked against a table of known
- * keys.  Every problem is collected with its position; the messages are
- * handed back sorted by position, and a spec with any problem is freed.
+ * The YAML text is first turned into a tree (ytree.c), then each app
+ * mapping is read against the rows of spec_fields; a field not given
+ * takes its default, read from the text of the row as if the spec had
+ * said it.  Every problem is collected with its position; the messages
+ * are handed back sorted by position, and a spec with any problem is
+ * freed.
  */
-
 #include <sys/types.h>
 #include <sys/socket.h>
 
 #include <ctype.h>
-#include <err.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +27,7 @@
 #include "lookup.h"
 #include "path.h"
 #include "spec.h"
+#include "specfield.h"
 #include "xmalloc.h"
 #include "ytree.h"
 
@@ -34,17 +35,23 @@
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
 
+#define FIELDS_MAX	64		/* rows of spec_fields: bits of a mask */
+
 #define SPEC_STR1(x)	#x
 #define SPEC_STR(x)	SPEC_STR1(x)
 
 #define EXPECT_NAME	"1 to 64 letters, digits, \".\", \"_\" or \"-\""
 #define EXPECT_COMMAND	"a command (a string or a list of strings)"
 #define EXPECT_INST	"a positive integer or \"max\""
-#define EXPECT_LISTEN	ADDR_EXPECT
 #define EXPECT_DURATION	"a duration like 100ms, 5s, 1m or 2h"
 #define EXPECT_SIZE	"a size like 512K, 10M or 1G"
 #define EXPECT_BOOL	"true or false"
 #define EXPECT_ENVNAME	"a variable name ([A-Za-z_][A-Za-z0-9_]*)"
+#define EXPECT_READY	"auto, notify or delay:<duration>"
+/* What `pmc save` could not write back (a folder named in Latin-1...). */
+#define EXPECT_UTF8	"a path that is UTF-8 text once made absolute"
+#define EXPECT_UTF8_UNIX \
+	"a socket path that is UTF-8 text once made absolute"
 
 /* One problem, kept with its position until they are sorted. */
 struct problem {
@@ -69,7 +76,8 @@ struct ctx {
 	char			 *dir;		/* absolute folder of path */
 	struct spec		 *spec;
 	struct app_spec		 *app;		/* the app being read */
-	const struct ynode	 *balance_at;	/* its balance value */
+	const struct ynode	 *at[FIELDS_MAX];	/* its values, by row */
+	uint64_t		  bad;		/* rows whose value was not */
 	struct problem		 *problems;
 	size_t			  nproblems;
 	struct seen_name	 *names;
@@ -79,101 +87,107 @@ struct ctx {
 	int			  ncpus;	/* 0 until needed */
 };
 
-struct field {
-	const char	 *key;
-	void		(*fn)(struct ctx *, const char *, const struct ynode *,
-			    void *);
-	size_t		  off;		/* of the value in struct app_spec */
+/*
+ * What a row does besides, or instead of, what its kind does.  A NULL
+ * hook is the kind's (nothing, for SK_CUSTOM).
+ */
+struct spec_hooks {
+	/* Read the value n of row f into ctx->app. */
+	void		 (*parse)(struct ctx *, const struct spec_field *,
+			    const struct ynode *);
+	/* Once every field is read or defaulted; n is the app's mapping. */
+	void		 (*finish)(struct ctx *, const struct spec_field *,
+			    const struct ynode *);
+	size_t		 (*count)(const struct app_spec *);
+	const char	*(*text)(const struct app_spec *, size_t, int, char *,
+			    size_t);
+	int		 (*equal)(const struct app_spec *,
+			    const struct app_spec *);
+	void		 (*copy)(struct app_spec *, const struct app_spec *);
+	void		 (*release)(struct app_spec *);
 };
 
-static void	 f_name(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_command(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_path(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_instances(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_listen(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_balance(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_bool(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_env(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_user(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_group(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_restart(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_backoff(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_count(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_keep(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_signal(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_duration(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_positive(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_ready(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_size(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_logs(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_logs_to(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_apps(struct ctx *, const char *, const struct ynode *,
-		    void *);
+#define FIELD(app, f)	((void *)((char *)(app) + (f)->off))
+#define CFIELD(app, f)	((const void *)((const char *)(app) + (f)->off))
+#define CCOUNT(app, f)	((const size_t *)((const char *)(app) + (f)->off_n))
+#define ROW(f)		((size_t)((f) - spec_fields))
+#define AT(ctx, f)	((ctx)->at[ROW(f)])
+#define BAD(ctx, f)	(((ctx)->bad >> ROW(f)) & 1)
+
+static const struct spec_hooks name_hooks, command_hooks, instances_hooks,
+    listen_hooks, balance_hooks, env_hooks, user_hooks, group_hooks,
+    ids_hooks, backoff_hooks, ready_hooks;
+
+/* Words by value: the enums of spec.h. */
+static const char *const balance_words[] = { "shared", "reuseport", NULL };
+static const char *const restart_words[] = {
+	"always", "on-failure", "never", NULL
+};
+static const char *const logs_to_words[] = {
+	"auto", "file", "stdout", "both", NULL
+};
 
 #define APP(m)	offsetof(struct app_spec, m)
 
-static const struct field top_fields[] = {
-	{ "apps",		f_apps,		0 },
+/*
+ * The fields of an app, in the order they are dumped and written.  A
+ * group's fields follow it.  name and command have no default.
+ */
+const struct spec_field spec_fields[] = {
+	{ "name", SK_CUSTOM, APP(name), .flags = SF_REQUIRED | SF_NAME,
+	    .expect = EXPECT_NAME, .hooks = &name_hooks },
+	{ "command", SK_STRV, APP(argv), APP(argc),
+	    .flags = SF_REQUIRED | SF_WORDS, .expect = EXPECT_COMMAND,
+	    .hooks = &command_hooks },
+	{ "cwd", SK_PATH, APP(cwd), .def = "." },
+	{ "instances", SK_CUSTOM, APP(instances), .def = "1",
+	    .expect = EXPECT_INST, .hooks = &instances_hooks },
+	{ "listen", SK_CUSTOM, APP(listen), .flags = SF_LIST,
+	    .expect = ADDR_EXPECT, .hooks = &listen_hooks },
+	{ "balance", SK_ENUM, APP(balance), .def = "shared",
+	    .words = balance_words, .hooks = &balance_hooks },
+	{ "intercept_bind", SK_BOOL, APP(intercept_bind), .def = "false" },
+	{ "env", SK_STRV, APP(env), APP(nenv), .flags = SF_PAIRS,
+	    .expect = "a mapping of names to values", .hooks = &env_hooks },
+	{ "user", SK_STRING, APP(user), .hooks = &user_hooks },
+	{ "group", SK_STRING, APP(group), .hooks = &group_hooks },
+	{ "ids", SK_CUSTOM, APP(ids), .flags = SF_HIDDEN,
+	    .hooks = &ids_hooks },
+	{ "restart", SK_ENUM, APP(restart), .def = "always",
+	    .words = restart_words },
+	{ "backoff", SK_GROUP, .hooks = &backoff_hooks },
+	{ "backoff.initial", SK_DURATION, APP(backoff_initial_ms),
+	    .def = "100ms", .flags = SF_NONZERO },
+	{ "backoff.max", SK_DURATION, APP(backoff_max_ms), .def = "30s" },
+	{ "backoff.reset_after", SK_DURATION, APP(backoff_reset_ms),
+	    .def = "30s" },
+	{ "max_restarts", SK_COUNT, APP(max_restarts), .def = "0",
+	    .max = INT_MAX },
+	{ "stop_signal", SK_SIGNAL, APP(stop_signal), .def = "TERM" },
+	{ "kill_timeout", SK_DURATION, APP(kill_timeout_ms), .def = "5s" },
+	{ "ready", SK_CUSTOM, APP(ready), .def = "auto",
+	    .expect = EXPECT_READY, .hooks = &ready_hooks },
+	{ "ready_timeout", SK_DURATION, APP(ready_timeout_ms), .def = "30s",
+	    .flags = SF_NONZERO },
+	{ "max_memory", SK_SIZE, APP(max_memory), .def = "0" },
+	{ .name = "logs", .kind = SK_GROUP },
+	/* None: pmcd's log folder (logs.c). */
+	{ "logs.out", SK_PATH, APP(log_out), .def = NULL },
+	{ "logs.err", SK_PATH, APP(log_err), .def = NULL },
+	{ "logs.max_size", SK_SIZE, APP(log_max_size), .def = "10M" },
+	{ "logs.keep", SK_COUNT, APP(log_keep), .def = "5",
+	    .max = SPEC_LOG_KEEP_MAX },
+	{ "logs.timestamps", SK_BOOL, APP(log_timestamps), .def = "true" },
+	{ "logs.to", SK_ENUM, APP(log_to), .def = "auto",
+	    .words = logs_to_words },
 };
+const size_t spec_nfields = nitems(spec_fields);
 
-/* The order of the first two matters: see parse_app. */
-static const struct field app_fields[] = {
-	{ "name",		f_name,		APP(name) },
-	{ "command",		f_command,	0 },
-	{ "cwd",		f_path,		APP(cwd) },
-	{ "instances",		f_instances,	0 },
-	{ "listen",		f_listen,	0 },
-	{ "balance",		f_balance,	APP(balance) },
-	{ "intercept_bind",	f_bool,		APP(intercept_bind) },
-	{ "env",		f_env,		0 },
-	{ "user",		f_user,		APP(user) },
-	{ "group",		f_group,	APP(group) },
-	{ "restart",		f_restart,	APP(restart) },
-	{ "backoff",		f_backoff,	0 },
-	{ "max_restarts",	f_count,	APP(max_restarts) },
-	{ "stop_signal",	f_signal,	APP(stop_signal) },
-	{ "kill_timeout",	f_duration,	APP(kill_timeout_ms) },
-	{ "ready",		f_ready,	0 },
-	{ "ready_timeout",	f_positive,	APP(ready_timeout_ms) },
-	{ "max_memory",		f_size,		APP(max_memory) },
-	{ "logs",		f_logs,		0 },
-};
-
-static const struct field backoff_fields[] = {
-	{ "initial",		f_positive,	APP(backoff_initial_ms) },
-	{ "max",		f_duration,	APP(backoff_max_ms) },
-	{ "reset_after",	f_duration,	APP(backoff_reset_ms) },
-};
-
-static const struct field logs_fields[] = {
-	{ "out",		f_path,		APP(log_out) },
-	{ "err",		f_path,		APP(log_err) },
-	{ "max_size",		f_size,		APP(log_max_size) },
-	{ "keep",		f_keep,		APP(log_keep) },
-	{ "timestamps",		f_bool,		APP(log_timestamps) },
-	{ "to",			f_logs_to,	APP(log_to) },
-};
+_Static_assert(nitems(spec_fields) <= FIELDS_MAX, "more rows than bits");
+/* SK_ENUM values are read and written as int. */
+_Static_assert(sizeof(enum balance_mode) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum restart_policy) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum logs_to) == sizeof(int), "enum size");
 
 /* Variables pmcd sets itself; also every PMC_SHIM_* (the shim's). */
 static const char *const reserved_env[] = {
@@ -228,14 +242,14 @@ problem(struct ctx *ctx, int line, int column, const char *fmt, ...)
 	free(s);
 }
 
+#define problem_at(ctx, n, ...) \
+	problem(ctx, (n)->line, (n)->column, __VA_ARGS__)
+
 static void
 tree_problem(void *arg, int line, int column, const char *msg)
 {
 	problem(arg, line, column, "%s", msg);
 }
-
-#define problem_at(ctx, n, ...) \
-	problem(ctx, (n)->line, (n)->column, __VA_ARGS__)
 
 static int
 problem_cmp(const void *a, const void *b)
@@ -289,6 +303,7 @@ scalar(struct ctx *ctx, const char *field, const struct ynode *n,
 	return NULL;
 }
 
+/* Words. */
 static int
 parse_bool(const char *s)
 {
@@ -317,32 +332,123 @@ word_index(const char *s, const char *const *words)
 	return -1;
 }
 
-const char *
-balance_name(enum balance_mode m)
+/* The word of value v; the first (the default) for a stray value. */
+static const char *
+word_name(const char *const *words, int v)
 {
-	return m == BALANCE_REUSEPORT ? "reuseport" : "shared";
+	int	i;
+
+	for (i = 0; words[i] != NULL; i++)
+		if (i == v)
+			return words[i];
+	return words[0];
 }
 
 const char *
-logs_to_name(enum logs_to t)
+balance_name(enum balance_mode m)
 {
-	static const char *const names[] = {
-		"auto", "file", "stdout", "both"
-	};
-
-	return (names[t]);
+	return word_name(balance_words, (int)m);
 }
 
 const char *
 restart_name(enum restart_policy r)
 {
-	switch (r) {
-	case RESTART_ON_FAILURE:
-		return "on-failure";
-	case RESTART_NEVER:
-		return "never";
+	return word_name(restart_words, (int)r);
+}
+
+const char *
+logs_to_name(enum logs_to t)
+{
+	return word_name(logs_to_words, (int)t);
+}
+
+/* "a, b or c" of a NULL-terminated list, in buf. */
+static const char *
+words_join(const char *lead, const char *const *words, const char *last,
+    char *buf, size_t size)
+{
+	size_t	i;
+
+	strlcpy(buf, lead, size);
+	for (i = 0; words[i] != NULL; i++) {
+		if (i > 0)
+			strlcat(buf, words[i + 1] == NULL ? last : ", ", size);
+		strlcat(buf, words[i], size);
+	}
+	return buf;
+}
+
+/* The table. */
+const char *
+spec_field_key(const struct spec_field *f)
+{
+	const char	*dot = strrchr(f->name, '.');
+
+	return dot != NULL ? dot + 1 : f->name;
+}
+
+/* Is f a key of the mapping of group (NULL: of the app)? */
+static int
+field_in(const struct spec_field *f, const struct spec_field *group)
+{
+	size_t	n;
+
+	if (f->flags & SF_HIDDEN)
+		return 0;
+	if (group == NULL)
+		return strchr(f->name, '.') == NULL;
+	n = strlen(group->name);
+	return strncmp(f->name, group->name, n) == 0 && f->name[n] == '.' &&
+	    strchr(f->name + n + 1, '.') == NULL;
+}
+
+static const struct spec_field *
+field_named(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(spec_fields); i++)
+		if (strcmp(spec_fields[i].name, name) == 0)
+			return &spec_fields[i];
+	abort();
+}
+
+/* What a value of f should have been, for "expected ...". */
+static const char *
+field_expect(const struct spec_field *f, char *buf, size_t size)
+{
+	const char	*keys[FIELDS_MAX + 1];
+	size_t		 i, n = 0;
+
+	if (f->expect != NULL)
+		return f->expect;
+	switch (f->kind) {
+	case SK_PATH:
+		return "a path";
+	case SK_DURATION:
+		return EXPECT_DURATION;
+	case SK_SIZE:
+		return EXPECT_SIZE;
+	case SK_BOOL:
+		return EXPECT_BOOL;
+	case SK_COUNT:
+		if (f->max == INT_MAX)
+			return "a non-negative integer";
+		snprintf(buf, size, "an integer from 0 to %llu",
+		    (unsigned long long)f->max);
+		return buf;
+	case SK_ENUM:
+		return words_join("", f->words, " or ", buf, size);
+	case SK_SIGNAL:
+		return "a signal name or number";
+	case SK_GROUP:
+		for (i = 0; i < nitems(spec_fields); i++)
+			if (field_in(&spec_fields[i], f))
+				keys[n++] = spec_field_key(&spec_fields[i]);
+		keys[n] = NULL;
+		return words_join("a mapping with ", keys, ", ", buf, size);
 	default:
-		return "always";
+		return "a string";
 	}
 }
 
@@ -375,19 +481,20 @@ edit_distance(const char *a, const char *b)
 	return row[lb];
 }
 
+/* Key k is none of keys: say so, with the closest when one is close. */
 static void
 unknown_key(struct ctx *ctx, const struct ynode *k, const char *prefix,
-    const struct field *fields, size_t nfields)
+    const char *const *keys, size_t nkeys)
 {
 	const char	*best = NULL;
 	int		 d, bestd = INT_MAX;
 	size_t		 i;
 
-	for (i = 0; i < nfields; i++) {
-		d = edit_distance(k->text, fields[i].key);
-		if (d < bestd && d <= (strlen(fields[i].key) > 4 ? 2 : 1)) {
+	for (i = 0; i < nkeys; i++) {
+		d = edit_distance(k->text, keys[i]);
+		if (d < bestd && d <= (strlen(keys[i]) > 4 ? 2 : 1)) {
 			bestd = d;
-			best = fields[i].key;
+			best = keys[i];
 		}
 	}
 	if (best != NULL)
@@ -403,9 +510,8 @@ key_ok(struct ctx *ctx, const struct ynode *map, size_t i,
     const char *prefix)
 {
 	const struct ynode	*k = map->kids[i], *o;
-	size_t			 j;
-
 	char			 buf[YSHOW_SIZE];
+	size_t			 j;
 
 	if (k->type != Y_SCALAR || ynode_is_null(k)) {
 		problem_at(ctx, k, "expected a string key, got %s",
@@ -423,38 +529,149 @@ key_ok(struct ctx *ctx, const struct ynode *map, size_t i,
 	return 1;
 }
 
-/* Check map against fields; returns a bit per field found. */
-static unsigned int
-walk_map(struct ctx *ctx, const struct ynode *map, const char *prefix,
-    const struct field *fields, size_t nfields)
-{
-	const struct ynode	*k;
-	char			 name[128];
-	void			*dst;
-	unsigned int		 seen = 0;
-	size_t			 i, f;
+static void	 field_read(struct ctx *, const struct spec_field *,
+		    const struct ynode *);
 
+/* Read the keys of map as the fields of group (NULL: of the app). */
+static void
+walk_map(struct ctx *ctx, const struct ynode *map,
+    const struct spec_field *group)
+{
+	const struct spec_field	*f, *rows[FIELDS_MAX];
+	const char		*keys[FIELDS_MAX];
+	const struct ynode	*k;
+	char			 prefix[SPEC_NAME_MAX];
+	size_t			 i, j, n = 0;
+
+	snprintf(prefix, sizeof(prefix), "%s%s", group != NULL ?
+	    group->name : "", group != NULL ? "." : "");
+	for (i = 0; i < nitems(spec_fields); i++) {
+		if (!field_in(&spec_fields[i], group))
+			continue;
+		rows[n] = &spec_fields[i];
+		keys[n++] = spec_field_key(&spec_fields[i]);
+	}
 	for (i = 0; i + 1 < map->nkids; i += 2) {
 		k = map->kids[i];
 		if (!key_ok(ctx, map, i, prefix))
 			continue;
-		for (f = 0; f < nfields; f++)
-			if (strcmp(k->text, fields[f].key) == 0)
-				break;
-		if (f == nfields) {
-			unknown_key(ctx, k, prefix, fields, nfields);
-			continue;
-		}
-		seen |= 1U << f;
-		snprintf(name, sizeof(name), "%s%s", prefix, fields[f].key);
-		dst = ctx->app != NULL ? (char *)ctx->app + fields[f].off :
-		    NULL;
-		fields[f].fn(ctx, name, map->kids[i + 1], dst);
+		for (j = 0, f = NULL; j < n && f == NULL; j++)
+			if (strcmp(k->text, keys[j]) == 0)
+				f = rows[j];
+		if (f == NULL)
+			unknown_key(ctx, k, prefix, keys, n);
+		else
+			field_read(ctx, f, map->kids[i + 1]);
 	}
-	return seen;
 }
 
-/* Field handlers: check one value, store it at dst or in ctx->app. */
+/* Reading values by kind. */
+static int
+path_set(struct ctx *ctx, const char *s, char **dst, const char **why)
+{
+	char	*p;
+
+	if (*s == '\0')
+		return -1;
+	p = path_resolve(ctx->dir, s);
+	if (!ytext_ok(p)) {
+		free(p);
+		*why = EXPECT_UTF8;
+		return -1;
+	}
+	free(*dst);
+	*dst = p;
+	return 0;
+}
+
+/* The text s of a scalar field into dst; -1, maybe with a better why. */
+static int
+scalar_set(struct ctx *ctx, const struct spec_field *f, const char *s,
+    void *dst, const char **why)
+{
+	uint64_t	v;
+	int		i;
+
+	switch (f->kind) {
+	case SK_STRING:
+		free(*(char **)dst);
+		*(char **)dst = xstrdup(s);
+		return 0;
+	case SK_PATH:
+		return path_set(ctx, s, dst, why);
+	case SK_DURATION:
+		if (parse_duration_ms(s, &v) == -1)
+			return -1;
+		if (v == 0 && (f->flags & SF_NONZERO)) {
+			*why = "a duration greater than 0";
+			return -1;
+		}
+		*(uint64_t *)dst = v;
+		return 0;
+	case SK_SIZE:
+		return parse_size(s, dst);
+	case SK_COUNT:
+		if (parse_uint(s, f->max, &v) == -1)
+			return -1;
+		*(unsigned int *)dst = (unsigned int)v;
+		return 0;
+	case SK_BOOL:
+		i = parse_bool(s);
+		break;
+	case SK_ENUM:
+		i = word_index(s, f->words);
+		break;
+	case SK_SIGNAL:
+		i = parse_signal(s);
+		break;
+	default:
+		return -1;
+	}
+	if (i == -1)
+		return -1;
+	*(int *)dst = i;
+	return 0;
+}
+
+/* Read the value n of f, as given or as its default. */
+static void
+field_value(struct ctx *ctx, const struct spec_field *f,
+    const struct ynode *n)
+{
+	char		 buf[256];
+	const char	*s, *why;
+
+	if (f->hooks != NULL && f->hooks->parse != NULL) {
+		f->hooks->parse(ctx, f, n);
+		return;
+	}
+	why = field_expect(f, buf, sizeof(buf));
+	if (f->kind == SK_GROUP) {
+		if (n->type != Y_MAP)
+			bad(ctx, f->name, n, why);
+		else
+			walk_map(ctx, n, f);
+		return;
+	}
+	if ((s = scalar(ctx, f->name, n, why)) != NULL &&
+	    scalar_set(ctx, f, s, FIELD(ctx->app, f), &why) == -1)
+		bad(ctx, f->name, n, why);
+}
+
+/* Read the value n the spec gives f, and remember how it went. */
+static void
+field_read(struct ctx *ctx, const struct spec_field *f,
+    const struct ynode *n)
+{
+	size_t	before = ctx->nproblems;
+
+	AT(ctx, f) = n;
+	field_value(ctx, f, n);
+	if (ctx->nproblems != before)
+		ctx->bad |= (uint64_t)1 << ROW(f);
+}
+
+/* name. */
 static int
 name_valid(const char *s)
 {
@@ -466,40 +683,70 @@ name_valid(const char *s)
 }
 
 static void
-f_name(struct ctx *ctx, const char *field, const struct ynode *n, void *dst)
+name_parse(struct ctx *ctx, const struct spec_field *f,
+    const struct ynode *n)
 {
 	const char	*s;
 	size_t		 i;
 
-	if ((s = scalar(ctx, field, n, EXPECT_NAME)) == NULL)
+	if ((s = scalar(ctx, f->name, n, EXPECT_NAME)) == NULL)
 		return;
 	if (!name_valid(s)) {
-		bad(ctx, field, n, EXPECT_NAME);
+		bad(ctx, f->name, n, EXPECT_NAME);
 		return;
 	}
 	if (strcmp(s, "all") == 0) {	/* pmc stop all */
-		bad(ctx, field, n, "a name other than \"all\"");
+		bad(ctx, f->name, n, "a name other than \"all\"");
 		return;
 	}
 	for (i = 0; i < ctx->nnames; i++) {
 		if (strcmp(ctx->names[i].name, s) == 0) {
 			problem_at(ctx, n, "%s: duplicate app name \"%s\" "
-			    "(first at line %d)", field, s,
+			    "(first at line %d)", f->name, s,
 			    ctx->names[i].line);
 			return;
 		}
 	}
-	strlcpy(dst, s, SPEC_NAME_MAX + 1);
+	strlcpy(ctx->app->name, s, sizeof(ctx->app->name));
 	ctx->names = xreallocarray(ctx->names, ctx->nnames + 1,
 	    sizeof(*ctx->names));
-	ctx->names[ctx->nnames].name = dst;
+	ctx->names[ctx->nnames].name = ctx->app->name;
 	ctx->names[ctx->nnames++].line = n->line;
 }
 
+static size_t
+one(const struct app_spec *app)
+{
+	(void)app;
+	return 1;
+}
+
+static const char *
+name_text(const struct app_spec *app, size_t i, int effective, char *buf,
+    size_t size)
+{
+	(void)i;
+	(void)effective;
+	(void)buf;
+	(void)size;
+	return app->name;
+}
+
+static int
+name_equal(const struct app_spec *a, const struct app_spec *b)
+{
+	return strcmp(a->name, b->name) == 0;
+}
+
+static const struct spec_hooks name_hooks = {
+	.parse = name_parse, .count = one, .text = name_text,
+	.equal = name_equal
+};
+
 /*
- * Split s into words on blanks, as a shell would without expansions:
- * '...' is literal, "..." knows \" and \\, a \ outside quotes escapes
- * the next character.
+ * command.  A string is split into words on blanks, as a shell would
+ * without expansions: '...' is literal, "..." knows \" and \\, a \
+ * outside quotes escapes the next character.
  */
 static int
 split_words(const char *s, char ***argv, size_t *argc, const char **why)
@@ -586,40 +833,27 @@ command_list(struct ctx *ctx, const char *field, const struct ynode *n)
 }
 
 static void
-f_command(struct ctx *ctx, const char *field, const struct ynode *n,
-    void *dst)
+command_parse(struct ctx *ctx, const struct spec_field *f,
+    const struct ynode *n)
 {
-	(void)dst;
 	if (n->type == Y_SEQ)
-		command_list(ctx, field, n);
-	else if (scalar(ctx, field, n, EXPECT_COMMAND) != NULL)
-		command_string(ctx, field, n);
+		command_list(ctx, f->name, n);
+	else if (scalar(ctx, f->name, n, EXPECT_COMMAND) != NULL)
+		command_string(ctx, f->name, n);
 }
 
-static void
-f_path(struct ctx *ctx, const char *field, const struct ynode *n, void *dst)
-{
-	char	**p = dst;
+static const struct spec_hooks command_hooks = { .parse = command_parse };
 
-	if (scalar(ctx, field, n, "a path") == NULL)
-		return;
-	if (n->len == 0) {
-		bad(ctx, field, n, "a path");
-		return;
-	}
-	*p = path_resolve(ctx->dir, n->text);
-}
-
+/* instances: N, max (the CPUs this process may use) or -N (max - N). */
 static void
-f_instances(struct ctx *ctx, const char *field, const struct ynode *n,
-    void *dst)
+instances_parse(struct ctx *ctx, const struct spec_field *f,
+    const struct ynode *n)
 {
 	struct app_spec	*app = ctx->app;
 	const char	*s;
 	uint64_t	 v;
 
-	(void)dst;
-	if ((s = scalar(ctx, field, n, EXPECT_INST)) == NULL)
+	if ((s = scalar(ctx, f->name, n, EXPECT_INST)) == NULL)
 		return;
 	if (strcmp(s, "max") == 0) {
 		app->instances_mode = INSTANCES_MAX;
@@ -630,17 +864,67 @@ f_instances(struct ctx *ctx, const char *field, const struct ynode *n,
 		app->instances_arg = (int)v;
 	} else if (parse_uint(s, INT_MAX, &v) == 0 && v > 0) {
 		if (v > SPEC_INSTANCES_MAX) {
-			bad(ctx, field, n, "at most "
+			bad(ctx, f->name, n, "at most "
 			    SPEC_STR(SPEC_INSTANCES_MAX));
 			return;
 		}
 		app->instances_mode = INSTANCES_FIXED;
 		app->instances_arg = (int)v;
 	} else
-		bad(ctx, field, n, EXPECT_INST);
+		bad(ctx, f->name, n, EXPECT_INST);
 }
 
-/* Is a taken by an earlier listen entry of this file? */
+static void
+instances_finish(struct ctx *ctx, const struct spec_field *f,
+    const struct ynode *n)
+{
+	struct app_spec	*app = ctx->app;
+
+	(void)f;
+	(void)n;
+	if (app->instances_mode == INSTANCES_FIXED) {
+		app->instances = app->instances_arg;
+		return;
+	}
+	if (ctx->ncpus == 0)
+		ctx->ncpus = cpus_available();
+	app->instances = ctx->ncpus;
+	if (app->instances_mode == INSTANCES_MAX_MINUS)
+		app->instances = app->instances_arg >= ctx->ncpus ? 1 :
+		    ctx->ncpus - app->instances_arg;
+}
+
+/* As written; effective: the count it comes to here. */
+static const char *
+instances_text(const struct app_spec *app, size_t i, int effective,
+    char *buf, size_t size)
+{
+	(void)i;
+	if (effective)
+		snprintf(buf, size, "%d", app->instances);
+	else if (app->instances_mode == INSTANCES_MAX)
+		snprintf(buf, size, "max");
+	else if (app->instances_mode == INSTANCES_MAX_MINUS)
+		snprintf(buf, size, "-%d", app->instances_arg);
+	else
+		snprintf(buf, size, "%d", app->instances_arg);
+	return buf;
+}
+
+static int
+instances_equal(const struct app_spec *a, const struct app_spec *b)
+{
+	return a->instances_mode == b->instances_mode &&
+	    a->instances_arg == b->instances_arg &&
+	    a->instances == b->instances;
+}
+
+static const struct spec_hooks instances_hooks = {
+	.parse = instances_parse, .finish = instances_finish, .count = one,
+	.text = instances_text, .equal = instances_equal
+};
+
+/* listen: one address or a list; none twice, none overlapping, in a file. */
 static int
 listen_taken(struct ctx *ctx, const char *field, const struct ynode *n,
     const struct listen_addr *a)
@@ -672,10 +956,14 @@ listen_one(struct ctx *ctx, const char *field, const struct ynode *n)
 	struct listen_addr	 a;
 	const char		*s, *why;
 
-	if ((s = scalar(ctx, field, n, EXPECT_LISTEN)) == NULL)
+	if ((s = scalar(ctx, field, n, ADDR_EXPECT)) == NULL)
 		return;
 	if (parse_listen_at(s, ctx->dir, &a, &why) == -1) {
 		bad(ctx, field, n, why);
+		return;
+	}
+	if (!ytext_ok(a.text)) {
+		bad(ctx, field, n, EXPECT_UTF8_UNIX);
 		return;
 	}
 	if (listen_taken(ctx, field, n, &a))
@@ -690,56 +978,96 @@ listen_one(struct ctx *ctx, const char *field, const struct ynode *n)
 }
 
 static void
-f_listen(struct ctx *ctx, const char *field, const struct ynode *n,
-    void *dst)
+listen_parse(struct ctx *ctx, const struct spec_field *f,
+    const struct ynode *n)
 {
 	size_t	i;
 
-	(void)dst;
 	if (n->type != Y_SEQ) {
-		listen_one(ctx, field, n);
+		listen_one(ctx, f->name, n);
 		return;
 	}
 	if (n->nkids == 0)
-		bad(ctx, field, n, EXPECT_LISTEN);
+		bad(ctx, f->name, n, ADDR_EXPECT);
 	for (i = 0; i < n->nkids; i++)
-		listen_one(ctx, field, n->kids[i]);
+		listen_one(ctx, f->name, n->kids[i]);
+}
+
+static size_t
+listen_count(const struct app_spec *app)
+{
+	return app->nlisten;
+}
+
+static const char *
+listen_text(const struct app_spec *app, size_t i, int effective, char *buf,
+    size_t size)
+{
+	(void)effective;
+	(void)buf;
+	(void)size;
+	return app->listen[i].text;
+}
+
+static int
+listen_equal(const struct app_spec *a, const struct app_spec *b)
+{
+	size_t	i;
+
+	if (a->nlisten != b->nlisten)
+		return 0;
+	for (i = 0; i < a->nlisten; i++)
+		if (strcmp(a->listen[i].text, b->listen[i].text) != 0)
+			return 0;
+	return 1;
 }
 
 static void
-f_balance(struct ctx *ctx, const char *field, const struct ynode *n,
-    void *dst)
+listen_copy(struct app_spec *d, const struct app_spec *app)
 {
-	static const char *const words[] = { "shared", "reuseport", NULL };
-	enum balance_mode	*b = dst;
-	const char		*s;
-	int			 i;
+	d->listen = NULL;
+	if (app->nlisten == 0)
+		return;
+	d->listen = xreallocarray(NULL, app->nlisten, sizeof(*d->listen));
+	memcpy(d->listen, app->listen, app->nlisten * sizeof(*d->listen));
+}
 
-	if ((s = scalar(ctx, field, n, "shared or reuseport")) == NULL)
+static void
+listen_release(struct app_spec *app)
+{
+	free(app->listen);
+}
+
+static const struct spec_hooks listen_hooks = {
+	.parse = listen_parse, .count = listen_count, .text = listen_text,
+	.equal = listen_equal, .copy = listen_copy, .release = listen_release
+};
+
+/* balance: reuseport needs sockets that each slot can have its own of. */
+static void
+balance_finish(struct ctx *ctx, const struct spec_field *f,
+    const struct ynode *n)
+{
+	struct app_spec	*app = ctx->app;
+	char		 buf[SPEC_ADDR_MAX + 64];
+	size_t		 i;
+
+	(void)n;
+	if (app->balance != BALANCE_REUSEPORT || AT(ctx, f) == NULL)
 		return;
-	if ((i = word_index(s, words)) == -1) {
-		bad(ctx, field, n, "shared or reuseport");
-		return;
+	for (i = 0; i < app->nlisten; i++) {
+		if (app->listen[i].family != AF_UNIX)
+			continue;
+		snprintf(buf, sizeof(buf), "shared with a unix socket (%s)",
+		    app->listen[i].text);
+		bad(ctx, f->name, AT(ctx, f), buf);
+		break;
 	}
-	*b = i == 0 ? BALANCE_SHARED : BALANCE_REUSEPORT;
-	ctx->balance_at = n;
 }
 
-static void
-f_bool(struct ctx *ctx, const char *field, const struct ynode *n, void *dst)
-{
-	int		*b = dst;
-	const char	*s;
-	int		 v;
+static const struct spec_hooks balance_hooks = { .finish = balance_finish };
 
-	if ((s = scalar(ctx, field, n, EXPECT_BOOL)) == NULL)
-		return;
-	if ((v = parse_bool(s)) == -1)
-		bad(ctx, field, n, EXPECT_BOOL);
-	else
-		*b = v;
-}
-
+/* env: a mapping of names to strings, none that pmcd sets itself. */
 static int
 env_name_valid(const char *s)
 {
@@ -779,13 +1107,12 @@ env_pair(struct ctx *ctx, const struct ynode *k, const struct ynode *v)
 }
 
 static void
-f_env(struct ctx *ctx, const char *field, const struct ynode *n, void *dst)
+env_parse(struct ctx *ctx, const struct spec_field *f, const struct ynode *n)
 {
 	size_t	i;
 
-	(void)dst;
 	if (n->type != Y_MAP) {
-		bad(ctx, field, n, "a mapping of names to values");
+		bad(ctx, f->name, n, f->expect);
 		return;
 	}
 	for (i = 0; i + 1 < n->nkids; i += 2)
@@ -793,13 +1120,15 @@ f_env(struct ctx *ctx, const char *field, const struct ynode *n, void *dst)
 			env_pair(ctx, n->kids[i], n->kids[i + 1]);
 }
 
+static const struct spec_hooks env_hooks = { .parse = env_parse };
+
 /*
  * user and group: must exist; only root may switch to another.  Digits
  * are a number, never a name, here and at the spawn alike.  The ids are
- * completed in app_ids, once both are read.
+ * completed in ids_finish, once both are read.
  */
 static void
-f_id(struct ctx *ctx, const char *field, const struct ynode *n, void *dst,
+id_parse(struct ctx *ctx, const struct spec_field *f, const struct ynode *n,
     int group)
 {
 	struct lookup_user	 u;
@@ -808,24 +1137,24 @@ f_id(struct ctx *ctx, const char *field, const struct ynode *n, void *dst,
 	gid_t			 gid;
 	long			 found;
 
-	if ((s = scalar(ctx, field, n, what)) == NULL)
+	if ((s = scalar(ctx, f->name, n, what)) == NULL)
 		return;
 	if (group)
 		found = lookup_group(s, &gid) == 0 ? (long)gid : -1;
 	else
 		found = lookup_user(s, &u) == 0 ? (long)u.uid : -1;
 	if (found == -1) {
-		bad(ctx, field, n, lookup_replaying() ? (group ?
+		bad(ctx, f->name, n, lookup_replaying() ? (group ?
 		    "a group that pmc looked up" : "a user that pmc looked up") :
 		    what);
 		return;
 	}
 	if (geteuid() != 0 && found != (long)(group ? getegid() : geteuid())) {
 		problem_at(ctx, n, "%s: only root can run apps as another %s",
-		    field, group ? "group" : "user");
+		    f->name, group ? "group" : "user");
 		return;
 	}
-	*(char **)dst = xstrdup(s);
+	*(char **)FIELD(ctx->app, f) = xstrdup(s);
 	ctx->app->ids.set = 1;
 	if (group)
 		ctx->app->ids.gid = gid;
@@ -839,16 +1168,36 @@ f_id(struct ctx *ctx, const char *field, const struct ynode *n, void *dst,
 	}
 }
 
+static void
+user_parse(struct ctx *ctx, const struct spec_field *f,
+    const struct ynode *n)
+{
+	id_parse(ctx, f, n, 0);
+}
+
+static void
+group_parse(struct ctx *ctx, const struct spec_field *f,
+    const struct ynode *n)
+{
+	id_parse(ctx, f, n, 1);
+}
+
+static const struct spec_hooks user_hooks = { .parse = user_parse };
+static const struct spec_hooks group_hooks = { .parse = group_parse };
+
 /*
  * Once user: and group: are read: the uid (pmcd's without user:), the
  * gid (group:, else the user's, else pmcd's) and the supplementary
  * groups (the user's, with that gid first; only the gid without user:).
  */
 static void
-app_ids(struct ctx *ctx, struct app_spec *app, const struct ynode *n)
+ids_finish(struct ctx *ctx, const struct spec_field *f,
+    const struct ynode *n)
 {
+	struct app_spec	*app = ctx->app;
 	struct spec_ids	*ids = &app->ids;
 
+	(void)f;
 	if (!ids->set || (app->user == NULL && app->group == NULL)) {
 		memset(ids, 0, sizeof(*ids));
 		return;
@@ -867,205 +1216,122 @@ app_ids(struct ctx *ctx, struct app_spec *app, const struct ynode *n)
 		    "up", ids->login);
 }
 
-static void
-f_user(struct ctx *ctx, const char *field, const struct ynode *n, void *dst)
+/* The same identity, as looked up: a changed passwd entry is a change. */
+static int
+ids_equal(const struct app_spec *x, const struct app_spec *y)
 {
-	f_id(ctx, field, n, dst, 0);
+	const struct spec_ids	*a = &x->ids, *b = &y->ids;
+
+	return a->set == b->set && a->uid == b->uid && a->gid == b->gid &&
+	    a->ngroups == b->ngroups && (a->ngroups == 0 ||
+	    memcmp(a->groups, b->groups, a->ngroups * sizeof(*a->groups)) ==
+	    0) && str_equal(a->login, b->login) &&
+	    str_equal(a->home, b->home) && str_equal(a->shell, b->shell);
 }
 
 static void
-f_group(struct ctx *ctx, const char *field, const struct ynode *n,
-    void *dst)
+ids_copy(struct app_spec *d, const struct app_spec *app)
 {
-	f_id(ctx, field, n, dst, 1);
-}
-
-static void
-f_restart(struct ctx *ctx, const char *field, const struct ynode *n,
-    void *dst)
-{
-	static const char *const words[] = {
-		"always", "on-failure", "never", NULL
-	};
-	static const enum restart_policy policies[] = {
-		RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER
-	};
-	const char	*s, *what = "always, on-failure or never";
-	int		 i;
-
-	if ((s = scalar(ctx, field, n, what)) == NULL)
+	d->ids.login = xstrdup_or_null(app->ids.login);
+	d->ids.home = xstrdup_or_null(app->ids.home);
+	d->ids.shell = xstrdup_or_null(app->ids.shell);
+	d->ids.groups = NULL;
+	if (app->ids.ngroups == 0)
 		return;
-	if ((i = word_index(s, words)) == -1)
-		bad(ctx, field, n, what);
-	else
-		*(enum restart_policy *)dst = policies[i];
+	d->ids.groups = xreallocarray(NULL, app->ids.ngroups,
+	    sizeof(*d->ids.groups));
+	memcpy(d->ids.groups, app->ids.groups, app->ids.ngroups *
+	    sizeof(*d->ids.groups));
 }
 
 static void
-f_logs_to(struct ctx *ctx, const char *field, const struct ynode *n,
-    void *dst)
+ids_release(struct app_spec *app)
 {
-	static const char *const words[] = {
-		"auto", "file", "stdout", "both", NULL
-	};
-	const char	*s, *what = "auto, file, stdout or both";
-	int		 i;
-
-	if ((s = scalar(ctx, field, n, what)) == NULL)
-		return;
-	if ((i = word_index(s, words)) == -1)
-		bad(ctx, field, n, what);
-	else
-		*(enum logs_to *)dst = (enum logs_to)i;
+	free(app->ids.groups);
+	free(app->ids.login);
+	free(app->ids.home);
+	free(app->ids.shell);
 }
 
+static const struct spec_hooks ids_hooks = {
+	.finish = ids_finish, .equal = ids_equal, .copy = ids_copy,
+	.release = ids_release
+};
+
+/* backoff: initial no more than max, once both are known. */
 static void
-f_backoff(struct ctx *ctx, const char *field, const struct ynode *n,
-    void *dst)
+backoff_finish(struct ctx *ctx, const struct spec_field *f,
+    const struct ynode *n)
 {
 	struct app_spec		*app = ctx->app;
 	const struct ynode	*v;
 	char			 buf[32];
-	size_t			 before = ctx->nproblems;
 
-	(void)dst;
-	if (n->type != Y_MAP) {
-		bad(ctx, field, n, "a mapping with initial, max, reset_after");
-		return;
-	}
-	walk_map(ctx, n, "backoff.", backoff_fields, nitems(backoff_fields));
-	if (ctx->nproblems != before ||
+	(void)n;
+	if (AT(ctx, f) == NULL || BAD(ctx, f) ||
 	    app->backoff_initial_ms <= app->backoff_max_ms)
 		return;
-	if ((v = ymap_get(n, "initial")) != NULL) {
+	if ((v = AT(ctx, field_named("backoff.initial"))) != NULL) {
 		format_duration(app->backoff_max_ms, buf, sizeof(buf));
 		problem_at(ctx, v, "backoff.initial: expected at most "
 		    "backoff.max (%s), got \"%s\"", buf, v->text);
-	} else if ((v = ymap_get(n, "max")) != NULL) {
+	} else if ((v = AT(ctx, field_named("backoff.max"))) != NULL) {
 		format_duration(app->backoff_initial_ms, buf, sizeof(buf));
 		problem_at(ctx, v, "backoff.max: expected at least "
 		    "backoff.initial (%s), got \"%s\"", buf, v->text);
 	}
 }
 
+static const struct spec_hooks backoff_hooks = { .finish = backoff_finish };
+
+/* ready: auto, notify or delay:<duration>. */
 static void
-f_count(struct ctx *ctx, const char *field, const struct ynode *n,
-    void *dst)
-{
-	const char	*s, *what = "a non-negative integer";
-	uint64_t	 v;
-
-	if ((s = scalar(ctx, field, n, what)) == NULL)
-		return;
-	if (parse_uint(s, INT_MAX, &v) == -1)
-		bad(ctx, field, n, what);
-	else
-		*(unsigned int *)dst = (unsigned int)v;
-}
-
-static void
-f_keep(struct ctx *ctx, const char *field, const struct ynode *n, void *dst)
-{
-	const char	*s, *what = "an integer from 0 to "
-			    SPEC_STR(SPEC_LOG_KEEP_MAX);
-	uint64_t	 v;
-
-	if ((s = scalar(ctx, field, n, what)) == NULL)
-		return;
-	if (parse_uint(s, SPEC_LOG_KEEP_MAX, &v) == -1)
-		bad(ctx, field, n, what);
-	else
-		*(unsigned int *)dst = (unsigned int)v;
-}
-
-static void
-f_signal(struct ctx *ctx, const char *field, const struct ynode *n,
-    void *dst)
-{
-	const char	*s, *what = "a signal name or number";
-	int		 sig;
-
-	if ((s = scalar(ctx, field, n, what)) == NULL)
-		return;
-	if ((sig = parse_signal(s)) == -1)
-		bad(ctx, field, n, what);
-	else
-		*(int *)dst = sig;
-}
-
-static void
-f_duration(struct ctx *ctx, const char *field, const struct ynode *n,
-    void *dst)
-{
-	const char	*s;
-
-	if ((s = scalar(ctx, field, n, EXPECT_DURATION)) == NULL)
-		return;
-	if (parse_duration_ms(s, dst) == -1)
-		bad(ctx, field, n, EXPECT_DURATION);
-}
-
-static void
-f_positive(struct ctx *ctx, const char *field, const struct ynode *n,
-    void *dst)
-{
-	const char	*s, *what = "a duration greater than 0";
-	uint64_t	 v;
-
-	if ((s = scalar(ctx, field, n, EXPECT_DURATION)) == NULL)
-		return;
-	if (parse_duration_ms(s, &v) == -1)
-		bad(ctx, field, n, EXPECT_DURATION);
-	else if (v == 0)
-		bad(ctx, field, n, what);
-	else
-		*(uint64_t *)dst = v;
-}
-
-static void
-f_ready(struct ctx *ctx, const char *field, const struct ynode *n,
-    void *dst)
+ready_parse(struct ctx *ctx, const struct spec_field *f,
+    const struct ynode *n)
 {
 	struct app_spec	*app = ctx->app;
-	const char	*s, *what = "auto, notify or delay:<duration>";
+	const char	*s;
 
-	(void)dst;
-	if ((s = scalar(ctx, field, n, what)) == NULL)
+	if ((s = scalar(ctx, f->name, n, EXPECT_READY)) == NULL)
 		return;
 	if (strcmp(s, "auto") == 0)
 		app->ready = READY_AUTO;
 	else if (strcmp(s, "notify") == 0)
 		app->ready = READY_NOTIFY;
 	else if (strncmp(s, "delay:", 6) != 0)
-		bad(ctx, field, n, what);
+		bad(ctx, f->name, n, EXPECT_READY);
 	else if (parse_duration_ms(s + 6, &app->ready_delay_ms) == -1)
-		bad(ctx, field, n, "a duration after \"delay:\"");
+		bad(ctx, f->name, n, "a duration after \"delay:\"");
 	else
 		app->ready = READY_DELAY;
 }
 
-static void
-f_size(struct ctx *ctx, const char *field, const struct ynode *n, void *dst)
+static const char *
+ready_text(const struct app_spec *app, size_t i, int effective, char *buf,
+    size_t size)
 {
-	const char	*s;
+	char	d[32];
 
-	if ((s = scalar(ctx, field, n, EXPECT_SIZE)) == NULL)
-		return;
-	if (parse_size(s, dst) == -1)
-		bad(ctx, field, n, EXPECT_SIZE);
+	(void)i;
+	(void)effective;
+	if (app->ready != READY_DELAY)
+		return app->ready == READY_NOTIFY ? "notify" : "auto";
+	format_duration(app->ready_delay_ms, d, sizeof(d));
+	snprintf(buf, size, "delay:%s", d);
+	return buf;
 }
 
-static void
-f_logs(struct ctx *ctx, const char *field, const struct ynode *n, void *dst)
+static int
+ready_equal(const struct app_spec *a, const struct app_spec *b)
 {
-	(void)dst;
-	if (n->type != Y_MAP) {
-		bad(ctx, field, n, "a mapping with out, err, max_size, keep, "
-		    "timestamps, to");
-		return;
-	}
-	walk_map(ctx, n, "logs.", logs_fields, nitems(logs_fields));
+	return a->ready == b->ready && (a->ready != READY_DELAY ||
+	    a->ready_delay_ms == b->ready_delay_ms);
 }
+
+static const struct spec_hooks ready_hooks = {
+	.parse = ready_parse, .count = one, .text = ready_text,
+	.equal = ready_equal
+};
 
 /* Apps. */
 static struct app_spec *
@@ -1074,99 +1340,75 @@ app_new(const struct ynode *n)
 	struct app_spec	*app;
 
 	app = xcalloc(1, sizeof(*app));
-	app->instances_mode = INSTANCES_FIXED;
-	app->instances_arg = 1;
-	app->instances = 1;
-	app->env = xcalloc(1, sizeof(*app->env));
-	app->restart = RESTART_ALWAYS;
-	app->backoff_initial_ms = 100;
-	app->backoff_max_ms = 30000;
-	app->backoff_reset_ms = 30000;
-	app->stop_signal = SIGTERM;
-	app->kill_timeout_ms = 5000;
-	app->ready = READY_AUTO;
-	app->ready_timeout_ms = 30000;
-	app->log_max_size = 10 * 1024 * 1024;
-	app->log_keep = 5;
-	app->log_timestamps = 1;
+	app->env = xcalloc(1, sizeof(*app->env));	/* never NULL */
 	app->line = n->line;
 	app->column = n->column;
 	return app;
 }
 
+/* The default of f, read as a plain scalar at the app's place, n. */
 static void
-app_resolve_instances(struct ctx *ctx, struct app_spec *app)
+field_default(struct ctx *ctx, const struct spec_field *f,
+    const struct ynode *n)
 {
-	if (app->instances_mode == INSTANCES_FIXED) {
-		app->instances = app->instances_arg;
-		return;
-	}
-	if (ctx->ncpus == 0)
-		ctx->ncpus = cpus_available();
-	app->instances = ctx->ncpus;
-	if (app->instances_mode == INSTANCES_MAX_MINUS)
-		app->instances = app->instances_arg >= ctx->ncpus ? 1 :
-		    ctx->ncpus - app->instances_arg;
+	struct ynode	d;
+	char		text[32];
+
+	memset(&d, 0, sizeof(d));
+	d.type = Y_SCALAR;
+	d.len = strlcpy(text, f->def, sizeof(text));
+	d.text = text;
+	d.plain = 1;
+	d.line = n->line;
+	d.column = n->column;
+	field_value(ctx, f, &d);
 }
 
-/* Checks between fields of one app, once all are read. */
+/* Once every key of the app at n is read: what is missing, and checks. */
 static void
-app_finish(struct ctx *ctx, struct app_spec *app, const struct ynode *n,
-    unsigned int seen)
+app_finish(struct ctx *ctx, const struct ynode *n)
 {
-	char	buf[SPEC_ADDR_MAX + 64];
-	size_t	i;
+	const struct spec_field	*f, *end = spec_fields + nitems(spec_fields);
 
-	if (!(seen & 1))
-		problem_at(ctx, n, "app: missing required key \"name\"");
-	if (!(seen & 2))
-		problem_at(ctx, n, "app: missing required key \"command\"");
-	if (app->cwd == NULL)
-		app->cwd = xstrdup(ctx->dir);
-	app_ids(ctx, app, n);
-	app_resolve_instances(ctx, app);
-	if (app->balance != BALANCE_REUSEPORT || ctx->balance_at == NULL)
-		return;
-	for (i = 0; i < app->nlisten; i++) {
-		if (app->listen[i].family != AF_UNIX)
-			continue;
-		snprintf(buf, sizeof(buf), "shared with a unix socket (%s)",
-		    app->listen[i].text);
-		bad(ctx, "balance", ctx->balance_at, buf);
-		break;
-	}
+	for (f = spec_fields; f < end; f++)
+		if ((f->flags & SF_REQUIRED) && AT(ctx, f) == NULL)
+			problem_at(ctx, n, "app: missing required key \"%s\"",
+			    f->name);
+	for (f = spec_fields; f < end; f++)
+		if (f->def != NULL && AT(ctx, f) == NULL)
+			field_default(ctx, f, n);
+	for (f = spec_fields; f < end; f++)
+		if (f->hooks != NULL && f->hooks->finish != NULL)
+			f->hooks->finish(ctx, f, n);
 }
 
 static void
 parse_app(struct ctx *ctx, const struct ynode *n)
 {
 	struct spec	*spec = ctx->spec;
-	struct app_spec	*app;
-	unsigned int	 seen;
 
 	if (n->type != Y_MAP) {
 		bad(ctx, "app", n, "a mapping");
 		return;
 	}
-	app = app_new(n);
-	ctx->app = app;
-	ctx->balance_at = NULL;
-	seen = walk_map(ctx, n, "", app_fields, nitems(app_fields));
-	app_finish(ctx, app, n, seen);
-	ctx->app = NULL;
+	ctx->app = app_new(n);
+	memset(ctx->at, 0, sizeof(ctx->at));
+	ctx->bad = 0;
+	walk_map(ctx, n, NULL);
+	app_finish(ctx, n);
 	spec->apps = xreallocarray(spec->apps, spec->napps + 1,
 	    sizeof(*spec->apps));
-	spec->apps[spec->napps++] = app;
+	spec->apps[spec->napps++] = ctx->app;
+	ctx->app = NULL;
 }
 
 static void
-f_apps(struct ctx *ctx, const char *field, const struct ynode *n, void *dst)
+parse_apps(struct ctx *ctx, const struct ynode *n)
 {
 	size_t	i;
 
-	(void)dst;
 	if (n->type != Y_SEQ || n->nkids == 0) {
-		bad(ctx, field, n, "a list of apps");
+		bad(ctx, "apps", n, "a list of apps");
 		return;
 	}
 	for (i = 0; i < n->nkids; i++)
@@ -1176,7 +1418,10 @@ f_apps(struct ctx *ctx, const char *field, const struct ynode *n, void *dst)
 static void
 parse_root(struct ctx *ctx, const struct ynode *root)
 {
-	char	buf[YSHOW_SIZE];
+	static const char *const keys[] = { "apps" };
+	char			 buf[YSHOW_SIZE];
+	size_t			 i;
+	int			 apps = 0;
 
 	if (root == NULL) {
 		problem(ctx, 1, 1, "expected a mapping with key \"apps\", "
@@ -1188,7 +1433,17 @@ parse_root(struct ctx *ctx, const struct ynode *root)
 		    "got %s", ynode_show(root, buf, sizeof(buf)));
 		return;
 	}
-	if (!(walk_map(ctx, root, "", top_fields, nitems(top_fields)) & 1))
+	for (i = 0; i + 1 < root->nkids; i += 2) {
+		if (!key_ok(ctx, root, i, ""))
+			continue;
+		if (strcmp(root->kids[i]->text, keys[0]) != 0) {
+			unknown_key(ctx, root->kids[i], "", keys, nitems(keys));
+			continue;
+		}
+		apps = 1;
+		parse_apps(ctx, root->kids[i + 1]);
+	}
+	if (!apps)
 		problem_at(ctx, root, "missing required key \"apps\"");
 }
 
@@ -1229,26 +1484,6 @@ spec_parse_in(const char *path, const char *real, const char *buf, size_t len,
 }
 
 void
-app_spec_free(struct app_spec *app)
-{
-	if (app == NULL)
-		return;
-	strv_free(app->argv);
-	free(app->cwd);
-	free(app->listen);
-	strv_free(app->env);
-	free(app->user);
-	free(app->group);
-	free(app->ids.groups);
-	free(app->ids.login);
-	free(app->ids.home);
-	free(app->ids.shell);
-	free(app->log_out);
-	free(app->log_err);
-	free(app);
-}
-
-void
 spec_free(struct spec *spec)
 {
 	size_t	i;
@@ -1262,502 +1497,138 @@ spec_free(struct spec *spec)
 	free(spec);
 }
 
+/* An app as a record: every row freed, copied and compared. */
+void
+app_spec_free(struct app_spec *app)
+{
+	const struct spec_field	*f;
+
+	if (app == NULL)
+		return;
+	for (f = spec_fields; f < spec_fields + nitems(spec_fields); f++) {
+		if (f->hooks != NULL && f->hooks->release != NULL)
+			f->hooks->release(app);
+		else if (f->kind == SK_STRING || f->kind == SK_PATH)
+			free(*(char **)FIELD(app, f));
+		else if (f->kind == SK_STRV)
+			strv_free(*(char ***)FIELD(app, f));
+	}
+	free(app);
+}
+
 struct app_spec *
 app_spec_dup(const struct app_spec *app)
 {
-	struct app_spec	*d;
+	const struct spec_field	*f;
+	struct app_spec		*d;
+	void			*v;
 
 	d = xcalloc(1, sizeof(*d));
 	*d = *app;
-	d->argv = strv_dup(app->argv, app->argc);
-	d->cwd = xstrdup_or_null(app->cwd);
-	d->listen = NULL;
-	if (app->nlisten > 0) {
-		d->listen = xreallocarray(NULL, app->nlisten,
-		    sizeof(*d->listen));
-		memcpy(d->listen, app->listen, app->nlisten *
-		    sizeof(*d->listen));
+	for (f = spec_fields; f < spec_fields + nitems(spec_fields); f++) {
+		v = FIELD(d, f);
+		if (f->hooks != NULL && f->hooks->copy != NULL)
+			f->hooks->copy(d, app);
+		else if (f->kind == SK_STRING || f->kind == SK_PATH)
+			*(char **)v = xstrdup_or_null(*(char **)v);
+		else if (f->kind == SK_STRV)
+			*(char ***)v = strv_dup(*(char ***)v,
+			    *CCOUNT(app, f));
 	}
-	d->env = strv_dup(app->env, app->nenv);
-	d->user = xstrdup_or_null(app->user);
-	d->group = xstrdup_or_null(app->group);
-	d->ids.login = xstrdup_or_null(app->ids.login);
-	d->ids.home = xstrdup_or_null(app->ids.home);
-	d->ids.shell = xstrdup_or_null(app->ids.shell);
-	if (app->ids.ngroups > 0) {
-		d->ids.groups = xreallocarray(NULL, app->ids.ngroups,
-		    sizeof(*d->ids.groups));
-		memcpy(d->ids.groups, app->ids.groups, app->ids.ngroups *
-		    sizeof(*d->ids.groups));
-	}
-	d->log_out = xstrdup_or_null(app->log_out);
-	d->log_err = xstrdup_or_null(app->log_err);
 	return d;
 }
 
-/* The same identity, as looked up: a changed passwd entry is a change. */
 static int
-ids_equal(const struct spec_ids *a, const struct spec_ids *b)
+field_equal(const struct spec_field *f, const struct app_spec *a,
+    const struct app_spec *b)
 {
-	return a->set == b->set && a->uid == b->uid && a->gid == b->gid &&
-	    a->ngroups == b->ngroups && (a->ngroups == 0 ||
-	    memcmp(a->groups, b->groups, a->ngroups * sizeof(*a->groups)) ==
-	    0) && str_equal(a->login, b->login) &&
-	    str_equal(a->home, b->home) && str_equal(a->shell, b->shell);
-}
+	const void	*x = CFIELD(a, f), *y = CFIELD(b, f);
 
-/* What the process is: command, place, identity, sockets. */
-static int
-app_equal_process(const struct app_spec *a, const struct app_spec *b)
-{
-	size_t	i;
-
-	if (strcmp(a->name, b->name) != 0 ||
-	    !strv_equal(a->argv, a->argc, b->argv, b->argc) ||
-	    !str_equal(a->cwd, b->cwd) ||
-	    !strv_equal(a->env, a->nenv, b->env, b->nenv) ||
-	    !str_equal(a->user, b->user) || !str_equal(a->group, b->group) ||
-	    !ids_equal(&a->ids, &b->ids))
-		return 0;
-	if (a->nlisten != b->nlisten || a->balance != b->balance ||
-	    a->intercept_bind != b->intercept_bind)
-		return 0;
-	for (i = 0; i < a->nlisten; i++)
-		if (strcmp(a->listen[i].text, b->listen[i].text) != 0)
-			return 0;
-	return 1;
-}
-
-/* How it is run: counts, policies, timers, logs. */
-static int
-app_equal_policy(const struct app_spec *a, const struct app_spec *b)
-{
-	return a->instances_mode == b->instances_mode &&
-	    a->instances_arg == b->instances_arg &&
-	    a->instances == b->instances &&
-	    a->restart == b->restart &&
-	    a->backoff_initial_ms == b->backoff_initial_ms &&
-	    a->backoff_max_ms == b->backoff_max_ms &&
-	    a->backoff_reset_ms == b->backoff_reset_ms &&
-	    a->max_restarts == b->max_restarts &&
-	    a->stop_signal == b->stop_signal &&
-	    a->kill_timeout_ms == b->kill_timeout_ms &&
-	    a->ready == b->ready &&
-	    (a->ready != READY_DELAY ||
-	    a->ready_delay_ms == b->ready_delay_ms) &&
-	    a->ready_timeout_ms == b->ready_timeout_ms &&
-	    a->max_memory == b->max_memory &&
-	    str_equal(a->log_out, b->log_out) &&
-	    str_equal(a->log_err, b->log_err) &&
-	    a->log_max_size == b->log_max_size &&
-	    a->log_keep == b->log_keep &&
-	    a->log_timestamps == b->log_timestamps &&
-	    a->log_to == b->log_to;
+	if (f->hooks != NULL && f->hooks->equal != NULL)
+		return f->hooks->equal(a, b);
+	switch (f->kind) {
+	case SK_STRING:
+	case SK_PATH:
+		return str_equal(*(char *const *)x, *(char *const *)y);
+	case SK_DURATION:
+	case SK_SIZE:
+		return *(const uint64_t *)x == *(const uint64_t *)y;
+	case SK_COUNT:
+		return *(const unsigned int *)x == *(const unsigned int *)y;
+	case SK_BOOL:
+	case SK_ENUM:
+	case SK_SIGNAL:
+		return *(const int *)x == *(const int *)y;
+	case SK_STRV:
+		return strv_equal(*(char *const *const *)x, *CCOUNT(a, f),
+		    *(char *const *const *)y, *CCOUNT(b, f));
+	default:
+		return 1;	/* a group: its fields are rows */
+	}
 }
 
 int
 app_spec_equal(const struct app_spec *a, const struct app_spec *b)
 {
-	return app_equal_process(a, b) && app_equal_policy(a, b);
+	const struct spec_field	*f;
+
+	for (f = spec_fields; f < spec_fields + nitems(spec_fields); f++)
+		if (!field_equal(f, a, b))
+			return 0;
+	return 1;
 }
 
-/* Dumping: one "app.field=value" line per effective value. */
-
-/* s with control characters and backslashes escaped. */
-static void
-dump_text(FILE *fp, const char *s)
+/* An app as texts, for the writers. */
+size_t
+spec_field_count(const struct spec_field *f, const struct app_spec *app)
 {
-	for (; *s != '\0'; s++) {
-		if (*s == '\\')
-			fputs("\\\\", fp);
-		else if (*s == '\n')
-			fputs("\\n", fp);
-		else if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			fprintf(fp, "\\x%02x", (unsigned char)*s);
-		else
-			fputc(*s, fp);
-	}
-}
-
-/* An argument as the string form of command would need it. */
-static void
-dump_word(FILE *fp, const char *s)
-{
-	if (*s != '\0' && strpbrk(s, " \t\n\r\f\v'\"\\") == NULL) {
-		fputs(s, fp);
-		return;
-	}
-	fputc('"', fp);
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', fp);
-		fputc(*s, fp);
-	}
-	fputc('"', fp);
-}
-
-static void
-dump_str(FILE *fp, const char *app, const char *field, const char *v)
-{
-	fprintf(fp, "%s.%s=", app, field);
-	if (v != NULL)
-		dump_text(fp, v);
-	fputc('\n', fp);
-}
-
-static void
-dump_duration(FILE *fp, const char *app, const char *field, uint64_t ms)
-{
-	char	buf[32];
-
-	format_duration(ms, buf, sizeof(buf));
-	fprintf(fp, "%s.%s=%s\n", app, field, buf);
-}
-
-static void
-dump_size(FILE *fp, const char *app, const char *field, uint64_t bytes)
-{
-	char	buf[32];
-
-	format_size(bytes, buf, sizeof(buf));
-	fprintf(fp, "%s.%s=%s\n", app, field, buf);
-}
-
-static void
-dump_process(const struct app_spec *app, FILE *fp)
-{
-	const char	*n = app->name;
-	size_t		 i;
-
-	fprintf(fp, "%s.command=", n);
-	for (i = 0; i < app->argc; i++) {
-		if (i > 0)
-			fputc(' ', fp);
-		dump_word(fp, app->argv[i]);
-	}
-	fputc('\n', fp);
-	dump_str(fp, n, "cwd", app->cwd);
-	fprintf(fp, "%s.instances=%d\n", n, app->instances);
-	if (app->nlisten == 0)
-		fprintf(fp, "%s.listen=\n", n);
-	for (i = 0; i < app->nlisten; i++)
-		fprintf(fp, "%s.listen=%s\n", n, app->listen[i].text);
-	fprintf(fp, "%s.balance=%s\n", n, balance_name(app->balance));
-	fprintf(fp, "%s.intercept_bind=%s\n", n,
-	    app->intercept_bind ? "true" : "false");
-	for (i = 0; i < app->nenv; i++) {
-		fprintf(fp, "%s.env.", n);
-		dump_text(fp, app->env[i]);
-		fputc('\n', fp);
-	}
-	dump_str(fp, n, "user", app->user);
-	dump_str(fp, n, "group", app->group);
-}
-
-static void
-dump_policy(const struct app_spec *app, FILE *fp)
-{
-	const char	*n = app->name;
-	char		 buf[32];
-
-	fprintf(fp, "%s.restart=%s\n", n, restart_name(app->restart));
-	dump_duration(fp, n, "backoff.initial", app->backoff_initial_ms);
-	dump_duration(fp, n, "backoff.max", app->backoff_max_ms);
-	dump_duration(fp, n, "backoff.reset_after", app->backoff_reset_ms);
-	fprintf(fp, "%s.max_restarts=%u\n", n, app->max_restarts);
-	fprintf(fp, "%s.stop_signal=%s\n", n, signal_name(app->stop_signal));
-	dump_duration(fp, n, "kill_timeout", app->kill_timeout_ms);
-	if (app->ready == READY_DELAY) {
-		format_duration(app->ready_delay_ms, buf, sizeof(buf));
-		fprintf(fp, "%s.ready=delay:%s\n", n, buf);
-	} else
-		fprintf(fp, "%s.ready=%s\n", n,
-		    app->ready == READY_NOTIFY ? "notify" : "auto");
-	dump_duration(fp, n, "ready_timeout", app->ready_timeout_ms);
-	dump_size(fp, n, "max_memory", app->max_memory);
-	dump_str(fp, n, "logs.out", app->log_out);
-	dump_str(fp, n, "logs.err", app->log_err);
-	dump_size(fp, n, "logs.max_size", app->log_max_size);
-	fprintf(fp, "%s.logs.keep=%u\n", n, app->log_keep);
-	fprintf(fp, "%s.logs.timestamps=%s\n", n,
-	    app->log_timestamps ? "true" : "false");
-	fprintf(fp, "%s.logs.to=%s\n", n, logs_to_name(app->log_to));
-}
-
-void
-spec_dump(const struct spec *spec, FILE *fp)
-{
-	size_t	i;
-
-	for (i = 0; i < spec->napps; i++) {
-		dump_process(spec->apps[i], fp);
-		dump_policy(spec->apps[i], fp);
-	}
-}
-
-/*
- * Writing a spec back as YAML (the dump of `pmc save`).  Every field is
- * written, defaults too, so that the file means the same thing wherever
- * and whenever it is read.  A string is written plain when that cannot
- * change its meaning, else double-quoted with escapes.
- */
-
-/* Plain-safe: letters, digits and "_./-", not starting with "-". */
-static int
-yaml_plain_ok(const char *s)
-{
-	if (*s == '\0' || *s == '-' || strcmp(s, "null") == 0 ||
-	    strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0)
+	if (f->hooks != NULL && f->hooks->count != NULL)
+		return f->hooks->count(app);
+	switch (f->kind) {
+	case SK_STRING:
+	case SK_PATH:
+		return *(char *const *)CFIELD(app, f) != NULL;
+	case SK_STRV:
+		return *CCOUNT(app, f);
+	case SK_GROUP:
+	case SK_CUSTOM:
 		return 0;
-	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789_./-") == strlen(s);
-}
-
-/* The code point of the UTF-8 sequence at s and its length, or -1. */
-static int
-utf8_decode(const unsigned char *s, uint32_t *cp)
-{
-	static const uint32_t	 min[] = { 0, 0, 0x80, 0x800, 0x10000 };
-	int			 n, i;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
+	default:
 		return 1;
 	}
-	if ((s[0] & 0xe0) == 0xc0)
-		n = 2;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3;
-	else if ((s[0] & 0xf8) == 0xf0)
-		n = 4;
-	else
-		return -1;
-	*cp = s[0] & (0x7f >> n);
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return -1;
-		*cp = (*cp << 6) | (s[i] & 0x3f);
-	}
-	if (*cp < min[n] || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
-		return -1;
-	return n;
 }
 
-/*
- * May code point cp stand as itself in a double-quoted scalar?  Not the
- * characters YAML does not allow in a stream, nor its line breaks.
- */
-static int
-yaml_char_ok(uint32_t cp)
+const char *
+spec_field_text(const struct spec_field *f, const struct app_spec *app,
+    size_t i, int effective, char *buf, size_t size)
 {
-	return (cp >= 0x20 && cp <= 0x7e && cp != '"' && cp != '\\') ||
-	    (cp >= 0xa0 && cp <= 0xd7ff && cp != 0x2028 && cp != 0x2029) ||
-	    (cp >= 0xe000 && cp <= 0xfffd && cp != 0xfeff) ||
-	    (cp >= 0x10000 && cp <= 0x10ffff);
-}
+	const void	*v = CFIELD(app, f);
 
-static void
-yaml_escape(FILE *f, uint32_t cp)
-{
-	switch (cp) {
-	case '"':
-		fputs("\\\"", f);
-		break;
-	case '\\':
-		fputs("\\\\", f);
-		break;
-	case '\n':
-		fputs("\\n", f);
-		break;
-	case '\t':
-		fputs("\\t", f);
-		break;
-	case '\r':
-		fputs("\\r", f);
-		break;
+	if (f->hooks != NULL && f->hooks->text != NULL)
+		return f->hooks->text(app, i, effective, buf, size);
+	switch (f->kind) {
+	case SK_STRING:
+	case SK_PATH:
+		return *(char *const *)v;
+	case SK_STRV:
+		return (*(char *const *const *)v)[i];
+	case SK_DURATION:
+		format_duration(*(const uint64_t *)v, buf, size);
+		return buf;
+	case SK_SIZE:
+		format_size(*(const uint64_t *)v, buf, size);
+		return buf;
+	case SK_COUNT:
+		snprintf(buf, size, "%u", *(const unsigned int *)v);
+		return buf;
+	case SK_BOOL:
+		return *(const int *)v ? "true" : "false";
+	case SK_ENUM:
+		return word_name(f->words, *(const int *)v);
+	case SK_SIGNAL:
+		strlcpy(buf, signal_name(*(const int *)v), size);
+		return buf;
 	default:
-		if (cp <= 0xff)
-			fprintf(f, "\\x%02x", (unsigned int)cp);
-		else if (cp <= 0xffff)
-			fprintf(f, "\\u%04x", (unsigned int)cp);
-		else
-			fprintf(f, "\\U%08x", (unsigned int)cp);
+		return "";
 	}
-}
-
-/* s double-quoted; a byte that is not UTF-8 becomes \xHH. */
-static void
-yaml_quoted(FILE *f, const char *s)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	uint32_t		 cp;
-	int			 n;
-
-	fputc('"', f);
-	while (*p != '\0') {
-		if ((n = utf8_decode(p, &cp)) == -1) {
-			fprintf(f, "\\x%02x", *p++);
-			continue;
-		}
-		if (yaml_char_ok(cp))
-			fwrite(p, 1, (size_t)n, f);
-		else
-			yaml_escape(f, cp);
-		p += n;
-	}
-	fputc('"', f);
-}
-
-/* s as a YAML scalar: plain when that is safe, else double-quoted. */
-static void
-yaml_str(FILE *f, const char *s)
-{
-	if (yaml_plain_ok(s))
-		fputs(s, f);
-	else
-		yaml_quoted(f, s);
-}
-
-static void
-yaml_key_str(FILE *f, const char *indent, const char *key, const char *v)
-{
-	fprintf(f, "%s%s: ", indent, key);
-	yaml_str(f, v);
-	fputc('\n', f);
-}
-
-static void
-yaml_duration(FILE *f, const char *indent, const char *key, uint64_t ms)
-{
-	char	buf[32];
-
-	format_duration(ms, buf, sizeof(buf));
-	fprintf(f, "%s%s: %s\n", indent, key, buf);
-}
-
-static void
-yaml_size(FILE *f, const char *indent, const char *key, uint64_t bytes)
-{
-	char	buf[32];
-
-	format_size(bytes, buf, sizeof(buf));
-	fprintf(f, "%s%s: %s\n", indent, key, buf);
-}
-
-/* name, command, cwd, instances, listen, balance, intercept_bind. */
-static void
-write_process(const struct app_spec *app, FILE *f)
-{
-	size_t	i;
-
-	fputs("  - name: ", f);
-	yaml_str(f, app->name);
-	fputs("\n    command: [", f);
-	for (i = 0; i < app->argc; i++) {
-		if (i > 0)
-			fputs(", ", f);
-		yaml_str(f, app->argv[i]);
-	}
-	fputs("]\n", f);
-	yaml_key_str(f, "    ", "cwd", app->cwd);
-	if (app->instances_mode == INSTANCES_MAX)
-		fputs("    instances: max\n", f);
-	else if (app->instances_mode == INSTANCES_MAX_MINUS)
-		fprintf(f, "    instances: -%d\n", app->instances_arg);
-	else
-		fprintf(f, "    instances: %d\n", app->instances);
-	if (app->nlisten > 0)
-		fputs("    listen:\n", f);
-	for (i = 0; i < app->nlisten; i++) {
-		fputs("      - ", f);
-		yaml_str(f, app->listen[i].text);
-		fputc('\n', f);
-	}
-	fprintf(f, "    balance: %s\n", balance_name(app->balance));
-	fprintf(f, "    intercept_bind: %s\n",
-	    app->intercept_bind ? "true" : "false");
-}
-
-/* env, user, group. */
-static void
-write_identity(const struct app_spec *app, FILE *f)
-{
-	const char	*eq;
-	size_t		 i;
-
-	fputs(app->nenv > 0 ? "    env:\n" : "    env: {}\n", f);
-	for (i = 0; i < app->nenv; i++) {
-		/* Quoted: a key like NULL or a value like null is text. */
-		eq = app->env[i] + strcspn(app->env[i], "=");
-		fprintf(f, "      \"%.*s\": ", (int)(eq - app->env[i]),
-		    app->env[i]);
-		yaml_quoted(f, *eq == '=' ? eq + 1 : "");
-		fputc('\n', f);
-	}
-	if (app->user != NULL)
-		yaml_key_str(f, "    ", "user", app->user);
-	if (app->group != NULL)
-		yaml_key_str(f, "    ", "group", app->group);
-}
-
-/* restart, backoff, max_restarts, stop_signal, kill_timeout, ready... */
-static void
-write_policy(const struct app_spec *app, FILE *f)
-{
-	char	buf[32];
-
-	fprintf(f, "    restart: %s\n", restart_name(app->restart));
-	fputs("    backoff:\n", f);
-	yaml_duration(f, "      ", "initial", app->backoff_initial_ms);
-	yaml_duration(f, "      ", "max", app->backoff_max_ms);
-	yaml_duration(f, "      ", "reset_after", app->backoff_reset_ms);
-	fprintf(f, "    max_restarts: %u\n", app->max_restarts);
-	fprintf(f, "    stop_signal: %s\n", signal_name(app->stop_signal));
-	yaml_duration(f, "    ", "kill_timeout", app->kill_timeout_ms);
-	if (app->ready == READY_DELAY) {
-		format_duration(app->ready_delay_ms, buf, sizeof(buf));
-		fprintf(f, "    ready: \"delay:%s\"\n", buf);
-	} else
-		fprintf(f, "    ready: %s\n",
-		    app->ready == READY_NOTIFY ? "notify" : "auto");
-	yaml_duration(f, "    ", "ready_timeout", app->ready_timeout_ms);
-	yaml_size(f, "    ", "max_memory", app->max_memory);
-}
-
-static void
-write_logs(const struct app_spec *app, FILE *f)
-{
-	fputs("    logs:\n", f);
-	if (app->log_out != NULL)
-		yaml_key_str(f, "      ", "out", app->log_out);
-	if (app->log_err != NULL)
-		yaml_key_str(f, "      ", "err", app->log_err);
-	yaml_size(f, "      ", "max_size", app->log_max_size);
-	fprintf(f, "      keep: %u\n", app->log_keep);
-	fprintf(f, "      timestamps: %s\n",
-	    app->log_timestamps ? "true" : "false");
-	fprintf(f, "      to: %s\n", logs_to_name(app->log_to));
-}
-
-int
-spec_write_yaml(struct app_spec *const *apps, size_t napps, FILE *f)
-{
-	size_t	i;
-
-	fputs("# written by pmcd; pmc resurrect reads it back\n", f);
-	if (napps == 0)
-		fputs("# no apps were running\n", f);
-	else
-		fputs("apps:\n", f);
-	for (i = 0; i < napps; i++) {
-		if (i > 0)
-			fputc('\n', f);
-		write_process(apps[i], f);
-		write_identity(apps[i], f);
-		write_policy(apps[i], f);
-		write_logs(apps[i], f);
-	}
-	if (fflush(f) == EOF || ferror(f))
-		return -1;
-	return 0;
 }

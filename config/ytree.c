@@ -6,6 +6,7 @@
  */
 #include <err.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,16 +277,41 @@ ymap_get(const struct ynode *map, const char *key)
 	return NULL;
 }
 
-/* libyaml's own check, made when a scalar event is built. */
+/*
+ * What libyaml's parser reads: well-formed UTF-8, shortest forms, no
+ * surrogates, nothing past U+10FFFF.  (Its emitter checks less: it
+ * would write \U001D644C, which the parser then refuses.)
+ */
 int
-ytext_ok(const char *s)
+ytext_ok(const char *str)
 {
-	yaml_event_t	ev;
+	const unsigned char	*s = (const unsigned char *)str;
+	uint32_t		 cp;
+	int			 n, i;
 
-	if (!yaml_scalar_event_initialize(&ev, NULL, NULL,
-	    (const yaml_char_t *)s, (int)strlen(s), 1, 1,
-	    YAML_ANY_SCALAR_STYLE))
-		return 0;
-	yaml_event_delete(&ev);
+	while (*s != '\0') {
+		if (*s < 0x80) {
+			s++;
+			continue;
+		}
+		if (*s >= 0xc2 && *s <= 0xdf)
+			n = 2;
+		else if ((*s & 0xf0) == 0xe0)
+			n = 3;
+		else if (*s >= 0xf0 && *s <= 0xf4)
+			n = 4;
+		else
+			return 0;
+		cp = *s & (0x7f >> n);
+		for (i = 1; i < n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i] & 0x3f);
+		}
+		if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		s += n;
+	}
 	return 1;
 }

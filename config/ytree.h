@@ -53,7 +53,7 @@ const char *ynode_show(const struct ynode *, char *buf, size_t size);
 /* The value of key in the mapping map, or NULL. */
 const struct ynode *ymap_get(const struct ynode *map, const char *key);
 
-/* Can YAML hold s: is it UTF-8 (all libyaml reads or writes)? */
+/* Can a YAML scalar hold s: is it UTF-8, as libyaml's parser reads it? */
 int	 ytext_ok(const char *s);
 
 #endif /* PMC_YTREE_H */
