@@ -33,7 +33,8 @@ SHIM_ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(SHIM_CFLAGS)
 # Where objects and programs go; `make asan` builds into build-asan/.
 B ?=		.
 
-CONFIG_SRCS =	config/spec.c config/specwrite.c config/ytree.c config/addr.c \
+CONFIG_SRCS =	config/spec.c config/specfield.c config/specerr.c \
+		config/specwrite.c config/ytree.c config/addr.c \
 		config/cpus.c config/human.c config/path.c config/xmalloc.c \
 		config/lookup.c config/specfile.c config/protocol.c config/home.c
 PMC_SRCS =	cmd/pmc.c cmd/cmd.c cmd/client.c \
@@ -192,7 +193,8 @@ FUZZ_CFLAGS =	-std=c11 -D_GNU_SOURCE $(WARNINGS) -Iconfig -Icmd -Isupervisor \
 		-fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined
 # The spec loader and writer, and what they use.
-FUZZ_SPEC_SRCS =	config/spec.c config/specwrite.c config/ytree.c \
+FUZZ_SPEC_SRCS =	config/spec.c config/specfield.c config/specerr.c \
+			config/specwrite.c config/ytree.c \
 			config/addr.c config/cpus.c config/human.c \
 			config/path.c config/xmalloc.c config/lookup.c \
 			config/protocol.c
@@ -206,8 +208,8 @@ FUZZ_SRCS_logs =	supervisor/logs.c supervisor/log.c supervisor/frame.c \
 FUZZ_BINS =	$(FUZZERS:%=build-fuzz/fuzz-%)
 
 FUZZ_DEPS =	tests/fuzz/fuzz.h tests/fuzz/offline.c $(FUZZ_SPEC_SRCS) \
-		config/spec.h config/specfield.h config/ytree.h config/addr.h \
-		config/cpus.h \
+		config/spec.h config/specfield.h config/specload.h \
+		config/ytree.h config/addr.h config/cpus.h \
 		config/human.h config/path.h config/xmalloc.h config/lookup.h \
 		config/protocol.h \
 		config/specfile.c config/specfile.h config/home.c \

@@ -1,5 +1,5 @@
 /*
- * human.c -- figures and names as people write and read them; see
+ * human.c -- figures and words as people write and read them; see
  * human.h.
  */
 #include <limits.h>
@@ -195,4 +195,42 @@ signal_name(int sig)
 			return signals[i].name;
 	snprintf(buf, sizeof(buf), "%d", sig);
 	return buf;
+}
+
+int
+parse_bool(const char *s)
+{
+	static const char *const yes[] = { "true", "yes", "on" };
+	static const char *const no[] = { "false", "no", "off" };
+	size_t			 i;
+
+	for (i = 0; i < nitems(yes); i++) {
+		if (strcasecmp(s, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(s, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+int
+parse_word(const char *s, const char *const *words)
+{
+	int	i;
+
+	for (i = 0; words[i] != NULL; i++)
+		if (strcmp(s, words[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+word_name(const char *const *words, int v)
+{
+	int	i;
+
+	for (i = 0; words[i] != NULL; i++)
+		if (i == v)
+			return words[i];
+	return words[0];
 }

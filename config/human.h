@@ -1,7 +1,8 @@
 /*
- * human.h -- figures and names as people write and read them, shared by
- * pmc and pmcd: durations, sizes, signals.  Each parse has its format
- * beside it, and a format's text parses back to the same value.
+ * human.h -- figures and words as people write and read them, shared by
+ * pmc and pmcd: durations, sizes, signals, yes and no, words for values.
+ * Each parse has its format beside it, and a format's text parses back
+ * to the same value.
  */
 #ifndef PMC_HUMAN_H
 #define PMC_HUMAN_H
@@ -31,5 +32,12 @@ void	 human_size(uint64_t bytes, char *, size_t);
 int	 parse_signal(const char *);
 /* "TERM", or "40" for a signal without a name. */
 const char *signal_name(int);
+
+/* "true", "yes", "on" (any case): 1; "false", "no", "off": 0; else -1. */
+int	 parse_bool(const char *);
+/* The index of s in a NULL-terminated list of words, or -1. */
+int	 parse_word(const char *s, const char *const *words);
+/* Word v of the list; the first one for a v past its end. */
+const char *word_name(const char *const *words, int v);
 
 #endif /* PMC_HUMAN_H */

@@ -28,7 +28,7 @@ enum spec_kind {
 	SK_COUNT,	/* unsigned int, at most max */
 	SK_ENUM,	/* an enum: the index of its word in words */
 	SK_SIGNAL,	/* int: "TERM", "SIGHUP", "9" */
-	SK_STRV,	/* char **, NULL-terminated, its size_t count at off_n */
+	SK_STRV,	/* char **, NULL-terminated; a size_t count at off_n */
 	SK_GROUP,	/* a mapping of the rows that follow, "<name>.*" */
 	SK_CUSTOM	/* what hooks do */
 };

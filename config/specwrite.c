@@ -166,8 +166,10 @@ emit_text(yaml_emitter_t *e, const char *s)
 	yaml_scalar_style_t	 style = YAML_ANY_SCALAR_STYLE;
 	yaml_event_t		 ev;
 
+	/* Line breaks: \n, \r, U+0085, U+2028, U+2029. */
 	if (ytext_is_null(s) || strpbrk(s, "\n\r") != NULL ||
-	    strstr(s, "\xc2\x85") != NULL || strstr(s, "\xe2\x80\xa8") != NULL ||
+	    strstr(s, "\xc2\x85") != NULL ||
+	    strstr(s, "\xe2\x80\xa8") != NULL ||
 	    strstr(s, "\xe2\x80\xa9") != NULL)
 		style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
 	return emit(e, &ev, yaml_scalar_event_initialize(&ev, NULL, NULL,
