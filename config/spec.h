@@ -139,13 +139,17 @@ int	 spec_parse(const char *path, const char *buf, size_t len,
 int	 spec_parse_in(const char *path, const char *real, const char *buf,
 	    size_t len, struct spec **out, struct spec_errors *errs);
 void	 spec_free(struct spec *);
-/* Every effective field, one "app.field=value" line each (pmcd -n -v). */
+/*
+ * Every effective field, one "app.field=value" line each, control
+ * characters escaped (pmcd -n -v; pmc describe shows these lines).
+ */
 void	 spec_dump(const struct spec *, FILE *);
 /*
  * Write apps as a complete pm.yaml, every field explicit, that spec_parse
  * reads back into specs app_spec_equal to these (on this machine: user,
  * group and "instances: max" are looked up where the file is read).
- * With no apps, only comments.  Returns 0, or -1 on a write error.
+ * With no apps, only comments.  Returns 0, or -1 on a write error, or
+ * with errno EILSEQ for text that is not UTF-8 (never in a loaded spec).
  */
 int	 spec_write_yaml(struct app_spec *const *apps, size_t napps, FILE *);
 void	 app_spec_free(struct app_spec *);
