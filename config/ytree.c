@@ -265,18 +265,6 @@ ynode_show(const struct ynode *n, char *buf, size_t size)
 	return buf;
 }
 
-const struct ynode *
-ymap_get(const struct ynode *map, const char *key)
-{
-	size_t	i;
-
-	for (i = 0; i + 1 < map->nkids; i += 2)
-		if (map->kids[i]->type == Y_SCALAR &&
-		    strcmp(map->kids[i]->text, key) == 0)
-			return map->kids[i + 1];
-	return NULL;
-}
-
 /*
  * What libyaml's parser reads: well-formed UTF-8, shortest forms, no
  * surrogates, nothing past U+10FFFF.  (Its emitter checks less: it

@@ -50,8 +50,6 @@ int	 ytext_is_null(const char *s);
  * shortened, "nothing", or "a mapping", "an empty sequence"...
  */
 const char *ynode_show(const struct ynode *, char *buf, size_t size);
-/* The value of key in the mapping map, or NULL. */
-const struct ynode *ymap_get(const struct ynode *map, const char *key);
 
 /* Can a YAML scalar hold s: is it UTF-8, as libyaml's parser reads it? */
 int	 ytext_ok(const char *s);
