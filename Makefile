@@ -33,7 +33,10 @@ SHIM_ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(SHIM_CFLAGS)
 # Where objects and programs go; `make asan` builds into build-asan/.
 B ?=		.
 
-CONFIG_SRCS =	config/spec.c config/lookup.c config/specfile.c config/protocol.c config/home.c config/human.c
+CONFIG_SRCS =	config/spec.c config/specfield.c config/specerr.c \
+		config/specwrite.c config/ytree.c config/addr.c \
+		config/cpus.c config/human.c config/path.c config/xmalloc.c \
+		config/lookup.c config/specfile.c config/protocol.c config/home.c
 PMC_SRCS =	cmd/pmc.c cmd/cmd.c cmd/client.c \
 		cmd/cmd-start.c cmd/cmd-list.c cmd/cmd-describe.c \
 		cmd/cmd-stop.c cmd/cmd-restart.c cmd/cmd-delete.c \
@@ -186,10 +189,14 @@ FUZZ_CFLAGS =	-std=c11 -D_GNU_SOURCE $(WARNINGS) -Iconfig -Icmd -Isupervisor \
 		-Itests/fuzz $(PKG_CFLAGS) -g -O1 -fno-omit-frame-pointer \
 		-fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined
-FUZZ_SRCS_spec =	config/spec.c config/lookup.c config/protocol.c \
-			tests/fuzz/offline.c
-FUZZ_SRCS_protocol =	config/protocol.c config/spec.c config/lookup.c \
-			config/specfile.c config/home.c config/human.c \
+# The spec loader and writer, and what they use.
+FUZZ_SPEC_SRCS =	config/spec.c config/specfield.c config/specerr.c \
+			config/specwrite.c config/ytree.c \
+			config/addr.c config/cpus.c config/human.c \
+			config/path.c config/xmalloc.c config/lookup.c \
+			config/protocol.c
+FUZZ_SRCS_spec =	$(FUZZ_SPEC_SRCS) tests/fuzz/offline.c
+FUZZ_SRCS_protocol =	$(FUZZ_SPEC_SRCS) config/specfile.c config/home.c \
 			cmd/client.c tests/fuzz/offline.c
 FUZZ_SRCS_notify =	supervisor/frame.c
 FUZZ_SRCS_lines =	supervisor/frame.c
@@ -197,13 +204,15 @@ FUZZ_SRCS_logs =	supervisor/logs.c supervisor/logfs.c supervisor/log.c \
 			supervisor/frame.c config/home.c config/protocol.c
 FUZZ_BINS =	$(FUZZERS:%=build-fuzz/fuzz-%)
 
-FUZZ_DEPS =	tests/fuzz/fuzz.h tests/fuzz/offline.c config/spec.c \
-		config/lookup.c config/lookup.h config/specfile.c \
-		config/specfile.h \
-		config/spec.h config/protocol.c config/protocol.h config/home.c \
-		config/home.h config/human.c config/human.h cmd/client.c \
-		cmd/client.h cmd/cmd.h supervisor/frame.c supervisor/frame.h \
-		supervisor/logs.c supervisor/logfs.c supervisor/logfs.h \
+FUZZ_DEPS =	tests/fuzz/fuzz.h tests/fuzz/offline.c $(FUZZ_SPEC_SRCS) \
+		config/spec.h config/specfield.h config/specload.h \
+		config/ytree.h config/addr.h config/cpus.h \
+		config/human.h config/path.h config/xmalloc.h config/lookup.h \
+		config/protocol.h \
+		config/specfile.c config/specfile.h config/home.c \
+		config/home.h cmd/client.c cmd/client.h cmd/cmd.h \
+		supervisor/frame.c supervisor/frame.h supervisor/logs.c \
+		supervisor/logfs.c supervisor/logfs.h \
 		supervisor/log.c supervisor/log.h supervisor/loop.h \
 		supervisor/pmcd.h
 

@@ -17,7 +17,6 @@
 
 #include "lookup.h"
 #include "protocol.h"
-#include "spec.h"
 
 #define FIELDS_MAX	8
 #define GROUPS_MAX	65536

@@ -60,4 +60,12 @@ int	 lookup_groups(const char *login, gid_t gid, gid_t **groups,
 int	 lookup_host(const char *host, const char *port, int v6only,
 	    struct sockaddr_storage *, socklen_t *);
 
+/*
+ * What lookup_host asks: getaddrinfo(3).  The fuzzers point it at a
+ * resolver that never leaves the machine; its results go to freeaddrinfo.
+ */
+struct addrinfo;
+extern int (*spec_getaddrinfo)(const char *, const char *,
+	    const struct addrinfo *, struct addrinfo **);
+
 #endif /* PMC_LOOKUP_H */

@@ -1,1066 +1,120 @@
 /*
- * spec.c -- load and validate pm.yaml app specs.
+ * spec.c -- load and validate pm.yaml app specs by walking the table of
+ * fields (specfield.h): read, default, copy, compare and free an app,
+ * and show its fields as texts to the writers (specwrite.c).
  *
- * The YAML text is first turned into a small tree of scalars, sequences
- * and mappings (from libyaml's events, so that every node keeps its line
- * and column), then each app mapping is walked against a table of known
- * keys.  Every problem is collected with its position; the messages are
- * handed back sorted by position, and a spec with any problem is freed.
+ * The YAML text is first turned into a tree (ytree.c), then each app
+ * mapping is read against the rows of spec_fields; a field not given
+ * takes its default, read from the text of the row as if the spec had
+ * said it.  Every problem is collected with its position (specerr.c);
+ * the messages are handed back sorted by position, and a spec with any
+ * problem is freed.
  */
-
-#include <sys/types.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
-
 #include <ctype.h>
-#include <err.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
-#include <netdb.h>
-#include <pwd.h>
-#include <sched.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <yaml.h>
-
-#include "lookup.h"
-#include "spec.h"
+#include "human.h"
+#include "path.h"
+#include "specload.h"
+#include "xmalloc.h"
+#include "ytree.h"
 
 #ifndef nitems
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
 
-#define SPEC_DEPTH_MAX		64		/* YAML nesting */
-#define SPEC_VALUE_MAX		((uint64_t)INT64_MAX)	/* ms or bytes */
-#define GOT_MAX			40		/* text shown after "got" */
-
-#define SPEC_STR1(x)	#x
-#define SPEC_STR(x)	SPEC_STR1(x)
-
-#define EXPECT_NAME	"1 to 64 letters, digits, \".\", \"_\" or \"-\""
-#define EXPECT_COMMAND	"a command (a string or a list of strings)"
-#define EXPECT_INST	"a positive integer or \"max\""
-#define EXPECT_LISTEN	"host:port, [v6]:port or unix:/path"
 #define EXPECT_DURATION	"a duration like 100ms, 5s, 1m or 2h"
 #define EXPECT_SIZE	"a size like 512K, 10M or 1G"
 #define EXPECT_BOOL	"true or false"
-#define EXPECT_ENVNAME	"a variable name ([A-Za-z_][A-Za-z0-9_]*)"
-
-/* The YAML document as a tree. */
-enum ytype {
-	Y_SCALAR,
-	Y_SEQ,
-	Y_MAP
-};
-
-struct ynode {
-	enum ytype	  type;
-	char		 *text;		/* Y_SCALAR */
-	size_t		  len;
-	int		  plain;	/* unquoted scalar */
-	int		  line;		/* 1-based */
-	int		  column;
-	struct ynode	**kids;		/* Y_MAP: key, value, key, value... */
-	size_t		  nkids;
-	size_t		  cap;
-};
-
-struct builder {
-	struct ynode	 *root;
-	struct ynode	 *stack[SPEC_DEPTH_MAX];
-	int		  depth;
-	int		  docs;
-};
-
-/* One problem, kept with its position until they are sorted. */
-struct problem {
-	int		  line;
-	int		  column;
-	size_t		  seq;
-	char		 *msg;
-};
-
-struct seen_name {
-	const char	 *name;
-	int		  line;
-};
-
-struct seen_addr {
-	struct listen_addr addr;
-	int		  line;
-};
-
-struct ctx {
-	const char		 *path;
-	char			 *dir;		/* absolute folder of path */
-	struct spec		 *spec;
-	struct app_spec		 *app;		/* the app being read */
-	const struct ynode	 *balance_at;	/* its balance value */
-	struct problem		 *problems;
-	size_t			  nproblems;
-	struct seen_name	 *names;
-	size_t			  nnames;
-	struct seen_addr	 *addrs;
-	size_t			  naddrs;
-	int			  ncpus;	/* 0 until needed */
-};
-
-struct field {
-	const char	 *key;
-	void		(*fn)(struct ctx *, const char *, const struct ynode *,
-			    void *);
-	size_t		  off;		/* of the value in struct app_spec */
-};
-
-static void	 f_name(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_command(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_path(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_instances(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_listen(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_balance(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_bool(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_env(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_user(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_group(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_restart(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_backoff(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_count(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_keep(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_signal(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_duration(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_positive(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_ready(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_size(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_logs(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_logs_to(struct ctx *, const char *, const struct ynode *,
-		    void *);
-static void	 f_apps(struct ctx *, const char *, const struct ynode *,
-		    void *);
-
-#define APP(m)	offsetof(struct app_spec, m)
-
-static const struct field top_fields[] = {
-	{ "apps",		f_apps,		0 },
-};
-
-/* The order of the first two matters: see parse_app. */
-static const struct field app_fields[] = {
-	{ "name",		f_name,		APP(name) },
-	{ "command",		f_command,	0 },
-	{ "cwd",		f_path,		APP(cwd) },
-	{ "instances",		f_instances,	0 },
-	{ "listen",		f_listen,	0 },
-	{ "balance",		f_balance,	APP(balance) },
-	{ "intercept_bind",	f_bool,		APP(intercept_bind) },
-	{ "env",		f_env,		0 },
-	{ "user",		f_user,		APP(user) },
-	{ "group",		f_group,	APP(group) },
-	{ "restart",		f_restart,	APP(restart) },
-	{ "backoff",		f_backoff,	0 },
-	{ "max_restarts",	f_count,	APP(max_restarts) },
-	{ "stop_signal",	f_signal,	APP(stop_signal) },
-	{ "kill_timeout",	f_duration,	APP(kill_timeout_ms) },
-	{ "ready",		f_ready,	0 },
-	{ "ready_timeout",	f_positive,	APP(ready_timeout_ms) },
-	{ "max_memory",		f_size,		APP(max_memory) },
-	{ "logs",		f_logs,		0 },
-};
-
-static const struct field backoff_fields[] = {
-	{ "initial",		f_positive,	APP(backoff_initial_ms) },
-	{ "max",		f_duration,	APP(backoff_max_ms) },
-	{ "reset_after",	f_duration,	APP(backoff_reset_ms) },
-};
-
-static const struct field logs_fields[] = {
-	{ "out",		f_path,		APP(log_out) },
-	{ "err",		f_path,		APP(log_err) },
-	{ "max_size",		f_size,		APP(log_max_size) },
-	{ "keep",		f_keep,		APP(log_keep) },
-	{ "timestamps",		f_bool,		APP(log_timestamps) },
-	{ "to",			f_logs_to,	APP(log_to) },
-};
-
-/* Variables pmcd sets itself; also every PMC_SHIM_* (the shim's). */
-static const char *const reserved_env[] = {
-	"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET",
-	"PMC_APP", "PMC_INSTANCE"
-};
-
-static const struct {
-	const char	*name;
-	int		 sig;
-} signals[] = {
-	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
-	{ "ILL", SIGILL }, { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },
-	{ "BUS", SIGBUS }, { "FPE", SIGFPE }, { "KILL", SIGKILL },
-	{ "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
-	{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM },
-#ifdef SIGSTKFLT
-	{ "STKFLT", SIGSTKFLT },
-#endif
-	{ "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP },
-	{ "TSTP", SIGTSTP }, { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },
-	{ "URG", SIGURG }, { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
-	{ "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH },
-	{ "IO", SIGIO }, { "POLL", SIGPOLL },
-#ifdef SIGPWR
-	{ "PWR", SIGPWR },
-#endif
-	{ "SYS", SIGSYS },
-};
-
-/*
- * Memory.  Running out of it while reading a spec is not worth a
- * recovery path: both pmc and pmcd give up.
- */
-static void *
-xcalloc(size_t n, size_t size)
-{
-	void	*p;
-
-	if ((p = calloc(n, size)) == NULL)
-		err(1, NULL);
-	return p;
-}
-
-static void *
-xreallocarray(void *p, size_t n, size_t size)
-{
-	if ((p = reallocarray(p, n, size)) == NULL)
-		err(1, NULL);
-	return p;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char	*p;
-
-	if ((p = strdup(s)) == NULL)
-		err(1, NULL);
-	return p;
-}
-
-static char * __attribute__((__format__(__printf__, 1, 2)))
-xasprintf(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		err(1, NULL);
-	va_end(ap);
-	return s;
-}
-
-/* Append s to a NULL-terminated vector of n strings. */
-static void
-strv_add(char ***v, size_t *n, char *s)
-{
-	*v = xreallocarray(*v, *n + 2, sizeof(**v));
-	(*v)[(*n)++] = s;
-	(*v)[*n] = NULL;
-}
+/* What `pmc save` could not write back (a folder named in Latin-1...). */
+#define EXPECT_UTF8	"a path that is UTF-8 text once made absolute"
 
 static void
-strv_free(char **v)
+tree_problem(void *arg, int line, int column, const char *msg)
 {
-	size_t	i;
-
-	if (v == NULL)
-		return;
-	for (i = 0; v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
+	spec_problem(arg, line, column, "%s", msg);
 }
 
-static char **
-strv_dup(char **v, size_t n)
-{
-	char	**d;
-	size_t	  i;
-
-	if (v == NULL)
-		return NULL;
-	d = xcalloc(n + 1, sizeof(*d));
-	for (i = 0; i < n; i++)
-		d[i] = xstrdup(v[i]);
-	return d;
-}
-
-/* Error collection. */
-void
-spec_errors_add(struct spec_errors *errs, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		err(1, NULL);
-	va_end(ap);
-	errs->msgs = xreallocarray(errs->msgs, errs->count + 1,
-	    sizeof(*errs->msgs));
-	errs->msgs[errs->count++] = s;
-}
-
-void
-spec_errors_clear(struct spec_errors *errs)
-{
-	size_t	i;
-
-	for (i = 0; i < errs->count; i++)
-		free(errs->msgs[i]);
-	free(errs->msgs);
-	errs->msgs = NULL;
-	errs->count = 0;
-}
-
-static void __attribute__((__format__(__printf__, 4, 5)))
-problem(struct ctx *ctx, int line, int column, const char *fmt, ...)
-{
-	struct problem	*p;
-	va_list		 ap;
-	char		*s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		err(1, NULL);
-	va_end(ap);
-	ctx->problems = xreallocarray(ctx->problems, ctx->nproblems + 1,
-	    sizeof(*ctx->problems));
-	p = &ctx->problems[ctx->nproblems];
-	p->line = line;
-	p->column = column;
-	p->seq = ctx->nproblems++;
-	p->msg = xasprintf("%s:%d:%d: %s", ctx->path, line, column, s);
-	free(s);
-}
-
-#define problem_at(ctx, n, ...) \
-	problem(ctx, (n)->line, (n)->column, __VA_ARGS__)
-
-static int
-problem_cmp(const void *a, const void *b)
-{
-	const struct problem	*pa = a, *pb = b;
-
-	if (pa->line != pb->line)
-		return pa->line < pb->line ? -1 : 1;
-	if (pa->column != pb->column)
-		return pa->column < pb->column ? -1 : 1;
-	return pa->seq < pb->seq ? -1 : pa->seq > pb->seq;
-}
-
-/* Hand the problems, in file order, to errs. */
-static void
-problems_flush(struct ctx *ctx, struct spec_errors *errs)
-{
-	size_t	i;
-
-	if (ctx->nproblems > 0)
-		qsort(ctx->problems, ctx->nproblems, sizeof(*ctx->problems),
-		    problem_cmp);
-	for (i = 0; i < ctx->nproblems; i++) {
-		errs->msgs = xreallocarray(errs->msgs, errs->count + 1,
-		    sizeof(*errs->msgs));
-		errs->msgs[errs->count++] = ctx->problems[i].msg;
-	}
-	free(ctx->problems);
-	ctx->problems = NULL;
-	ctx->nproblems = 0;
-}
-
-/* The YAML tree. */
-static void
-node_free(struct ynode *n)
-{
-	size_t	i;
-
-	if (n == NULL)
-		return;
-	for (i = 0; i < n->nkids; i++)
-		node_free(n->kids[i]);
-	free(n->kids);
-	free(n->text);
-	free(n);
-}
-
-static void
-node_add(struct ynode *parent, struct ynode *kid)
-{
-	if (parent->nkids == parent->cap) {
-		parent->cap = parent->cap ? parent->cap * 2 : 8;
-		parent->kids = xreallocarray(parent->kids, parent->cap,
-		    sizeof(*parent->kids));
-	}
-	parent->kids[parent->nkids++] = kid;
-}
-
-static struct ynode *
-node_new(enum ytype type, const yaml_mark_t *mark)
-{
-	struct ynode	*n;
-
-	n = xcalloc(1, sizeof(*n));
-	n->type = type;
-	n->line = mark->line + 1;
-	n->column = mark->column + 1;
-	return n;
-}
-
-/* Hang n in the tree; a collection also becomes the new parent. */
-static int
-build_attach(struct ctx *ctx, struct builder *b, struct ynode *n)
-{
-	if (b->depth == 0)
-		b->root = n;
-	else
-		node_add(b->stack[b->depth - 1], n);
-	if (n->type == Y_SCALAR)
-		return 0;
-	if (b->depth == SPEC_DEPTH_MAX) {
-		problem_at(ctx, n, "nesting deeper than %d levels",
-		    SPEC_DEPTH_MAX);
-		return -1;
-	}
-	b->stack[b->depth++] = n;
-	return 0;
-}
-
-static int
-build_scalar(struct ctx *ctx, struct builder *b, const yaml_event_t *ev)
-{
-	struct ynode	*n;
-
-	n = node_new(Y_SCALAR, &ev->start_mark);
-	n->len = ev->data.scalar.length;
-	n->text = xcalloc(1, n->len + 1);
-	if (n->len > 0)
-		memcpy(n->text, ev->data.scalar.value, n->len);
-	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-	if (build_attach(ctx, b, n) == -1)
-		return -1;
-	if (strlen(n->text) != n->len) {
-		problem_at(ctx, n, "NUL characters are not allowed");
-		return -1;
-	}
-	return 0;
-}
-
-/* Returns 1 at the end of the stream, 0 to go on, -1 on a problem. */
-static int
-build_event(struct ctx *ctx, struct builder *b, const yaml_event_t *ev)
-{
-	const yaml_mark_t	*m = &ev->start_mark;
-
-	switch (ev->type) {
-	case YAML_DOCUMENT_START_EVENT:
-		if (b->docs++ == 0)
-			return 0;
-		problem(ctx, m->line + 1, m->column + 1,
-		    "expected one YAML document, got a second one");
-		return -1;
-	case YAML_ALIAS_EVENT:
-		problem(ctx, m->line + 1, m->column + 1,
-		    "aliases (*%s) are not supported",
-		    (const char *)ev->data.alias.anchor);
-		return -1;
-	case YAML_SCALAR_EVENT:
-		return build_scalar(ctx, b, ev);
-	case YAML_SEQUENCE_START_EVENT:
-		return build_attach(ctx, b, node_new(Y_SEQ, m));
-	case YAML_MAPPING_START_EVENT:
-		return build_attach(ctx, b, node_new(Y_MAP, m));
-	case YAML_SEQUENCE_END_EVENT:
-	case YAML_MAPPING_END_EVENT:
-		b->depth--;
-		return 0;
-	case YAML_STREAM_END_EVENT:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-/* Line and column of a byte offset, for reader (encoding) errors. */
-static void
-offset_position(const char *buf, size_t len, size_t off, int *line,
-    int *column)
-{
-	size_t	i;
-
-	*line = *column = 1;
-	for (i = 0; i < off && i < len; i++) {
-		if (buf[i] == '\n') {
-			(*line)++;
-			*column = 1;
-		} else if (((unsigned char)buf[i] & 0xc0) != 0x80)
-			(*column)++;
-	}
-}
-
-static void
-yaml_problem(struct ctx *ctx, const yaml_parser_t *p, const char *buf,
-    size_t len)
-{
-	const char	*what = p->problem != NULL ? p->problem : "YAML error";
-	int		 line, column;
-
-	if (p->error == YAML_MEMORY_ERROR)
-		errx(1, "out of memory");
-	if (p->error == YAML_READER_ERROR)
-		offset_position(buf, len, p->problem_offset, &line, &column);
-	else {
-		line = p->problem_mark.line + 1;
-		column = p->problem_mark.column + 1;
-	}
-	problem(ctx, line, column, "%s", what);
-}
-
-/* Build the tree of buf; *root is NULL for an empty stream. */
-static int
-yaml_build(struct ctx *ctx, const char *buf, size_t len, struct ynode **root)
-{
-	yaml_parser_t	 parser;
-	yaml_event_t	 ev;
-	struct builder	 b;
-	int		 rc = 0;
-
-	memset(&b, 0, sizeof(b));
-	if (!yaml_parser_initialize(&parser))
-		errx(1, "out of memory");
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	while (rc == 0) {
-		if (!yaml_parser_parse(&parser, &ev)) {
-			yaml_problem(ctx, &parser, buf, len);
-			rc = -1;
-			break;
-		}
-		rc = build_event(ctx, &b, &ev);
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&parser);
-	*root = b.root;
-	return rc == -1 ? -1 : 0;
-}
-
-/* Looking at values. */
-static int
-is_null(const struct ynode *n)
-{
-	if (n->type != Y_SCALAR || !n->plain)
-		return 0;
-	return n->len == 0 || strcmp(n->text, "~") == 0 ||
-	    strcmp(n->text, "null") == 0 || strcmp(n->text, "Null") == 0 ||
-	    strcmp(n->text, "NULL") == 0;
-}
-
-/* What a user wrote, for "got ...": a quoted, escaped, shortened scalar. */
+/* "a, b or c" of a NULL-terminated list, after lead, in buf. */
 static const char *
-got(const struct ynode *n, char *buf, size_t size)
+words_join(const char *lead, const char *const *words, const char *last,
+    char *buf, size_t size)
 {
-	const unsigned char	*s;
-	size_t			 len = 0, shown = 0;
+	size_t	i;
 
-	if (n->type != Y_SCALAR)
-		return n->type == Y_MAP ?
-		    (n->nkids ? "a mapping" : "an empty mapping") :
-		    (n->nkids ? "a sequence" : "an empty sequence");
-	if (n->plain && n->len == 0)
-		return "nothing";
-	buf[len++] = '"';
-	for (s = (const unsigned char *)n->text; *s != '\0'; s++) {
-		if ((*s & 0xc0) != 0x80 && (len + 8 >= size ||
-		    shown++ == GOT_MAX)) {
-			len += snprintf(buf + len, size - len, "...");
-			break;
-		}
-		if (*s == '"' || *s == '\\')
-			len += snprintf(buf + len, size - len, "\\%c", *s);
-		else if (*s == '\n')
-			len += snprintf(buf + len, size - len, "\\n");
-		else if (*s < 0x20 || *s == 0x7f)
-			len += snprintf(buf + len, size - len, "\\x%02x", *s);
-		else
-			buf[len++] = *s;
+	strlcpy(buf, lead, size);
+	for (i = 0; words[i] != NULL; i++) {
+		if (i > 0)
+			strlcat(buf, words[i + 1] == NULL ? last : ", ", size);
+		strlcat(buf, words[i], size);
 	}
-	snprintf(buf + len, size - len, "\"");
 	return buf;
 }
 
-static void
-bad(struct ctx *ctx, const char *field, const struct ynode *n,
-    const char *expected)
+/* The table. */
+const char *
+spec_field_key(const struct spec_field *f)
 {
-	char	buf[GOT_MAX * 4 + 16];
+	const char	*dot = strrchr(f->name, '.');
 
-	problem_at(ctx, n, "%s: expected %s, got %s", field, expected,
-	    got(n, buf, sizeof(buf)));
+	return dot != NULL ? dot + 1 : f->name;
 }
 
-/* The text of a non-null scalar, else a problem and NULL. */
+/* Is f a key of the mapping of group (NULL: of the app)? */
+static int
+field_in(const struct spec_field *f, const struct spec_field *group)
+{
+	size_t	n;
+
+	if (f->flags & SF_HIDDEN)
+		return 0;
+	if (group == NULL)
+		return strchr(f->name, '.') == NULL;
+	n = strlen(group->name);
+	return strncmp(f->name, group->name, n) == 0 && f->name[n] == '.' &&
+	    strchr(f->name + n + 1, '.') == NULL;
+}
+
+/* What a value of f should have been, for "expected ...". */
 static const char *
-scalar(struct ctx *ctx, const char *field, const struct ynode *n,
-    const char *expected)
+field_expect(const struct spec_field *f, char *buf, size_t size)
 {
-	if (n->type == Y_SCALAR && !is_null(n))
-		return n->text;
-	bad(ctx, field, n, expected);
-	return NULL;
-}
+	const char	*keys[FIELDS_MAX + 1];
+	size_t		 i, n = 0;
 
-/* A decimal number of at most max, digits only. */
-static int
-parse_uint(const char *s, uint64_t max, uint64_t *out)
-{
-	uint64_t	v = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		if (v > (max - (uint64_t)(*s - '0')) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-/* Digits then a suffix from units; no suffix when bare is set. */
-static int
-parse_scaled(const char *s, const char *const *units,
-    const uint64_t *mul, size_t nunits, int bare, uint64_t *out)
-{
-	char		 digits[32];
-	size_t		 n, i;
-	uint64_t	 v;
-
-	n = strspn(s, "0123456789");
-	if (n == 0 || n >= sizeof(digits))
-		return -1;
-	memcpy(digits, s, n);
-	digits[n] = '\0';
-	if (parse_uint(digits, SPEC_VALUE_MAX, &v) == -1)
-		return -1;
-	if (s[n] == '\0' && bare) {
-		*out = v;
-		return 0;
-	}
-	for (i = 0; i < nunits; i++) {
-		if (strcmp(s + n, units[i]) != 0)
-			continue;
-		if (v > SPEC_VALUE_MAX / mul[i])
-			return -1;
-		*out = v * mul[i];
-		return 0;
-	}
-	return -1;
-}
-
-int
-parse_duration_ms(const char *s, uint64_t *out)
-{
-	static const char *const units[] = { "ms", "s", "m", "h" };
-	static const uint64_t	 mul[] = { 1, 1000, 60000, 3600000 };
-
-	if (strcmp(s, "0") == 0) {
-		*out = 0;
-		return 0;
-	}
-	return parse_scaled(s, units, mul, nitems(units), 0, out);
-}
-
-int
-parse_size(const char *s, uint64_t *out)
-{
-	static const char *const units[] = { "K", "M", "G" };
-	static const uint64_t	 mul[] = { 1ULL << 10, 1ULL << 20, 1ULL << 30 };
-
-	return parse_scaled(s, units, mul, nitems(units), 1, out);
-}
-
-static int
-parse_bool(const char *s)
-{
-	static const char *const yes[] = { "true", "yes", "on" };
-	static const char *const no[] = { "false", "no", "off" };
-	size_t			 i;
-
-	for (i = 0; i < nitems(yes); i++) {
-		if (strcasecmp(s, yes[i]) == 0)
-			return 1;
-		if (strcasecmp(s, no[i]) == 0)
-			return 0;
-	}
-	return -1;
-}
-
-/* Index of s in a NULL-terminated word list, or -1. */
-static int
-word_index(const char *s, const char *const *words)
-{
-	int	i;
-
-	for (i = 0; words[i] != NULL; i++)
-		if (strcmp(s, words[i]) == 0)
-			return i;
-	return -1;
-}
-
-int
-parse_signal(const char *s)
-{
-	uint64_t	v;
-	size_t		i;
-
-	if (parse_uint(s, INT_MAX, &v) == 0) {
-		if (v >= (uint64_t)SIGRTMIN && v <= (uint64_t)SIGRTMAX)
-			return (int)v;
-		for (i = 0; i < nitems(signals); i++)
-			if ((uint64_t)signals[i].sig == v)
-				return (int)v;
-		return -1;
-	}
-	if (strncasecmp(s, "SIG", 3) == 0)
-		s += 3;
-	for (i = 0; i < nitems(signals); i++)
-		if (strcasecmp(s, signals[i].name) == 0)
-			return signals[i].sig;
-	return -1;
-}
-
-/* The name without SIG, or the number for real-time signals. */
-const char *
-signal_name(int sig)
-{
-	static char	buf[16];
-	size_t		i;
-
-	for (i = 0; i < nitems(signals); i++)
-		if (signals[i].sig == sig)
-			return signals[i].name;
-	snprintf(buf, sizeof(buf), "%d", sig);
-	return buf;
-}
-
-/* In the largest unit that shows it exactly: "0", "1500ms", "2h". */
-void
-format_duration(uint64_t ms, char *buf, size_t size)
-{
-	static const char *const units[] = { "h", "m", "s" };
-	static const uint64_t	 mul[] = { 3600000, 60000, 1000 };
-	size_t			 i;
-
-	for (i = 0; i < nitems(units); i++) {
-		if (ms != 0 && ms % mul[i] == 0) {
-			snprintf(buf, size, "%llu%s",
-			    (unsigned long long)(ms / mul[i]), units[i]);
-			return;
-		}
-	}
-	if (ms == 0)
-		snprintf(buf, size, "0");
-	else
-		snprintf(buf, size, "%llums", (unsigned long long)ms);
-}
-
-void
-format_size(uint64_t bytes, char *buf, size_t size)
-{
-	static const char	 units[] = "GMK";
-	int			 i, shift;
-
-	for (i = 0; i < 3; i++) {
-		shift = 30 - 10 * i;
-		if (bytes != 0 && bytes % (1ULL << shift) == 0) {
-			snprintf(buf, size, "%llu%c",
-			    (unsigned long long)(bytes >> shift), units[i]);
-			return;
-		}
-	}
-	snprintf(buf, size, "%llu", (unsigned long long)bytes);
-}
-
-const char *
-balance_name(enum balance_mode m)
-{
-	return m == BALANCE_REUSEPORT ? "reuseport" : "shared";
-}
-
-const char *
-logs_to_name(enum logs_to t)
-{
-	static const char *const names[] = {
-		"auto", "file", "stdout", "both"
-	};
-
-	return (names[t]);
-}
-
-const char *
-restart_name(enum restart_policy r)
-{
-	switch (r) {
-	case RESTART_ON_FAILURE:
-		return "on-failure";
-	case RESTART_NEVER:
-		return "never";
+	if (f->expect != NULL)
+		return f->expect;
+	switch (f->kind) {
+	case SK_PATH:
+		return "a path";
+	case SK_DURATION:
+		return EXPECT_DURATION;
+	case SK_SIZE:
+		return EXPECT_SIZE;
+	case SK_BOOL:
+		return EXPECT_BOOL;
+	case SK_COUNT:
+		if (f->max == INT_MAX)
+			return "a non-negative integer";
+		snprintf(buf, size, "an integer from 0 to %llu",
+		    (unsigned long long)f->max);
+		return buf;
+	case SK_ENUM:
+		return words_join("", f->words, " or ", buf, size);
+	case SK_SIGNAL:
+		return "a signal name or number";
+	case SK_GROUP:
+		for (i = 0; i < spec_nfields; i++)
+			if (field_in(&spec_fields[i], f))
+				keys[n++] = spec_field_key(&spec_fields[i]);
+		keys[n] = NULL;
+		return words_join("a mapping with ", keys, ", ", buf, size);
 	default:
-		return "always";
+		return "a string";
 	}
-}
-
-/* Paths. */
-
-/* Drop "." components, doubled and trailing slashes, in place. */
-static void
-path_clean(char *p)
-{
-	char	*r = p, *w = p;
-
-	while (*r != '\0') {
-		if (r[0] == '/' && (r[1] == '/' || r[1] == '\0') && w != p) {
-			r++;
-			continue;
-		}
-		if (r[0] == '/' && r[1] == '.' && (r[2] == '/' ||
-		    r[2] == '\0')) {
-			r += 2;
-			continue;
-		}
-		*w++ = *r++;
-	}
-	if (w > p + 1 && w[-1] == '/')
-		w--;
-	if (w == p)
-		*w++ = '/';
-	*w = '\0';
-}
-
-/* p made absolute against dir, cleaned. */
-static char *
-path_resolve(const char *dir, const char *p)
-{
-	char	*s;
-
-	if (p[0] == '/')
-		s = xstrdup(p);
-	else if (strcmp(p, ".") == 0)
-		s = xstrdup(dir);
-	else
-		s = xasprintf("%s/%s", dir, p);
-	path_clean(s);
-	return s;
-}
-
-/* The absolute folder of the file at path. */
-static char *
-spec_dir(const char *path)
-{
-	char	 cwd[PATH_MAX], *dir, *slash, *abs;
-
-	dir = xstrdup(path);
-	if ((slash = strrchr(dir, '/')) == NULL)
-		strlcpy(dir, ".", strlen(dir) + 1);
-	else if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	if (dir[0] == '/') {
-		path_clean(dir);
-		return dir;
-	}
-	if (getcwd(cwd, sizeof(cwd)) == NULL)
-		strlcpy(cwd, "/", sizeof(cwd));
-	abs = path_resolve(cwd, dir);
-	free(dir);
-	return abs;
-}
-
-/* Listen addresses. */
-static int
-listen_unix(const char *path, const char *base, struct listen_addr *a,
-    const char **why)
-{
-	struct sockaddr_un	*sun = (struct sockaddr_un *)&a->ss;
-	char			*abs;
-
-	if (*path == '\0') {
-		*why = "a socket path after \"unix:\"";
-		return -1;
-	}
-	if (*path != '/' && base == NULL) {
-		*why = "an absolute socket path";
-		return -1;
-	}
-	abs = path_resolve(base != NULL ? base : "/", path);
-	if (strlen(abs) >= sizeof(sun->sun_path)) {
-		free(abs);
-		*why = "a socket path of at most 107 bytes";
-		return -1;
-	}
-	a->family = AF_UNIX;
-	sun->sun_family = AF_UNIX;
-	strlcpy(sun->sun_path, abs, sizeof(sun->sun_path));
-	a->sslen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-	    strlen(abs) + 1);
-	snprintf(a->text, sizeof(a->text), "unix:%s", abs);
-	free(abs);
-	return 0;
-}
-
-/* Resolve host: a numeric address here, a name through lookup_host. */
-static int
-listen_resolve(const char *host, const char *port, int v6only,
-    struct listen_addr *a)
-{
-	struct addrinfo	 hints, *res;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = v6only ? AF_INET6 : AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	if (getaddrinfo(host, port, &hints, &res) != 0) {
-		if (v6only || lookup_host(host, port, 0, &a->ss,
-		    &a->sslen) == -1)
-			return -1;
-		a->family = a->ss.ss_family;
-		return 0;
-	}
-	a->family = res->ai_family;
-	memcpy(&a->ss, res->ai_addr, res->ai_addrlen);
-	a->sslen = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
-
-static int
-listen_inet(const char *s, struct listen_addr *a, const char **why)
-{
-	char		 host[SPEC_ADDR_MAX], num[NI_MAXHOST];
-	const char	*colon, *port;
-	size_t		 hlen;
-	uint64_t	 p;
-	int		 v6 = s[0] == '[';
-
-	*why = EXPECT_LISTEN;
-	if ((colon = strrchr(s, ':')) == NULL)
-		return -1;
-	port = colon + 1;
-	hlen = (size_t)(colon - s);
-	if (v6 && (hlen < 3 || s[hlen - 1] != ']'))
-		return -1;
-	if (v6) {
-		s++;
-		hlen -= 2;
-	}
-	if (hlen == 0 || hlen >= sizeof(host) || (!v6 && memchr(s, ':', hlen)))
-		return -1;
-	memcpy(host, s, hlen);
-	host[hlen] = '\0';
-	if (!v6 && strcmp(host, "*") == 0)
-		strlcpy(host, "0.0.0.0", sizeof(host));
-	if (parse_uint(port, 65535, &p) == -1 || p == 0) {
-		*why = "a port from 1 to 65535";
-		return -1;
-	}
-	if (listen_resolve(host, port, v6, a) == -1) {
-		*why = v6 ? "an IPv6 address in [brackets]" :
-		    "a host name that resolves";
-		return -1;
-	}
-	if (getnameinfo((struct sockaddr *)&a->ss, a->sslen, num, sizeof(num),
-	    NULL, 0, NI_NUMERICHOST) != 0)
-		return -1;
-	snprintf(a->text, sizeof(a->text), a->family == AF_INET6 ?
-	    "[%s]:%llu" : "%s:%llu", num, (unsigned long long)p);
-	return 0;
-}
-
-static int
-parse_listen_at(const char *s, const char *base, struct listen_addr *a,
-    const char **why)
-{
-	memset(a, 0, sizeof(*a));
-	if (strncmp(s, "unix:", 5) == 0)
-		return listen_unix(s + 5, base, a, why);
-	return listen_inet(s, a, why);
-}
-
-/* A relative unix: path is an error here: there is no spec folder. */
-int
-parse_listen(const char *s, struct listen_addr *a, const char **why)
-{
-	return parse_listen_at(s, NULL, a, why);
-}
-
-static int
-inet_wildcard(const struct listen_addr *a)
-{
-	const struct sockaddr_in	*sin;
-	const struct sockaddr_in6	*sin6;
-
-	if (a->family == AF_INET) {
-		sin = (const struct sockaddr_in *)&a->ss;
-		return sin->sin_addr.s_addr == htonl(INADDR_ANY);
-	}
-	sin6 = (const struct sockaddr_in6 *)&a->ss;
-	return a->family == AF_INET6 &&
-	    IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
-}
-
-static int
-inet_port(const struct listen_addr *a)
-{
-	if (a->family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
-	return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
-}
-
-/* Would binding both fail: the same port with a wildcard in one family. */
-static int
-listen_overlap(const struct listen_addr *a, const struct listen_addr *b)
-{
-	if (a->family != b->family || a->family == AF_UNIX)
-		return 0;
-	if (inet_port(a) != inet_port(b))
-		return 0;
-	return inet_wildcard(a) || inet_wildcard(b);
 }
 
 /* Mappings. */
@@ -1092,19 +146,20 @@ edit_distance(const char *a, const char *b)
 	return row[lb];
 }
 
+/* Key k is none of keys: say so, with the closest when one is close. */
 static void
-unknown_key(struct ctx *ctx, const struct ynode *k, const char *prefix,
-    const struct field *fields, size_t nfields)
+unknown_key(struct spec_ctx *ctx, const struct ynode *k, const char *prefix,
+    const char *const *keys, size_t nkeys)
 {
 	const char	*best = NULL;
 	int		 d, bestd = INT_MAX;
 	size_t		 i;
 
-	for (i = 0; i < nfields; i++) {
-		d = edit_distance(k->text, fields[i].key);
-		if (d < bestd && d <= (strlen(fields[i].key) > 4 ? 2 : 1)) {
+	for (i = 0; i < nkeys; i++) {
+		d = edit_distance(k->text, keys[i]);
+		if (d < bestd && d <= (strlen(keys[i]) > 4 ? 2 : 1)) {
 			bestd = d;
-			best = fields[i].key;
+			best = keys[i];
 		}
 	}
 	if (best != NULL)
@@ -1114,687 +169,146 @@ unknown_key(struct ctx *ctx, const struct ynode *k, const char *prefix,
 		problem_at(ctx, k, "unknown key \"%s%s\"", prefix, k->text);
 }
 
-/* Is key i of map a usable string, not seen before in map? */
-static int
-key_ok(struct ctx *ctx, const struct ynode *map, size_t i,
-    const char *prefix)
+static void	 field_read(struct spec_ctx *, const struct spec_field *,
+		    const struct ynode *);
+
+/* Read the keys of map as the fields of group (NULL: of the app). */
+static void
+walk_map(struct spec_ctx *ctx, const struct ynode *map,
+    const struct spec_field *group)
 {
-	const struct ynode	*k = map->kids[i], *o;
-	size_t			 j;
-
-	char			 buf[GOT_MAX * 4 + 16];
-
-	if (k->type != Y_SCALAR || is_null(k)) {
-		problem_at(ctx, k, "expected a string key, got %s",
-		    got(k, buf, sizeof(buf)));
-		return 0;
-	}
-	for (j = 0; j < i; j += 2) {
-		o = map->kids[j];
-		if (o->type == Y_SCALAR && strcmp(o->text, k->text) == 0) {
-			problem_at(ctx, k, "duplicate key \"%s%s\" (first at "
-			    "line %d)", prefix, k->text, o->line);
-			return 0;
-		}
-	}
-	return 1;
-}
-
-/* The value of key in map, or NULL. */
-static const struct ynode *
-map_get(const struct ynode *map, const char *key)
-{
-	size_t	i;
-
-	for (i = 0; i + 1 < map->nkids; i += 2)
-		if (map->kids[i]->type == Y_SCALAR &&
-		    strcmp(map->kids[i]->text, key) == 0)
-			return map->kids[i + 1];
-	return NULL;
-}
-
-/* Check map against fields; returns a bit per field found. */
-static unsigned int
-walk_map(struct ctx *ctx, const struct ynode *map, const char *prefix,
-    const struct field *fields, size_t nfields)
-{
+	const struct spec_field	*f, *rows[FIELDS_MAX];
+	const char		*keys[FIELDS_MAX];
 	const struct ynode	*k;
-	char			 name[128];
-	void			*dst;
-	unsigned int		 seen = 0;
-	size_t			 i, f;
+	char			 prefix[SPEC_NAME_MAX];
+	size_t			 i, j, n = 0;
 
+	snprintf(prefix, sizeof(prefix), "%s%s", group != NULL ?
+	    group->name : "", group != NULL ? "." : "");
+	for (i = 0; i < spec_nfields; i++) {
+		if (!field_in(&spec_fields[i], group))
+			continue;
+		rows[n] = &spec_fields[i];
+		keys[n++] = spec_field_key(&spec_fields[i]);
+	}
 	for (i = 0; i + 1 < map->nkids; i += 2) {
 		k = map->kids[i];
-		if (!key_ok(ctx, map, i, prefix))
+		if (!spec_key_ok(ctx, map, i, prefix))
 			continue;
-		for (f = 0; f < nfields; f++)
-			if (strcmp(k->text, fields[f].key) == 0)
-				break;
-		if (f == nfields) {
-			unknown_key(ctx, k, prefix, fields, nfields);
-			continue;
-		}
-		seen |= 1U << f;
-		snprintf(name, sizeof(name), "%s%s", prefix, fields[f].key);
-		dst = ctx->app != NULL ? (char *)ctx->app + fields[f].off :
-		    NULL;
-		fields[f].fn(ctx, name, map->kids[i + 1], dst);
+		for (j = 0, f = NULL; j < n && f == NULL; j++)
+			if (strcmp(k->text, keys[j]) == 0)
+				f = rows[j];
+		if (f == NULL)
+			unknown_key(ctx, k, prefix, keys, n);
+		else
+			field_read(ctx, f, map->kids[i + 1]);
 	}
-	return seen;
 }
 
-/* Field handlers: check one value, store it at dst or in ctx->app. */
+/* Reading values by kind. */
 static int
-name_valid(const char *s)
+path_set(struct spec_ctx *ctx, const char *s, char **dst, const char **why)
 {
-	size_t	n = strlen(s);
+	char	*p;
 
-	return n >= 1 && n <= SPEC_NAME_MAX && strspn(s,
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789._-") == n;
-}
-
-static void
-f_name(struct ctx *ctx, const char *field, const struct ynode *n, void *dst)
-{
-	const char	*s;
-	size_t		 i;
-
-	if ((s = scalar(ctx, field, n, EXPECT_NAME)) == NULL)
-		return;
-	if (!name_valid(s)) {
-		bad(ctx, field, n, EXPECT_NAME);
-		return;
+	if (*s == '\0')
+		return -1;
+	p = path_resolve(ctx->dir, s);
+	if (!ytext_ok(p)) {
+		free(p);
+		*why = EXPECT_UTF8;
+		return -1;
 	}
-	if (strcmp(s, "all") == 0) {	/* pmc stop all */
-		bad(ctx, field, n, "a name other than \"all\"");
-		return;
-	}
-	for (i = 0; i < ctx->nnames; i++) {
-		if (strcmp(ctx->names[i].name, s) == 0) {
-			problem_at(ctx, n, "%s: duplicate app name \"%s\" "
-			    "(first at line %d)", field, s,
-			    ctx->names[i].line);
-			return;
-		}
-	}
-	strlcpy(dst, s, SPEC_NAME_MAX + 1);
-	ctx->names = xreallocarray(ctx->names, ctx->nnames + 1,
-	    sizeof(*ctx->names));
-	ctx->names[ctx->nnames].name = dst;
-	ctx->names[ctx->nnames++].line = n->line;
-}
-
-/*
- * Split s into words on blanks, as a shell would without expansions:
- * '...' is literal, "..." knows \" and \\, a \ outside quotes escapes
- * the next character.
- */
-static int
-split_words(const char *s, char ***argv, size_t *argc, const char **why)
-{
-	char	*w, *p;
-	char	 q;
-
-	w = xcalloc(1, strlen(s) + 1);
-	for (;;) {
-		while (isspace((unsigned char)*s))
-			s++;
-		if (*s == '\0')
-			break;
-		for (p = w; *s != '\0' && !isspace((unsigned char)*s); s++) {
-			if (*s == '\\' && s[1] != '\0') {
-				*p++ = *++s;
-				continue;
-			}
-			if (*s != '\'' && *s != '"') {
-				*p++ = *s;
-				continue;
-			}
-			for (q = *s++; *s != q; s++) {
-				if (*s == '\0') {
-					*why = q == '"' ?
-					    "a closing \" quote" :
-					    "a closing ' quote";
-					free(w);
-					return -1;
-				}
-				if (q == '"' && *s == '\\' &&
-				    (s[1] == '"' || s[1] == '\\'))
-					s++;
-				*p++ = *s;
-			}
-		}
-		*p = '\0';
-		strv_add(argv, argc, xstrdup(w));
-	}
-	free(w);
+	free(*dst);
+	*dst = p;
 	return 0;
 }
 
-static void
-command_string(struct ctx *ctx, const char *field, const struct ynode *n)
-{
-	struct app_spec	*app = ctx->app;
-	const char	*why = EXPECT_COMMAND;
-
-	if (split_words(n->text, &app->argv, &app->argc, &why) == -1 ||
-	    app->argc == 0 || app->argv[0][0] == '\0') {
-		bad(ctx, field, n, why);
-		strv_free(app->argv);
-		app->argv = NULL;
-		app->argc = 0;
-	}
-}
-
-static void
-command_list(struct ctx *ctx, const char *field, const struct ynode *n)
-{
-	struct app_spec	 *app = ctx->app;
-	char		**argv = NULL;
-	size_t		  argc = 0, i;
-	int		  ok = n->nkids > 0;
-
-	if (!ok)
-		bad(ctx, field, n, EXPECT_COMMAND);
-	for (i = 0; i < n->nkids; i++) {
-		if (scalar(ctx, field, n->kids[i], "a string") == NULL)
-			ok = 0;
-		else if (i == 0 && n->kids[i]->len == 0) {
-			bad(ctx, field, n->kids[i], "a program name");
-			ok = 0;
-		} else if (ok)
-			strv_add(&argv, &argc, xstrdup(n->kids[i]->text));
-	}
-	if (!ok) {
-		strv_free(argv);
-		return;
-	}
-	app->argv = argv;
-	app->argc = argc;
-}
-
-static void
-f_command(struct ctx *ctx, const char *field, const struct ynode *n,
-    void *dst)
-{
-	(void)dst;
-	if (n->type == Y_SEQ)
-		command_list(ctx, field, n);
-	else if (scalar(ctx, field, n, EXPECT_COMMAND) != NULL)
-		command_string(ctx, field, n);
-}
-
-static void
-f_path(struct ctx *ctx, const char *field, const struct ynode *n, void *dst)
-{
-	char	**p = dst;
-
-	if (scalar(ctx, field, n, "a path") == NULL)
-		return;
-	if (n->len == 0) {
-		bad(ctx, field, n, "a path");
-		return;
-	}
-	*p = path_resolve(ctx->dir, n->text);
-}
-
-static void
-f_instances(struct ctx *ctx, const char *field, const struct ynode *n,
-    void *dst)
-{
-	struct app_spec	*app = ctx->app;
-	const char	*s;
-	uint64_t	 v;
-
-	(void)dst;
-	if ((s = scalar(ctx, field, n, EXPECT_INST)) == NULL)
-		return;
-	if (strcmp(s, "max") == 0) {
-		app->instances_mode = INSTANCES_MAX;
-		app->instances_arg = 0;
-	} else if (s[0] == '-' && parse_uint(s + 1, INT_MAX, &v) == 0 &&
-	    v > 0) {
-		app->instances_mode = INSTANCES_MAX_MINUS;
-		app->instances_arg = (int)v;
-	} else if (parse_uint(s, INT_MAX, &v) == 0 && v > 0) {
-		if (v > SPEC_INSTANCES_MAX) {
-			bad(ctx, field, n, "at most "
-			    SPEC_STR(SPEC_INSTANCES_MAX));
-			return;
-		}
-		app->instances_mode = INSTANCES_FIXED;
-		app->instances_arg = (int)v;
-	} else
-		bad(ctx, field, n, EXPECT_INST);
-}
-
-/* Is a taken by an earlier listen entry of this file? */
+/* The text s of a scalar field into dst; -1, maybe with a better why. */
 static int
-listen_taken(struct ctx *ctx, const char *field, const struct ynode *n,
-    const struct listen_addr *a)
+scalar_set(struct spec_ctx *ctx, const struct spec_field *f, const char *s,
+    void *dst, const char **why)
 {
-	const struct seen_addr	*o;
-	size_t			 i;
+	uint64_t	v;
+	int		i;
 
-	for (i = 0; i < ctx->naddrs; i++) {
-		o = &ctx->addrs[i];
-		if (strcmp(o->addr.text, a->text) == 0) {
-			problem_at(ctx, n, "%s: duplicate address \"%s\" "
-			    "(first at line %d)", field, a->text, o->line);
-			return 1;
+	switch (f->kind) {
+	case SK_STRING:
+		free(*(char **)dst);
+		*(char **)dst = xstrdup(s);
+		return 0;
+	case SK_PATH:
+		return path_set(ctx, s, dst, why);
+	case SK_DURATION:
+		if (parse_duration_ms(s, &v) == -1)
+			return -1;
+		if (v == 0 && (f->flags & SF_NONZERO)) {
+			*why = "a duration greater than 0";
+			return -1;
 		}
-		if (listen_overlap(&o->addr, a)) {
-			problem_at(ctx, n, "%s: address \"%s\" overlaps "
-			    "\"%s\" (line %d)", field, a->text, o->addr.text,
-			    o->line);
-			return 1;
-		}
-	}
-	return 0;
-}
-
-static void
-listen_one(struct ctx *ctx, const char *field, const struct ynode *n)
-{
-	struct app_spec		*app = ctx->app;
-	struct listen_addr	 a;
-	const char		*s, *why;
-
-	if ((s = scalar(ctx, field, n, EXPECT_LISTEN)) == NULL)
-		return;
-	if (parse_listen_at(s, ctx->dir, &a, &why) == -1) {
-		bad(ctx, field, n, why);
-		return;
-	}
-	if (listen_taken(ctx, field, n, &a))
-		return;
-	app->listen = xreallocarray(app->listen, app->nlisten + 1,
-	    sizeof(*app->listen));
-	app->listen[app->nlisten++] = a;
-	ctx->addrs = xreallocarray(ctx->addrs, ctx->naddrs + 1,
-	    sizeof(*ctx->addrs));
-	ctx->addrs[ctx->naddrs].addr = a;
-	ctx->addrs[ctx->naddrs++].line = n->line;
-}
-
-static void
-f_listen(struct ctx *ctx, const char *field, const struct ynode *n,
-    void *dst)
-{
-	size_t	i;
-
-	(void)dst;
-	if (n->type != Y_SEQ) {
-		listen_one(ctx, field, n);
-		return;
-	}
-	if (n->nkids == 0)
-		bad(ctx, field, n, EXPECT_LISTEN);
-	for (i = 0; i < n->nkids; i++)
-		listen_one(ctx, field, n->kids[i]);
-}
-
-static void
-f_balance(struct ctx *ctx, const char *field, const struct ynode *n,
-    void *dst)
-{
-	static const char *const words[] = { "shared", "reuseport", NULL };
-	enum balance_mode	*b = dst;
-	const char		*s;
-	int			 i;
-
-	if ((s = scalar(ctx, field, n, "shared or reuseport")) == NULL)
-		return;
-	if ((i = word_index(s, words)) == -1) {
-		bad(ctx, field, n, "shared or reuseport");
-		return;
-	}
-	*b = i == 0 ? BALANCE_SHARED : BALANCE_REUSEPORT;
-	ctx->balance_at = n;
-}
-
-static void
-f_bool(struct ctx *ctx, const char *field, const struct ynode *n, void *dst)
-{
-	int		*b = dst;
-	const char	*s;
-	int		 v;
-
-	if ((s = scalar(ctx, field, n, EXPECT_BOOL)) == NULL)
-		return;
-	if ((v = parse_bool(s)) == -1)
-		bad(ctx, field, n, EXPECT_BOOL);
-	else
-		*b = v;
-}
-
-static int
-env_name_valid(const char *s)
-{
-	size_t	n = strlen(s);
-
-	return n > 0 && !isdigit((unsigned char)s[0]) && strspn(s,
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789_") == n;
-}
-
-static void
-env_pair(struct ctx *ctx, const struct ynode *k, const struct ynode *v)
-{
-	struct app_spec	*app = ctx->app;
-	char		*field;
-	size_t		 i;
-
-	if (!env_name_valid(k->text)) {
-		bad(ctx, "env", k, EXPECT_ENVNAME);
-		return;
-	}
-	for (i = 0; i < nitems(reserved_env); i++) {
-		if (strcmp(k->text, reserved_env[i]) == 0 ||
-		    strncmp(k->text, "PMC_SHIM_", 9) == 0) {
-			bad(ctx, "env", k, "a variable not set by pmc");
-			return;
-		}
-	}
-	if (v->type != Y_SCALAR) {
-		field = xasprintf("env.%s", k->text);
-		bad(ctx, field, v, "a string");
-		free(field);
-		return;
-	}
-	strv_add(&app->env, &app->nenv, xasprintf("%s=%s", k->text,
-	    is_null(v) ? "" : v->text));
-}
-
-static void
-f_env(struct ctx *ctx, const char *field, const struct ynode *n, void *dst)
-{
-	size_t	i;
-
-	(void)dst;
-	if (n->type != Y_MAP) {
-		bad(ctx, field, n, "a mapping of names to values");
-		return;
-	}
-	for (i = 0; i + 1 < n->nkids; i += 2)
-		if (key_ok(ctx, n, i, "env."))
-			env_pair(ctx, n->kids[i], n->kids[i + 1]);
-}
-
-/*
- * user and group: must exist; only root may switch to another.  Digits
- * are a number, never a name, here and at the spawn alike.  The ids are
- * completed in app_ids, once both are read.
- */
-static void
-f_id(struct ctx *ctx, const char *field, const struct ynode *n, void *dst,
-    int group)
-{
-	struct lookup_user	 u;
-	const char		*s, *what = group ? "an existing group" :
-				    "an existing user";
-	gid_t			 gid;
-	long			 found;
-
-	if ((s = scalar(ctx, field, n, what)) == NULL)
-		return;
-	if (group)
-		found = lookup_group(s, &gid) == 0 ? (long)gid : -1;
-	else
-		found = lookup_user(s, &u) == 0 ? (long)u.uid : -1;
-	if (found == -1) {
-		bad(ctx, field, n, lookup_replaying() ? (group ?
-		    "a group that pmc looked up" : "a user that pmc looked up") :
-		    what);
-		return;
-	}
-	if (geteuid() != 0 && found != (long)(group ? getegid() : geteuid())) {
-		problem_at(ctx, n, "%s: only root can run apps as another %s",
-		    field, group ? "group" : "user");
-		return;
-	}
-	*(char **)dst = xstrdup(s);
-	ctx->app->ids.set = 1;
-	if (group)
-		ctx->app->ids.gid = gid;
-	else {
-		ctx->app->ids.uid = u.uid;
-		ctx->app->ids.login = xstrdup(u.login);
-		ctx->app->ids.home = xstrdup(u.home);
-		ctx->app->ids.shell = xstrdup(u.shell);
-		if (ctx->app->group == NULL)
-			ctx->app->ids.gid = u.gid;
-	}
-}
-
-/*
- * Once user: and group: are read: the uid (pmcd's without user:), the
- * gid (group:, else the user's, else pmcd's) and the supplementary
- * groups (the user's, with that gid first; only the gid without user:).
- */
-static void
-app_ids(struct ctx *ctx, struct app_spec *app, const struct ynode *n)
-{
-	struct spec_ids	*ids = &app->ids;
-
-	if (!ids->set || (app->user == NULL && app->group == NULL)) {
-		memset(ids, 0, sizeof(*ids));
-		return;
-	}
-	if (app->user == NULL)
-		ids->uid = geteuid();
-	if (app->user == NULL && app->group != NULL) {
-		ids->groups = xcalloc(1, sizeof(*ids->groups));
-		ids->groups[0] = ids->gid;
-		ids->ngroups = 1;
-		return;
-	}
-	if (lookup_groups(ids->login, ids->gid, &ids->groups,
-	    &ids->ngroups) == -1)
-		problem_at(ctx, n, "user: the groups of %s could not be looked "
-		    "up", ids->login);
-}
-
-static void
-f_user(struct ctx *ctx, const char *field, const struct ynode *n, void *dst)
-{
-	f_id(ctx, field, n, dst, 0);
-}
-
-static void
-f_group(struct ctx *ctx, const char *field, const struct ynode *n,
-    void *dst)
-{
-	f_id(ctx, field, n, dst, 1);
-}
-
-static void
-f_restart(struct ctx *ctx, const char *field, const struct ynode *n,
-    void *dst)
-{
-	static const char *const words[] = {
-		"always", "on-failure", "never", NULL
-	};
-	static const enum restart_policy policies[] = {
-		RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER
-	};
-	const char	*s, *what = "always, on-failure or never";
-	int		 i;
-
-	if ((s = scalar(ctx, field, n, what)) == NULL)
-		return;
-	if ((i = word_index(s, words)) == -1)
-		bad(ctx, field, n, what);
-	else
-		*(enum restart_policy *)dst = policies[i];
-}
-
-static void
-f_logs_to(struct ctx *ctx, const char *field, const struct ynode *n,
-    void *dst)
-{
-	static const char *const words[] = {
-		"auto", "file", "stdout", "both", NULL
-	};
-	const char	*s, *what = "auto, file, stdout or both";
-	int		 i;
-
-	if ((s = scalar(ctx, field, n, what)) == NULL)
-		return;
-	if ((i = word_index(s, words)) == -1)
-		bad(ctx, field, n, what);
-	else
-		*(enum logs_to *)dst = (enum logs_to)i;
-}
-
-static void
-f_backoff(struct ctx *ctx, const char *field, const struct ynode *n,
-    void *dst)
-{
-	struct app_spec		*app = ctx->app;
-	const struct ynode	*v;
-	char			 buf[32];
-	size_t			 before = ctx->nproblems;
-
-	(void)dst;
-	if (n->type != Y_MAP) {
-		bad(ctx, field, n, "a mapping with initial, max, reset_after");
-		return;
-	}
-	walk_map(ctx, n, "backoff.", backoff_fields, nitems(backoff_fields));
-	if (ctx->nproblems != before ||
-	    app->backoff_initial_ms <= app->backoff_max_ms)
-		return;
-	if ((v = map_get(n, "initial")) != NULL) {
-		format_duration(app->backoff_max_ms, buf, sizeof(buf));
-		problem_at(ctx, v, "backoff.initial: expected at most "
-		    "backoff.max (%s), got \"%s\"", buf, v->text);
-	} else if ((v = map_get(n, "max")) != NULL) {
-		format_duration(app->backoff_initial_ms, buf, sizeof(buf));
-		problem_at(ctx, v, "backoff.max: expected at least "
-		    "backoff.initial (%s), got \"%s\"", buf, v->text);
-	}
-}
-
-static void
-f_count(struct ctx *ctx, const char *field, const struct ynode *n,
-    void *dst)
-{
-	const char	*s, *what = "a non-negative integer";
-	uint64_t	 v;
-
-	if ((s = scalar(ctx, field, n, what)) == NULL)
-		return;
-	if (parse_uint(s, INT_MAX, &v) == -1)
-		bad(ctx, field, n, what);
-	else
-		*(unsigned int *)dst = (unsigned int)v;
-}
-
-static void
-f_keep(struct ctx *ctx, const char *field, const struct ynode *n, void *dst)
-{
-	const char	*s, *what = "an integer from 0 to "
-			    SPEC_STR(SPEC_LOG_KEEP_MAX);
-	uint64_t	 v;
-
-	if ((s = scalar(ctx, field, n, what)) == NULL)
-		return;
-	if (parse_uint(s, SPEC_LOG_KEEP_MAX, &v) == -1)
-		bad(ctx, field, n, what);
-	else
-		*(unsigned int *)dst = (unsigned int)v;
-}
-
-static void
-f_signal(struct ctx *ctx, const char *field, const struct ynode *n,
-    void *dst)
-{
-	const char	*s, *what = "a signal name or number";
-	int		 sig;
-
-	if ((s = scalar(ctx, field, n, what)) == NULL)
-		return;
-	if ((sig = parse_signal(s)) == -1)
-		bad(ctx, field, n, what);
-	else
-		*(int *)dst = sig;
-}
-
-static void
-f_duration(struct ctx *ctx, const char *field, const struct ynode *n,
-    void *dst)
-{
-	const char	*s;
-
-	if ((s = scalar(ctx, field, n, EXPECT_DURATION)) == NULL)
-		return;
-	if (parse_duration_ms(s, dst) == -1)
-		bad(ctx, field, n, EXPECT_DURATION);
-}
-
-static void
-f_positive(struct ctx *ctx, const char *field, const struct ynode *n,
-    void *dst)
-{
-	const char	*s, *what = "a duration greater than 0";
-	uint64_t	 v;
-
-	if ((s = scalar(ctx, field, n, EXPECT_DURATION)) == NULL)
-		return;
-	if (parse_duration_ms(s, &v) == -1)
-		bad(ctx, field, n, EXPECT_DURATION);
-	else if (v == 0)
-		bad(ctx, field, n, what);
-	else
 		*(uint64_t *)dst = v;
+		return 0;
+	case SK_SIZE:
+		return parse_size(s, dst);
+	case SK_COUNT:
+		if (parse_uint(s, f->max, &v) == -1)
+			return -1;
+		*(unsigned int *)dst = (unsigned int)v;
+		return 0;
+	case SK_BOOL:
+		i = parse_bool(s);
+		break;
+	case SK_ENUM:
+		i = parse_word(s, f->words);
+		break;
+	case SK_SIGNAL:
+		i = parse_signal(s);
+		break;
+	default:
+		return -1;
+	}
+	if (i == -1)
+		return -1;
+	*(int *)dst = i;
+	return 0;
 }
 
+/* Read the value n of f, as given or as its default. */
 static void
-f_ready(struct ctx *ctx, const char *field, const struct ynode *n,
-    void *dst)
+field_value(struct spec_ctx *ctx, const struct spec_field *f,
+    const struct ynode *n)
 {
-	struct app_spec	*app = ctx->app;
-	const char	*s, *what = "auto, notify or delay:<duration>";
+	char		 buf[256];
+	const char	*s, *why;
 
-	(void)dst;
-	if ((s = scalar(ctx, field, n, what)) == NULL)
-		return;
-	if (strcmp(s, "auto") == 0)
-		app->ready = READY_AUTO;
-	else if (strcmp(s, "notify") == 0)
-		app->ready = READY_NOTIFY;
-	else if (strncmp(s, "delay:", 6) != 0)
-		bad(ctx, field, n, what);
-	else if (parse_duration_ms(s + 6, &app->ready_delay_ms) == -1)
-		bad(ctx, field, n, "a duration after \"delay:\"");
-	else
-		app->ready = READY_DELAY;
-}
-
-static void
-f_size(struct ctx *ctx, const char *field, const struct ynode *n, void *dst)
-{
-	const char	*s;
-
-	if ((s = scalar(ctx, field, n, EXPECT_SIZE)) == NULL)
-		return;
-	if (parse_size(s, dst) == -1)
-		bad(ctx, field, n, EXPECT_SIZE);
-}
-
-static void
-f_logs(struct ctx *ctx, const char *field, const struct ynode *n, void *dst)
-{
-	(void)dst;
-	if (n->type != Y_MAP) {
-		bad(ctx, field, n, "a mapping with out, err, max_size, keep, "
-		    "timestamps, to");
+	if (f->hooks != NULL && f->hooks->parse != NULL) {
+		f->hooks->parse(ctx, f, n);
 		return;
 	}
-	walk_map(ctx, n, "logs.", logs_fields, nitems(logs_fields));
+	why = field_expect(f, buf, sizeof(buf));
+	if (f->kind == SK_GROUP) {
+		if (n->type != Y_MAP)
+			spec_bad(ctx, f->name, n, why);
+		else
+			walk_map(ctx, n, f);
+		return;
+	}
+	if ((s = spec_scalar(ctx, f->name, n, why)) != NULL &&
+	    scalar_set(ctx, f, s, FIELD(ctx->app, f), &why) == -1)
+		spec_bad(ctx, f->name, n, why);
+}
+
+/* Read the value n the spec gives f, and remember how it went. */
+static void
+field_read(struct spec_ctx *ctx, const struct spec_field *f,
+    const struct ynode *n)
+{
+	size_t	before = ctx->nproblems;
+
+	AT(ctx, f) = n;
+	field_value(ctx, f, n);
+	if (ctx->nproblems != before)
+		ctx->bad |= (uint64_t)1 << ROW(f);
 }
 
 /* Apps. */
@@ -1804,99 +318,75 @@ app_new(const struct ynode *n)
 	struct app_spec	*app;
 
 	app = xcalloc(1, sizeof(*app));
-	app->instances_mode = INSTANCES_FIXED;
-	app->instances_arg = 1;
-	app->instances = 1;
-	app->env = xcalloc(1, sizeof(*app->env));
-	app->restart = RESTART_ALWAYS;
-	app->backoff_initial_ms = 100;
-	app->backoff_max_ms = 30000;
-	app->backoff_reset_ms = 30000;
-	app->stop_signal = SIGTERM;
-	app->kill_timeout_ms = 5000;
-	app->ready = READY_AUTO;
-	app->ready_timeout_ms = 30000;
-	app->log_max_size = 10 * 1024 * 1024;
-	app->log_keep = 5;
-	app->log_timestamps = 1;
+	app->env = xcalloc(1, sizeof(*app->env));	/* never NULL */
 	app->line = n->line;
 	app->column = n->column;
 	return app;
 }
 
+/* The default of f, read as a plain scalar at the app's place, n. */
 static void
-app_resolve_instances(struct ctx *ctx, struct app_spec *app)
+field_default(struct spec_ctx *ctx, const struct spec_field *f,
+    const struct ynode *n)
 {
-	if (app->instances_mode == INSTANCES_FIXED) {
-		app->instances = app->instances_arg;
-		return;
-	}
-	if (ctx->ncpus == 0)
-		ctx->ncpus = cpus_available();
-	app->instances = ctx->ncpus;
-	if (app->instances_mode == INSTANCES_MAX_MINUS)
-		app->instances = app->instances_arg >= ctx->ncpus ? 1 :
-		    ctx->ncpus - app->instances_arg;
+	struct ynode	d;
+	char		text[32];
+
+	memset(&d, 0, sizeof(d));
+	d.type = Y_SCALAR;
+	d.len = strlcpy(text, f->def, sizeof(text));
+	d.text = text;
+	d.plain = 1;
+	d.line = n->line;
+	d.column = n->column;
+	field_value(ctx, f, &d);
 }
 
-/* Checks between fields of one app, once all are read. */
+/* Once every key of the app at n is read: what is missing, and checks. */
 static void
-app_finish(struct ctx *ctx, struct app_spec *app, const struct ynode *n,
-    unsigned int seen)
+app_finish(struct spec_ctx *ctx, const struct ynode *n)
 {
-	char	buf[SPEC_ADDR_MAX + 64];
-	size_t	i;
+	const struct spec_field	*f, *end = spec_fields + spec_nfields;
 
-	if (!(seen & 1))
-		problem_at(ctx, n, "app: missing required key \"name\"");
-	if (!(seen & 2))
-		problem_at(ctx, n, "app: missing required key \"command\"");
-	if (app->cwd == NULL)
-		app->cwd = xstrdup(ctx->dir);
-	app_ids(ctx, app, n);
-	app_resolve_instances(ctx, app);
-	if (app->balance != BALANCE_REUSEPORT || ctx->balance_at == NULL)
-		return;
-	for (i = 0; i < app->nlisten; i++) {
-		if (app->listen[i].family != AF_UNIX)
-			continue;
-		snprintf(buf, sizeof(buf), "shared with a unix socket (%s)",
-		    app->listen[i].text);
-		bad(ctx, "balance", ctx->balance_at, buf);
-		break;
-	}
+	for (f = spec_fields; f < end; f++)
+		if ((f->flags & SF_REQUIRED) && AT(ctx, f) == NULL)
+			problem_at(ctx, n, "app: missing required key \"%s\"",
+			    f->name);
+	for (f = spec_fields; f < end; f++)
+		if (f->def != NULL && AT(ctx, f) == NULL)
+			field_default(ctx, f, n);
+	for (f = spec_fields; f < end; f++)
+		if (f->hooks != NULL && f->hooks->finish != NULL)
+			f->hooks->finish(ctx, f, n);
 }
 
 static void
-parse_app(struct ctx *ctx, const struct ynode *n)
+parse_app(struct spec_ctx *ctx, const struct ynode *n)
 {
 	struct spec	*spec = ctx->spec;
-	struct app_spec	*app;
-	unsigned int	 seen;
 
 	if (n->type != Y_MAP) {
-		bad(ctx, "app", n, "a mapping");
+		spec_bad(ctx, "app", n, "a mapping");
 		return;
 	}
-	app = app_new(n);
-	ctx->app = app;
-	ctx->balance_at = NULL;
-	seen = walk_map(ctx, n, "", app_fields, nitems(app_fields));
-	app_finish(ctx, app, n, seen);
-	ctx->app = NULL;
+	ctx->app = app_new(n);
+	memset(ctx->at, 0, sizeof(ctx->at));
+	ctx->bad = 0;
+	walk_map(ctx, n, NULL);
+	app_finish(ctx, n);
 	spec->apps = xreallocarray(spec->apps, spec->napps + 1,
 	    sizeof(*spec->apps));
-	spec->apps[spec->napps++] = app;
+	spec->apps[spec->napps++] = ctx->app;
+	ctx->app = NULL;
 }
 
 static void
-f_apps(struct ctx *ctx, const char *field, const struct ynode *n, void *dst)
+parse_apps(struct spec_ctx *ctx, const struct ynode *n)
 {
 	size_t	i;
 
-	(void)dst;
 	if (n->type != Y_SEQ || n->nkids == 0) {
-		bad(ctx, field, n, "a list of apps");
+		spec_bad(ctx, "apps", n, "a list of apps");
 		return;
 	}
 	for (i = 0; i < n->nkids; i++)
@@ -1904,21 +394,34 @@ f_apps(struct ctx *ctx, const char *field, const struct ynode *n, void *dst)
 }
 
 static void
-parse_root(struct ctx *ctx, const struct ynode *root)
+parse_root(struct spec_ctx *ctx, const struct ynode *root)
 {
-	char	buf[GOT_MAX * 4 + 16];
+	static const char *const keys[] = { "apps" };
+	char			 buf[YSHOW_SIZE];
+	size_t			 i;
+	int			 apps = 0;
 
 	if (root == NULL) {
-		problem(ctx, 1, 1, "expected a mapping with key \"apps\", "
+		spec_problem(ctx, 1, 1, "expected a mapping with key \"apps\", "
 		    "got an empty file");
 		return;
 	}
 	if (root->type != Y_MAP) {
 		problem_at(ctx, root, "expected a mapping with key \"apps\", "
-		    "got %s", got(root, buf, sizeof(buf)));
+		    "got %s", ynode_show(root, buf, sizeof(buf)));
 		return;
 	}
-	if (!(walk_map(ctx, root, "", top_fields, nitems(top_fields)) & 1))
+	for (i = 0; i + 1 < root->nkids; i += 2) {
+		if (!spec_key_ok(ctx, root, i, ""))
+			continue;
+		if (strcmp(root->kids[i]->text, keys[0]) != 0) {
+			unknown_key(ctx, root->kids[i], "", keys, nitems(keys));
+			continue;
+		}
+		apps = 1;
+		parse_apps(ctx, root->kids[i + 1]);
+	}
+	if (!apps)
 		problem_at(ctx, root, "missing required key \"apps\"");
 }
 
@@ -1933,21 +436,21 @@ int
 spec_parse_in(const char *path, const char *real, const char *buf, size_t len,
     struct spec **out, struct spec_errors *errs)
 {
-	struct ctx	 ctx;
+	struct spec_ctx	 ctx;
 	struct ynode	*root;
 	int		 rc;
 
 	*out = NULL;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.path = path;
-	ctx.dir = spec_dir(real != NULL ? real : path);
+	ctx.dir = path_dir(real != NULL ? real : path);
 	ctx.spec = xcalloc(1, sizeof(*ctx.spec));
 	ctx.spec->path = xstrdup(path);
-	if (yaml_build(&ctx, buf, len, &root) == 0)
+	if (ytree_parse(buf, len, &root, tree_problem, &ctx) == 0)
 		parse_root(&ctx, root);
-	node_free(root);
+	ynode_free(root);
 	rc = ctx.nproblems == 0 ? 0 : -1;
-	problems_flush(&ctx, errs);
+	spec_problems_flush(&ctx, errs);
 	if (rc == 0)
 		*out = ctx.spec;
 	else
@@ -1956,26 +459,6 @@ spec_parse_in(const char *path, const char *real, const char *buf, size_t len,
 	free(ctx.names);
 	free(ctx.addrs);
 	return rc;
-}
-
-void
-app_spec_free(struct app_spec *app)
-{
-	if (app == NULL)
-		return;
-	strv_free(app->argv);
-	free(app->cwd);
-	free(app->listen);
-	strv_free(app->env);
-	free(app->user);
-	free(app->group);
-	free(app->ids.groups);
-	free(app->ids.login);
-	free(app->ids.home);
-	free(app->ids.shell);
-	free(app->log_out);
-	free(app->log_err);
-	free(app);
 }
 
 void
@@ -1992,676 +475,138 @@ spec_free(struct spec *spec)
 	free(spec);
 }
 
-static char *
-strdup_or_null(const char *s)
+/* An app as a record: every row freed, copied and compared. */
+void
+app_spec_free(struct app_spec *app)
 {
-	return s != NULL ? xstrdup(s) : NULL;
+	const struct spec_field	*f;
+
+	if (app == NULL)
+		return;
+	for (f = spec_fields; f < spec_fields + spec_nfields; f++) {
+		if (f->hooks != NULL && f->hooks->release != NULL)
+			f->hooks->release(app);
+		else if (f->kind == SK_STRING || f->kind == SK_PATH)
+			free(*(char **)FIELD(app, f));
+		else if (f->kind == SK_STRV)
+			strv_free(*(char ***)FIELD(app, f));
+	}
+	free(app);
 }
 
 struct app_spec *
 app_spec_dup(const struct app_spec *app)
 {
-	struct app_spec	*d;
+	const struct spec_field	*f;
+	struct app_spec		*d;
+	void			*v;
 
 	d = xcalloc(1, sizeof(*d));
 	*d = *app;
-	d->argv = strv_dup(app->argv, app->argc);
-	d->cwd = strdup_or_null(app->cwd);
-	d->listen = NULL;
-	if (app->nlisten > 0) {
-		d->listen = xreallocarray(NULL, app->nlisten,
-		    sizeof(*d->listen));
-		memcpy(d->listen, app->listen, app->nlisten *
-		    sizeof(*d->listen));
+	for (f = spec_fields; f < spec_fields + spec_nfields; f++) {
+		v = FIELD(d, f);
+		if (f->hooks != NULL && f->hooks->copy != NULL)
+			f->hooks->copy(d, app);
+		else if (f->kind == SK_STRING || f->kind == SK_PATH)
+			*(char **)v = xstrdup_or_null(*(char **)v);
+		else if (f->kind == SK_STRV)
+			*(char ***)v = strv_dup(*(char ***)v,
+			    *CCOUNT(app, f));
 	}
-	d->env = strv_dup(app->env, app->nenv);
-	d->user = strdup_or_null(app->user);
-	d->group = strdup_or_null(app->group);
-	d->ids.login = strdup_or_null(app->ids.login);
-	d->ids.home = strdup_or_null(app->ids.home);
-	d->ids.shell = strdup_or_null(app->ids.shell);
-	if (app->ids.ngroups > 0) {
-		d->ids.groups = xreallocarray(NULL, app->ids.ngroups,
-		    sizeof(*d->ids.groups));
-		memcpy(d->ids.groups, app->ids.groups, app->ids.ngroups *
-		    sizeof(*d->ids.groups));
-	}
-	d->log_out = strdup_or_null(app->log_out);
-	d->log_err = strdup_or_null(app->log_err);
 	return d;
 }
 
 static int
-str_equal(const char *a, const char *b)
+field_equal(const struct spec_field *f, const struct app_spec *a,
+    const struct app_spec *b)
 {
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
+	const void	*x = CFIELD(a, f), *y = CFIELD(b, f);
 
-static int
-strv_equal(char **a, size_t na, char **b, size_t nb)
-{
-	size_t	i;
-
-	if (na != nb)
-		return 0;
-	for (i = 0; i < na; i++)
-		if (!str_equal(a[i], b[i]))
-			return 0;
-	return 1;
-}
-
-/* The same identity, as looked up: a changed passwd entry is a change. */
-static int
-ids_equal(const struct spec_ids *a, const struct spec_ids *b)
-{
-	return a->set == b->set && a->uid == b->uid && a->gid == b->gid &&
-	    a->ngroups == b->ngroups && (a->ngroups == 0 ||
-	    memcmp(a->groups, b->groups, a->ngroups * sizeof(*a->groups)) ==
-	    0) && str_equal(a->login, b->login) &&
-	    str_equal(a->home, b->home) && str_equal(a->shell, b->shell);
-}
-
-/* What the process is: command, place, identity, sockets. */
-static int
-app_equal_process(const struct app_spec *a, const struct app_spec *b)
-{
-	size_t	i;
-
-	if (strcmp(a->name, b->name) != 0 ||
-	    !strv_equal(a->argv, a->argc, b->argv, b->argc) ||
-	    !str_equal(a->cwd, b->cwd) ||
-	    !strv_equal(a->env, a->nenv, b->env, b->nenv) ||
-	    !str_equal(a->user, b->user) || !str_equal(a->group, b->group) ||
-	    !ids_equal(&a->ids, &b->ids))
-		return 0;
-	if (a->nlisten != b->nlisten || a->balance != b->balance ||
-	    a->intercept_bind != b->intercept_bind)
-		return 0;
-	for (i = 0; i < a->nlisten; i++)
-		if (strcmp(a->listen[i].text, b->listen[i].text) != 0)
-			return 0;
-	return 1;
-}
-
-/* How it is run: counts, policies, timers, logs. */
-static int
-app_equal_policy(const struct app_spec *a, const struct app_spec *b)
-{
-	return a->instances_mode == b->instances_mode &&
-	    a->instances_arg == b->instances_arg &&
-	    a->instances == b->instances &&
-	    a->restart == b->restart &&
-	    a->backoff_initial_ms == b->backoff_initial_ms &&
-	    a->backoff_max_ms == b->backoff_max_ms &&
-	    a->backoff_reset_ms == b->backoff_reset_ms &&
-	    a->max_restarts == b->max_restarts &&
-	    a->stop_signal == b->stop_signal &&
-	    a->kill_timeout_ms == b->kill_timeout_ms &&
-	    a->ready == b->ready &&
-	    (a->ready != READY_DELAY ||
-	    a->ready_delay_ms == b->ready_delay_ms) &&
-	    a->ready_timeout_ms == b->ready_timeout_ms &&
-	    a->max_memory == b->max_memory &&
-	    str_equal(a->log_out, b->log_out) &&
-	    str_equal(a->log_err, b->log_err) &&
-	    a->log_max_size == b->log_max_size &&
-	    a->log_keep == b->log_keep &&
-	    a->log_timestamps == b->log_timestamps &&
-	    a->log_to == b->log_to;
+	if (f->hooks != NULL && f->hooks->equal != NULL)
+		return f->hooks->equal(a, b);
+	switch (f->kind) {
+	case SK_STRING:
+	case SK_PATH:
+		return str_equal(*(char *const *)x, *(char *const *)y);
+	case SK_DURATION:
+	case SK_SIZE:
+		return *(const uint64_t *)x == *(const uint64_t *)y;
+	case SK_COUNT:
+		return *(const unsigned int *)x == *(const unsigned int *)y;
+	case SK_BOOL:
+	case SK_ENUM:
+	case SK_SIGNAL:
+		return *(const int *)x == *(const int *)y;
+	case SK_STRV:
+		return strv_equal(*(char *const *const *)x, *CCOUNT(a, f),
+		    *(char *const *const *)y, *CCOUNT(b, f));
+	default:
+		return 1;	/* a group: its fields are rows */
+	}
 }
 
 int
 app_spec_equal(const struct app_spec *a, const struct app_spec *b)
 {
-	return app_equal_process(a, b) && app_equal_policy(a, b);
+	const struct spec_field	*f;
+
+	for (f = spec_fields; f < spec_fields + spec_nfields; f++)
+		if (!field_equal(f, a, b))
+			return 0;
+	return 1;
 }
 
-/* Dumping: one "app.field=value" line per effective value. */
-
-/* s with control characters and backslashes escaped. */
-static void
-dump_text(FILE *fp, const char *s)
+/* An app as texts, for the writers. */
+size_t
+spec_field_count(const struct spec_field *f, const struct app_spec *app)
 {
-	for (; *s != '\0'; s++) {
-		if (*s == '\\')
-			fputs("\\\\", fp);
-		else if (*s == '\n')
-			fputs("\\n", fp);
-		else if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			fprintf(fp, "\\x%02x", (unsigned char)*s);
-		else
-			fputc(*s, fp);
-	}
-}
-
-/* An argument as the string form of command would need it. */
-static void
-dump_word(FILE *fp, const char *s)
-{
-	if (*s != '\0' && strpbrk(s, " \t\n\r\f\v'\"\\") == NULL) {
-		fputs(s, fp);
-		return;
-	}
-	fputc('"', fp);
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', fp);
-		fputc(*s, fp);
-	}
-	fputc('"', fp);
-}
-
-static void
-dump_str(FILE *fp, const char *app, const char *field, const char *v)
-{
-	fprintf(fp, "%s.%s=", app, field);
-	if (v != NULL)
-		dump_text(fp, v);
-	fputc('\n', fp);
-}
-
-static void
-dump_duration(FILE *fp, const char *app, const char *field, uint64_t ms)
-{
-	char	buf[32];
-
-	format_duration(ms, buf, sizeof(buf));
-	fprintf(fp, "%s.%s=%s\n", app, field, buf);
-}
-
-static void
-dump_size(FILE *fp, const char *app, const char *field, uint64_t bytes)
-{
-	char	buf[32];
-
-	format_size(bytes, buf, sizeof(buf));
-	fprintf(fp, "%s.%s=%s\n", app, field, buf);
-}
-
-static void
-dump_process(const struct app_spec *app, FILE *fp)
-{
-	const char	*n = app->name;
-	size_t		 i;
-
-	fprintf(fp, "%s.command=", n);
-	for (i = 0; i < app->argc; i++) {
-		if (i > 0)
-			fputc(' ', fp);
-		dump_word(fp, app->argv[i]);
-	}
-	fputc('\n', fp);
-	dump_str(fp, n, "cwd", app->cwd);
-	fprintf(fp, "%s.instances=%d\n", n, app->instances);
-	if (app->nlisten == 0)
-		fprintf(fp, "%s.listen=\n", n);
-	for (i = 0; i < app->nlisten; i++)
-		fprintf(fp, "%s.listen=%s\n", n, app->listen[i].text);
-	fprintf(fp, "%s.balance=%s\n", n, balance_name(app->balance));
-	fprintf(fp, "%s.intercept_bind=%s\n", n,
-	    app->intercept_bind ? "true" : "false");
-	for (i = 0; i < app->nenv; i++) {
-		fprintf(fp, "%s.env.", n);
-		dump_text(fp, app->env[i]);
-		fputc('\n', fp);
-	}
-	dump_str(fp, n, "user", app->user);
-	dump_str(fp, n, "group", app->group);
-}
-
-static void
-dump_policy(const struct app_spec *app, FILE *fp)
-{
-	const char	*n = app->name;
-	char		 buf[32];
-
-	fprintf(fp, "%s.restart=%s\n", n, restart_name(app->restart));
-	dump_duration(fp, n, "backoff.initial", app->backoff_initial_ms);
-	dump_duration(fp, n, "backoff.max", app->backoff_max_ms);
-	dump_duration(fp, n, "backoff.reset_after", app->backoff_reset_ms);
-	fprintf(fp, "%s.max_restarts=%u\n", n, app->max_restarts);
-	fprintf(fp, "%s.stop_signal=%s\n", n, signal_name(app->stop_signal));
-	dump_duration(fp, n, "kill_timeout", app->kill_timeout_ms);
-	if (app->ready == READY_DELAY) {
-		format_duration(app->ready_delay_ms, buf, sizeof(buf));
-		fprintf(fp, "%s.ready=delay:%s\n", n, buf);
-	} else
-		fprintf(fp, "%s.ready=%s\n", n,
-		    app->ready == READY_NOTIFY ? "notify" : "auto");
-	dump_duration(fp, n, "ready_timeout", app->ready_timeout_ms);
-	dump_size(fp, n, "max_memory", app->max_memory);
-	dump_str(fp, n, "logs.out", app->log_out);
-	dump_str(fp, n, "logs.err", app->log_err);
-	dump_size(fp, n, "logs.max_size", app->log_max_size);
-	fprintf(fp, "%s.logs.keep=%u\n", n, app->log_keep);
-	fprintf(fp, "%s.logs.timestamps=%s\n", n,
-	    app->log_timestamps ? "true" : "false");
-	fprintf(fp, "%s.logs.to=%s\n", n, logs_to_name(app->log_to));
-}
-
-void
-spec_dump(const struct spec *spec, FILE *fp)
-{
-	size_t	i;
-
-	for (i = 0; i < spec->napps; i++) {
-		dump_process(spec->apps[i], fp);
-		dump_policy(spec->apps[i], fp);
-	}
-}
-
-/*
- * Writing a spec back as YAML (the dump of `pmc save`).  Every field is
- * written, defaults too, so that the file means the same thing wherever
- * and whenever it is read.  A string is written plain when that cannot
- * change its meaning, else double-quoted with escapes.
- */
-
-/* Plain-safe: letters, digits and "_./-", not starting with "-". */
-static int
-yaml_plain_ok(const char *s)
-{
-	if (*s == '\0' || *s == '-' || strcmp(s, "null") == 0 ||
-	    strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0)
+	if (f->hooks != NULL && f->hooks->count != NULL)
+		return f->hooks->count(app);
+	switch (f->kind) {
+	case SK_STRING:
+	case SK_PATH:
+		return *(char *const *)CFIELD(app, f) != NULL;
+	case SK_STRV:
+		return *CCOUNT(app, f);
+	case SK_GROUP:
+	case SK_CUSTOM:
 		return 0;
-	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789_./-") == strlen(s);
-}
-
-/* The code point of the UTF-8 sequence at s and its length, or -1. */
-static int
-utf8_decode(const unsigned char *s, uint32_t *cp)
-{
-	static const uint32_t	 min[] = { 0, 0, 0x80, 0x800, 0x10000 };
-	int			 n, i;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
+	default:
 		return 1;
 	}
-	if ((s[0] & 0xe0) == 0xc0)
-		n = 2;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3;
-	else if ((s[0] & 0xf8) == 0xf0)
-		n = 4;
-	else
-		return -1;
-	*cp = s[0] & (0x7f >> n);
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return -1;
-		*cp = (*cp << 6) | (s[i] & 0x3f);
-	}
-	if (*cp < min[n] || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
-		return -1;
-	return n;
 }
 
-/*
- * May code point cp stand as itself in a double-quoted scalar?  Not the
- * characters YAML does not allow in a stream, nor its line breaks.
- */
-static int
-yaml_char_ok(uint32_t cp)
+const char *
+spec_field_text(const struct spec_field *f, const struct app_spec *app,
+    size_t i, int effective, char *buf, size_t size)
 {
-	return (cp >= 0x20 && cp <= 0x7e && cp != '"' && cp != '\\') ||
-	    (cp >= 0xa0 && cp <= 0xd7ff && cp != 0x2028 && cp != 0x2029) ||
-	    (cp >= 0xe000 && cp <= 0xfffd && cp != 0xfeff) ||
-	    (cp >= 0x10000 && cp <= 0x10ffff);
-}
+	const void	*v = CFIELD(app, f);
 
-static void
-yaml_escape(FILE *f, uint32_t cp)
-{
-	switch (cp) {
-	case '"':
-		fputs("\\\"", f);
-		break;
-	case '\\':
-		fputs("\\\\", f);
-		break;
-	case '\n':
-		fputs("\\n", f);
-		break;
-	case '\t':
-		fputs("\\t", f);
-		break;
-	case '\r':
-		fputs("\\r", f);
-		break;
+	if (f->hooks != NULL && f->hooks->text != NULL)
+		return f->hooks->text(app, i, effective, buf, size);
+	switch (f->kind) {
+	case SK_STRING:
+	case SK_PATH:
+		return *(char *const *)v;
+	case SK_STRV:
+		return (*(char *const *const *)v)[i];
+	case SK_DURATION:
+		format_duration(*(const uint64_t *)v, buf, size);
+		return buf;
+	case SK_SIZE:
+		format_size(*(const uint64_t *)v, buf, size);
+		return buf;
+	case SK_COUNT:
+		snprintf(buf, size, "%u", *(const unsigned int *)v);
+		return buf;
+	case SK_BOOL:
+		return *(const int *)v ? "true" : "false";
+	case SK_ENUM:
+		return word_name(f->words, *(const int *)v);
+	case SK_SIGNAL:
+		strlcpy(buf, signal_name(*(const int *)v), size);
+		return buf;
 	default:
-		if (cp <= 0xff)
-			fprintf(f, "\\x%02x", (unsigned int)cp);
-		else if (cp <= 0xffff)
-			fprintf(f, "\\u%04x", (unsigned int)cp);
-		else
-			fprintf(f, "\\U%08x", (unsigned int)cp);
+		return "";
 	}
-}
-
-/* s double-quoted; a byte that is not UTF-8 becomes \xHH. */
-static void
-yaml_quoted(FILE *f, const char *s)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	uint32_t		 cp;
-	int			 n;
-
-	fputc('"', f);
-	while (*p != '\0') {
-		if ((n = utf8_decode(p, &cp)) == -1) {
-			fprintf(f, "\\x%02x", *p++);
-			continue;
-		}
-		if (yaml_char_ok(cp))
-			fwrite(p, 1, (size_t)n, f);
-		else
-			yaml_escape(f, cp);
-		p += n;
-	}
-	fputc('"', f);
-}
-
-/* s as a YAML scalar: plain when that is safe, else double-quoted. */
-static void
-yaml_str(FILE *f, const char *s)
-{
-	if (yaml_plain_ok(s))
-		fputs(s, f);
-	else
-		yaml_quoted(f, s);
-}
-
-static void
-yaml_key_str(FILE *f, const char *indent, const char *key, const char *v)
-{
-	fprintf(f, "%s%s: ", indent, key);
-	yaml_str(f, v);
-	fputc('\n', f);
-}
-
-static void
-yaml_duration(FILE *f, const char *indent, const char *key, uint64_t ms)
-{
-	char	buf[32];
-
-	format_duration(ms, buf, sizeof(buf));
-	fprintf(f, "%s%s: %s\n", indent, key, buf);
-}
-
-static void
-yaml_size(FILE *f, const char *indent, const char *key, uint64_t bytes)
-{
-	char	buf[32];
-
-	format_size(bytes, buf, sizeof(buf));
-	fprintf(f, "%s%s: %s\n", indent, key, buf);
-}
-
-/* name, command, cwd, instances, listen, balance, intercept_bind. */
-static void
-write_process(const struct app_spec *app, FILE *f)
-{
-	size_t	i;
-
-	fputs("  - name: ", f);
-	yaml_str(f, app->name);
-	fputs("\n    command: [", f);
-	for (i = 0; i < app->argc; i++) {
-		if (i > 0)
-			fputs(", ", f);
-		yaml_str(f, app->argv[i]);
-	}
-	fputs("]\n", f);
-	yaml_key_str(f, "    ", "cwd", app->cwd);
-	if (app->instances_mode == INSTANCES_MAX)
-		fputs("    instances: max\n", f);
-	else if (app->instances_mode == INSTANCES_MAX_MINUS)
-		fprintf(f, "    instances: -%d\n", app->instances_arg);
-	else
-		fprintf(f, "    instances: %d\n", app->instances);
-	if (app->nlisten > 0)
-		fputs("    listen:\n", f);
-	for (i = 0; i < app->nlisten; i++) {
-		fputs("      - ", f);
-		yaml_str(f, app->listen[i].text);
-		fputc('\n', f);
-	}
-	fprintf(f, "    balance: %s\n", balance_name(app->balance));
-	fprintf(f, "    intercept_bind: %s\n",
-	    app->intercept_bind ? "true" : "false");
-}
-
-/* env, user, group. */
-static void
-write_identity(const struct app_spec *app, FILE *f)
-{
-	const char	*eq;
-	size_t		 i;
-
-	fputs(app->nenv > 0 ? "    env:\n" : "    env: {}\n", f);
-	for (i = 0; i < app->nenv; i++) {
-		/* Quoted: a key like NULL or a value like null is text. */
-		eq = app->env[i] + strcspn(app->env[i], "=");
-		fprintf(f, "      \"%.*s\": ", (int)(eq - app->env[i]),
-		    app->env[i]);
-		yaml_quoted(f, *eq == '=' ? eq + 1 : "");
-		fputc('\n', f);
-	}
-	if (app->user != NULL)
-		yaml_key_str(f, "    ", "user", app->user);
-	if (app->group != NULL)
-		yaml_key_str(f, "    ", "group", app->group);
-}
-
-/* restart, backoff, max_restarts, stop_signal, kill_timeout, ready... */
-static void
-write_policy(const struct app_spec *app, FILE *f)
-{
-	char	buf[32];
-
-	fprintf(f, "    restart: %s\n", restart_name(app->restart));
-	fputs("    backoff:\n", f);
-	yaml_duration(f, "      ", "initial", app->backoff_initial_ms);
-	yaml_duration(f, "      ", "max", app->backoff_max_ms);
-	yaml_duration(f, "      ", "reset_after", app->backoff_reset_ms);
-	fprintf(f, "    max_restarts: %u\n", app->max_restarts);
-	fprintf(f, "    stop_signal: %s\n", signal_name(app->stop_signal));
-	yaml_duration(f, "    ", "kill_timeout", app->kill_timeout_ms);
-	if (app->ready == READY_DELAY) {
-		format_duration(app->ready_delay_ms, buf, sizeof(buf));
-		fprintf(f, "    ready: \"delay:%s\"\n", buf);
-	} else
-		fprintf(f, "    ready: %s\n",
-		    app->ready == READY_NOTIFY ? "notify" : "auto");
-	yaml_duration(f, "    ", "ready_timeout", app->ready_timeout_ms);
-	yaml_size(f, "    ", "max_memory", app->max_memory);
-}
-
-static void
-write_logs(const struct app_spec *app, FILE *f)
-{
-	fputs("    logs:\n", f);
-	if (app->log_out != NULL)
-		yaml_key_str(f, "      ", "out", app->log_out);
-	if (app->log_err != NULL)
-		yaml_key_str(f, "      ", "err", app->log_err);
-	yaml_size(f, "      ", "max_size", app->log_max_size);
-	fprintf(f, "      keep: %u\n", app->log_keep);
-	fprintf(f, "      timestamps: %s\n",
-	    app->log_timestamps ? "true" : "false");
-	fprintf(f, "      to: %s\n", logs_to_name(app->log_to));
-}
-
-int
-spec_write_yaml(struct app_spec *const *apps, size_t napps, FILE *f)
-{
-	size_t	i;
-
-	fputs("# written by pmcd; pmc resurrect reads it back\n", f);
-	if (napps == 0)
-		fputs("# no apps were running\n", f);
-	else
-		fputs("apps:\n", f);
-	for (i = 0; i < napps; i++) {
-		if (i > 0)
-			fputc('\n', f);
-		write_process(apps[i], f);
-		write_identity(apps[i], f);
-		write_policy(apps[i], f);
-		write_logs(apps[i], f);
-	}
-	if (fflush(f) == EOF || ferror(f))
-		return -1;
-	return 0;
-}
-
-/* CPUs. */
-static int
-limit_min(int a, int b)
-{
-	if (a <= 0)
-		return b;
-	if (b <= 0)
-		return a;
-	return a < b ? a : b;
-}
-
-/* ceil(quota / period), 0 when either is not a positive number. */
-static int
-quota_cpus(long long quota, long long period)
-{
-	long long	n;
-
-	if (quota <= 0 || period <= 0)
-		return 0;
-	n = (quota + period - 1) / period;
-	return n > INT_MAX ? INT_MAX : (int)n;
-}
-
-static long long
-read_number(const char *dir, const char *file)
-{
-	char		 path[PATH_MAX];
-	FILE		*fp;
-	long long	 v;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if ((fp = fopen(path, "re")) == NULL)
-		return 0;
-	if (fscanf(fp, "%lld", &v) != 1)
-		v = 0;
-	fclose(fp);
-	return v;
-}
-
-/* cgroup v2: cpu.max holds "max PERIOD" or "QUOTA PERIOD". */
-static int
-cpu_max_v2(const char *dir)
-{
-	char		 path[PATH_MAX], quota[32];
-	FILE		*fp;
-	long long	 period;
-	int		 n = 0;
-
-	snprintf(path, sizeof(path), "%s/cpu.max", dir);
-	if ((fp = fopen(path, "re")) == NULL)
-		return 0;
-	if (fscanf(fp, "%31s %lld", quota, &period) == 2 &&
-	    strcmp(quota, "max") != 0)
-		n = quota_cpus(strtoll(quota, NULL, 10), period);
-	fclose(fp);
-	return n;
-}
-
-static int
-cpu_max_v1(const char *dir)
-{
-	return quota_cpus(read_number(dir, "cpu.cfs_quota_us"),
-	    read_number(dir, "cpu.cfs_period_us"));
-}
-
-/* The smallest limit on the way from cgroup rel up to the root. */
-static int
-cgroup_walk(const char *mnt, const char *rel, int (*limit)(const char *))
-{
-	char	 dir[PATH_MAX], *slash;
-	size_t	 base = strlen(mnt);
-	int	 best = 0;
-
-	if (snprintf(dir, sizeof(dir), "%s%s", mnt, rel) >= (int)sizeof(dir))
-		return 0;
-	for (;;) {
-		best = limit_min(best, limit(dir));
-		if ((slash = strrchr(dir + base, '/')) == NULL)
-			break;
-		*slash = '\0';
-	}
-	return best;
-}
-
-/* Is "cpu" one of the comma-separated controllers of a v1 line? */
-static const char *
-cgroup_v1_cpu(const char *line)
-{
-	const char	*ctl, *end, *p;
-	size_t		 n;
-
-	if ((ctl = strchr(line, ':')) == NULL ||
-	    (end = strchr(++ctl, ':')) == NULL)
-		return NULL;
-	for (p = ctl; p < end; p += n + 1) {
-		n = strcspn(p, ",:");
-		if (n == 3 && strncmp(p, "cpu", 3) == 0)
-			return end + 1;
-	}
-	return NULL;
-}
-
-/* CPUs the cgroup quotas of this process allow; 0: no limit. */
-static int
-cgroup_cpus(void)
-{
-	FILE		*fp;
-	char		*line = NULL;
-	const char	*rel;
-	size_t		 cap = 0;
-	int		 best = 0;
-
-	if ((fp = fopen("/proc/self/cgroup", "re")) == NULL)
-		return 0;
-	while (getline(&line, &cap, fp) != -1) {
-		line[strcspn(line, "\n")] = '\0';
-		if (strncmp(line, "0::/", 4) == 0)
-			best = limit_min(best, cgroup_walk("/sys/fs/cgroup",
-			    line + 3, cpu_max_v2));
-		else if ((rel = cgroup_v1_cpu(line)) != NULL && *rel == '/')
-			best = limit_min(best, cgroup_walk(
-			    "/sys/fs/cgroup/cpu", rel, cpu_max_v1));
-	}
-	free(line);
-	fclose(fp);
-	return best;
-}
-
-int
-cpus_available(void)
-{
-	cpu_set_t	set;
-	long		n = 0;
-	int		limit;
-
-	if (sched_getaffinity(0, sizeof(set), &set) == 0)
-		n = CPU_COUNT(&set);
-	if (n <= 0)
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-	if (n > INT_MAX)
-		n = INT_MAX;
-	limit = cgroup_cpus();
-	if (limit > 0 && limit < n)
-		n = limit;
-	return n < 1 ? 1 : (int)n;
 }

@@ -16,8 +16,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "addr.h"
+
 #define SPEC_NAME_MAX		64
-#define SPEC_ADDR_MAX		128	/* longest text form of an address */
 #define SPEC_INSTANCES_MAX	1024	/* largest instances: N */
 #define SPEC_LOG_KEEP_MAX	1000	/* largest logs.keep */
 
@@ -49,13 +50,6 @@ enum instances_mode {
 	INSTANCES_FIXED = 0,		/* instances: N */
 	INSTANCES_MAX,			/* instances: max */
 	INSTANCES_MAX_MINUS		/* instances: -N */
-};
-
-struct listen_addr {
-	int			 family;	/* AF_INET, AF_INET6, AF_UNIX */
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
-	char			 text[SPEC_ADDR_MAX];	/* canonical text */
 };
 
 /*
@@ -145,13 +139,17 @@ int	 spec_parse(const char *path, const char *buf, size_t len,
 int	 spec_parse_in(const char *path, const char *real, const char *buf,
 	    size_t len, struct spec **out, struct spec_errors *errs);
 void	 spec_free(struct spec *);
-/* Every effective field, one "app.field=value" line each (pmcd -n -v). */
+/*
+ * Every effective field, one "app.field=value" line each, control
+ * characters escaped (pmcd -n -v; pmc describe shows these lines).
+ */
 void	 spec_dump(const struct spec *, FILE *);
 /*
  * Write apps as a complete pm.yaml, every field explicit, that spec_parse
  * reads back into specs app_spec_equal to these (on this machine: user,
  * group and "instances: max" are looked up where the file is read).
- * With no apps, only comments.  Returns 0, or -1 on a write error.
+ * With no apps, only comments.  Returns 0, or -1 on a write error, or
+ * with errno EILSEQ for text that is not UTF-8 (never in a loaded spec).
  */
 int	 spec_write_yaml(struct app_spec *const *apps, size_t napps, FILE *);
 void	 app_spec_free(struct app_spec *);
@@ -163,28 +161,7 @@ void	 spec_errors_add(struct spec_errors *, const char *fmt, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));
 void	 spec_errors_clear(struct spec_errors *);
 
-/* Helpers, exposed for pmc and pmcd (describe, protocol). */
-int	 parse_duration_ms(const char *, uint64_t *);	/* "100ms", "5s" */
-int	 parse_size(const char *, uint64_t *);		/* "10M", "512K" */
-int	 parse_signal(const char *);	/* "TERM", "SIGHUP", "9"; -1: none */
-const char *signal_name(int);		/* "TERM", or "40" if it has no name */
-/*
- * 0, or -1 with *why what was expected ("a port from 1 to 65535").
- * Resolves host names.  A relative unix: path is refused: only
- * spec_parse knows the folder it is relative to.
- */
-int	 parse_listen(const char *, struct listen_addr *, const char **why);
-/*
- * What looks host names up: getaddrinfo(3).  The fuzzers point it at a
- * resolver that never leaves the machine; its results go to freeaddrinfo.
- */
-struct addrinfo;
-extern int (*spec_getaddrinfo)(const char *, const char *,
-	    const struct addrinfo *, struct addrinfo **);
-int	 cpus_available(void);	/* affinity and cgroup cpu.max */
-void	 format_duration(uint64_t ms, char *, size_t);
-void	 format_size(uint64_t bytes, char *, size_t);
-
+/* The words a spec uses for these values. */
 const char *balance_name(enum balance_mode);
 const char *restart_name(enum restart_policy);
 const char *logs_to_name(enum logs_to);

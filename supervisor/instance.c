@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "home.h"
+#include "human.h"
 #include "log.h"
 #include "pmcd.h"
 

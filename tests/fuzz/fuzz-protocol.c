@@ -31,6 +31,7 @@
 #include "cmd.h"
 #include "specfile.h"
 #include "fuzz.h"
+#include "human.h"
 #include "protocol.h"
 #include "spec.h"
 

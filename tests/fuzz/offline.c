@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "spec.h"
+#include "lookup.h"
 
 static int
 offline_getaddrinfo(const char *host, const char *serv,

@@ -1,0 +1,15 @@
+/*
+ * path.h -- the paths a spec names, made absolute and clean.
+ */
+#ifndef PMC_PATH_H
+#define PMC_PATH_H
+
+/*
+ * p made absolute against the absolute folder dir, without "."
+ * components, doubled or trailing slashes; malloc'd.  ".." is kept.
+ */
+char	*path_resolve(const char *dir, const char *p);
+/* The absolute folder of the file at path, likewise; malloc'd. */
+char	*path_dir(const char *path);
+
+#endif /* PMC_PATH_H */
