@@ -15,6 +15,19 @@ DEMO=$PMC_TESTBIN/demo-httpd
 # The control protocol's version, for tests that speak it themselves.
 export PMC_PROTO=$(sed -n 's/^#define PMC_PROTO_VERSION[[:space:]]*//p' "$ROOT/config/protocol.h")
 
+# Debian's python3 (tests/deps.sh installs it) before whichever python3
+# comes first in PATH, for the helpers and the instances alike: they
+# start one in every poll, and a version manager's shim (pyenv's is a
+# bash script) takes ten times as long to start.
+if [ -x /usr/bin/python3 ] && [ "$(command -v python3)" != /usr/bin/python3 ]
+then
+	if [ ! -e "$BATS_RUN_TMPDIR/python/python3" ]; then
+		mkdir -p "$BATS_RUN_TMPDIR/python"
+		ln -s /usr/bin/python3 "$BATS_RUN_TMPDIR/python/python3" 2>/dev/null
+	fi
+	PATH=$BATS_RUN_TMPDIR/python:$PATH
+fi
+
 setup() {
 	pmc_setup
 }
