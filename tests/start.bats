@@ -104,36 +104,6 @@ teardown() {
 	pmc_teardown
 }
 
-# send_start FILE: send FILE to pmcd as a start request, bypassing the
-# checks of pmc; prints pmcd's answers, exits with the status it sent.
-send_start() {
-	python3 - "$PMC_HOME/pmc.sock" "$(realpath "$1")" <<'EOF'
-import os, socket, struct, sys
-path = sys.argv[2]
-spec = open(path).read()
-payload = b"\0" + path.encode() + b"\0" + spec.encode() + b"\0" + b"\0"
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-s.sendall(struct.pack("=IIII", int(os.environ["PMC_PROTO"]), 2, len(payload), 0) + payload)
-buf = b""
-def take(n):
-    global buf
-    while len(buf) < n:
-        chunk = s.recv(65536)
-        if not chunk:
-            sys.exit("pmcd closed the connection")
-        buf += chunk
-    out, buf = buf[:n], buf[n:]
-    return out
-while True:
-    version, kind, n, flags = struct.unpack("=IIII", take(16))
-    text = take(n).rstrip(b"\0").decode()
-    if kind == 103:
-        sys.exit(int(text))
-    print(text.rstrip("\n"))
-EOF
-}
-
 @test "start runs N instances that all serve the port" {
 	port=$(free_port)
 	demo_spec app.yaml web 3 "127.0.0.1:$port"

@@ -140,32 +140,3 @@ uid_of() {
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == "pmc: a/link.yaml:4:16: instances:"* ]]
 }
-
-# send_start FILE: FILE to pmcd as a start request, past pmc's checks.
-send_start() {
-	python3 - "$PMC_HOME/pmc.sock" "$1" <<-'EOF'
-	import os, socket, struct, sys
-	path = sys.argv[2]
-	spec = open(path).read()
-	payload = b"\0" + path.encode() + b"\0" + spec.encode() + b"\0\0"
-	s = socket.socket(socket.AF_UNIX)
-	s.connect(sys.argv[1])
-	s.sendall(struct.pack("=IIII", int(os.environ["PMC_PROTO"]), 2,
-	    len(payload), 0) + payload)
-	data = b""
-	while True:
-	    b = s.recv(65536)
-	    if not b:
-	        break
-	    data += b
-	status = 1
-	while len(data) >= 16:
-	    ver, typ, ln, _ = struct.unpack("=IIII", data[:16])
-	    body = data[16:16 + ln].rstrip(b"\0").decode()
-	    data = data[16 + ln:]
-	    print(body)
-	    if typ == 103:
-	        status = int(body)
-	sys.exit(status)
-	EOF
-}
