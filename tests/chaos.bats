@@ -69,18 +69,6 @@ no_zombies() {
 	return 1
 }
 
-# restarts_at_least APP N: slot 0 of APP was restarted N times or more.
-restarts_at_least() {
-	[ "$(slot0_restarts "$1")" -ge "$2" ]
-}
-
-slot0_restarts() {
-	"$PMC" list --json | python3 -c '
-import json, sys
-print(*[i["restarts"] for i in json.load(sys.stdin)
-    if i["name"] == sys.argv[1] and i["instance"] == 0])' "$1"
-}
-
 # kill_one APP: SIGKILL one instance of APP at random, by pid.  Reads
 # `pmc list --json` (one object a line) with sed: python3 would take
 # longer than the 300 ms between two kills while wrk holds both CPUs.
@@ -95,14 +83,8 @@ kill_one() {
 
 @test "kill -9 storm under wrk: no connect error, no timeout, nothing leaked" {
 	port=$(free_port)
-	write_spec app.yaml <<-EOF
-	apps:
-	  - name: web
-	    command: ["$DEMO", "--notify"]
-	    instances: 4
-	    listen: 127.0.0.1:$port
-	    backoff: {initial: 10ms, max: 100ms}
-	EOF
+	demo_spec app.yaml web 4 "127.0.0.1:$port" \
+	    "backoff: {initial: 10ms, max: 100ms}"
 	pmc_start app.yaml
 	[ "$status" -eq 0 ]
 	wait_for 10 all_online web 4
@@ -163,7 +145,7 @@ kill_one() {
 	# Measure with the app stopped, so that no instance's pipes count.
 	run -0 "$PMC" stop crash
 	wait_for 5 no_zombies
-	n0=$(slot0_restarts crash)
+	n0=$(slot_field crash 0 restarts)
 	fds0=$(pmcd_fds)
 	rss0=$(pmcd_rss_kb)
 
@@ -172,7 +154,7 @@ kill_one() {
 	wait_for 100 restarts_at_least crash "$RESTARTS"
 	run -0 "$PMC" stop crash
 	secs=$(( ($(now_ms) - start_ms) / 1000 ))
-	n1=$(slot0_restarts crash)
+	n1=$(slot_field crash 0 restarts)
 	wait_for 5 no_zombies
 	wait_for 5 fds_are "$fds0"
 	rss1=$(pmcd_rss_kb)

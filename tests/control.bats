@@ -63,23 +63,6 @@ raw() {
 	EOF
 }
 
-# start_web: app "web", 2 demo-httpd instances on a free port, online.
-start_web() {
-	port=$(free_port)
-	write_spec app.yaml <<-EOF
-	apps:
-	  - name: web
-	    command: ["$DEMO", "--notify"]
-	    instances: 2
-	    listen: 127.0.0.1:$port
-	EOF
-	run -0 "$PMC" start app.yaml 3>&-
-	all_online web 2
-	pmcd_pid=$(cat "$PMC_HOME/pmcd.pid")
-	web_pids=$(app_pids web)
-	[ "$(echo "$web_pids" | wc -w)" -eq 2 ]
-}
-
 # still_fine: the same pmcd answers ping and list, and web runs unchanged.
 still_fine() {
 	kill -0 "$pmcd_pid"

@@ -16,15 +16,6 @@ bats_require_minimum_version 1.5.0
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 
-# slot_field APP SLOT KEY: one value of an instance in `pmc list --json`.
-slot_field() {
-	"$PMC" list --json | "$PY" -c '
-import json, sys
-print(*[i[sys.argv[3]] for i in json.load(sys.stdin)
-    if i["name"] == sys.argv[1] and i["instance"] == int(sys.argv[2])])' \
-	    "$1" "$2" "$3"
-}
-
 # maps_shim PID: true when the shim is mapped into the process.
 maps_shim() {
 	grep -q '/libpmc-shim\.so$' "/proc/$1/maps"

@@ -25,16 +25,10 @@ serves_from() {
 # web_spec PORT INSTANCES [EXTRA YAML LINES]: app.yaml with app web,
 # demo-httpd telling READY=1 after 200 ms.
 web_spec() {
-	write_spec app.yaml <<-EOF
-	apps:
-	  - name: web
-	    command: ["$DEMO", "--notify", "--ready-delay-ms", "200"]
-	    instances: $2
-	    listen: 127.0.0.1:$1
-	    ready: notify
-	    ready_timeout: 10s
-	${3:-}
-	EOF
+	cmd="[\"$DEMO\", \"--notify\", \"--ready-delay-ms\", \"200\"]" \
+	    demo_spec app.yaml web "$2" "127.0.0.1:$1" "ready: notify" \
+	    "ready_timeout: 10s"
+	[ -z "${3:-}" ] || printf '%s\n' "$3" >> app.yaml
 }
 
 # The socket listening on 127.0.0.1:PORT, as readlink shows it in /proc.
@@ -182,17 +176,8 @@ test_statuses() {
 }
 
 @test "a new version that is never ready is rolled back under load; pmc start exits 1" {
-	port=$(free_port)
-	write_spec app.yaml <<-EOF
-	apps:
-	  - name: web
-	    command: ["$DEMO", "--notify"]
-	    instances: 2
-	    listen: 127.0.0.1:$port
-	EOF
-	run -0 "$PMC" start app.yaml
-	all_online web 2
-	old=$(app_pids web)
+	start_web
+	old=$web_pids
 
 	# The new version waits for a READY=1 it never gets.
 	write_spec app.yaml <<-EOF
