@@ -1,5 +1,11 @@
-# load.bash -- a bounded wrk load on a port, and its verdict; `load load`
-# in a suite that needs it (its teardown stops the load first).
+# load.bash -- a wrk load on a port for as long as an operation takes,
+# and its verdict; `load load` in a suite that needs it (its teardown
+# stops the load first).
+#
+# The load runs until the test has seen its operation finish, then
+# finish_load stops it: never a fixed window that the operation could
+# outlast on a slow or busy machine.  LOAD_BOUND (120 s) only bounds a
+# test that hangs.
 
 teardown() {
 	stop_load
@@ -12,22 +18,23 @@ load_connected() {
 	ss -Htn state established "( dport = :$1 )" | grep -q .
 }
 
-# start_load PORT: wrk on 127.0.0.1:PORT for LOAD_SECONDS (3) in the
-# background, output in wrk.out; returns once its connections are up.
+# start_load PORT: wrk on 127.0.0.1:PORT in the background, output in
+# wrk.out, until finish_load (or LOAD_BOUND seconds); returns once its
+# connections are up.
 start_load() {
 	command -v wrk >/dev/null 2>&1 ||
 	    skip "wrk not installed (tests/deps.sh installs it)"
-	wrk -t2 -c16 -d"${LOAD_SECONDS:-3}"s --timeout 2s \
+	wrk -t2 -c16 -d"${LOAD_BOUND:-120}"s --timeout 2s \
 	    "http://127.0.0.1:$1/" > "$BATS_TEST_TMPDIR/wrk.out" 2>&1 3>&- &
 	WRK_PID=$!
 	wait_for 5 load_connected "$1"
 }
 
-# load_running: wrk has not finished yet, so what just happened did so
-# under load.
+# load_running: wrk still runs, so all that happened since start_load
+# happened under load.
 load_running() {
 	kill -0 "$WRK_PID" 2>/dev/null ||
-	    { echo "wrk ended before the operation did: make the load longer"; return 1; }
+	    { echo "wrk ended before the operation did:"; cat "$BATS_TEST_TMPDIR/wrk.out"; return 1; }
 }
 
 stop_load() {
@@ -38,11 +45,14 @@ stop_load() {
 	return 0
 }
 
-# finish_load: wait for wrk and set LOAD_REQUESTS, LOAD_CONNECT,
+# finish_load: the operation is over: check that wrk still ran, stop it
+# (SIGINT: it ends and reports), and set LOAD_REQUESTS, LOAD_CONNECT,
 # LOAD_READ, LOAD_WRITE, LOAD_TIMEOUT, LOAD_NON2XX and LOAD_FAILED (their
 # sum).  A line wrk leaves out counts 0.
 finish_load() {
 	local out="$BATS_TEST_TMPDIR/wrk.out" rc=0 errs
+	load_running || { stop_load; return 1; }
+	kill -INT "$WRK_PID"
 	wait "$WRK_PID" || rc=$?
 	WRK_PID=
 	cat "$out"
@@ -70,4 +80,3 @@ no_failed_requests() {
 		return 1
 	}
 }
-

@@ -7,7 +7,6 @@
 bats_require_minimum_version 1.5.0
 load helper
 load load
-LOAD_SECONDS=4
 
 # --- instances ----------------------------------------------------------------
 
@@ -68,7 +67,6 @@ expect_slots() {
 
 	run -0 "$PMC" scale web 1
 	[[ "$output" == *"web: 1/1 online"* ]]
-	load_running
 	no_failed_requests
 
 	# The highest slots went; slot 0 is the same process.

@@ -349,6 +349,10 @@ wrk_failed() {
 	    /Non-2xx/ { f += $NF } END { print f + 0 }' "$1"
 }
 
+wrk_timeouts() {
+	sed -n 's/.*Socket errors: .*timeout \([0-9]*\).*/\1/p' "$1" | grep . || echo 0
+}
+
 # The requests answered (wrk's count; the failed are apart).
 wrk_total() {
 	sed -n 's/^ *\([0-9][0-9]*\) requests in .*/\1/p' "$1"
@@ -702,6 +706,7 @@ fig_restart() {
 			sleep 0.2
 			load_stop
 			rec "rsf.$s" "$(wrk_failed "$out")"
+			rec "rst.$s" "$(wrk_timeouts "$out")"
 			rec "rsn.$s" "$(wrk_total "$out")"
 			rs_stop "$s"
 		done
@@ -711,10 +716,11 @@ fig_restart() {
 			row 4 "kill -9 of 1 of 2 instances" "$(rs_label "$s")" "$(na_pm2)" - - -
 			continue
 		fi
-		local m lo hi f flo fhi n target=-
+		local m lo hi f flo fhi n t target=-
 		read -r m lo hi < <(stat_of "rs.$s")
 		read -r f flo fhi < <(stat_of "rsf.$s")
 		read -r n _ < <(stat_of "rsn.$s")
+		read -r t _ < <(stat_of "rst.$s")
 		case $s in
 		pmc-c*)	[ -n "${m:-}" ] && target=$(verdict "$(le "$m" 20 && echo 1)" "≤ 20 ms") ;;
 		esac
@@ -724,7 +730,7 @@ fig_restart() {
 			continue
 		fi
 		row 4 "kill -9 of 1 of 2 instances: until a new pid answers; failed requests under load" \
-		    "$(rs_label "$s")" "$m ms; $f failed, $n answered" \
+		    "$(rs_label "$s")" "$m ms; $f failed ($t timed out), $n answered" \
 		    "$lo–$hi ms; $flo–$fhi failed" - "$target"
 	done
 }
