@@ -2,8 +2,10 @@
 #
 # intercept_bind, seen from pmcd: the shim is preloaded into the instances
 # of such an app and into no other, its listen() makes an instance ready
-# under `ready: auto` (not the 1 s fallback, not the bind before it), and
-# an app that needs the shim fails to start, saying so, when there is none.
+# under `ready: auto` (not the bind before it), and an app that needs the
+# shim fails to start, saying so, when there is none.  How soon it is
+# ready, well before auto's 1 s fallback, is a wall-clock figure: make
+# bench measures it (figure 3), a test on a busy machine could not.
 #
 # The servers here are python3 programs: under `make asan` demo-httpd is
 # built with ASan, which aborts when another library is preloaded first.
@@ -33,18 +35,16 @@ http_server_spec() {
 	} > "$1"
 }
 
-@test "an intercepted python http.server is online once it listens, before ready: auto's 1 s" {
+@test "an intercepted python http.server is online and serves" {
 	port=$(free_port)
 	http_server_spec app.yaml web "$port" true "127.0.0.1:$port"
 	pmc_start app.yaml
 	echo "stderr: $stderr"
 	[ "$status" -eq 0 ]
 	[ "$(app_statuses web)" = online ]
-	# `pmc start` returns once the app is online: had that taken the
-	# 1 s fallback of ready: auto, the instance would be 1 s old by now.
-	uptime=$(slot_field web 0 uptime_ms)
-	echo "online after ${uptime}ms"
-	[ "$uptime" -lt 1000 ]
+	# How soon (its listen(), before ready: auto's 1 s fallback) is a
+	# figure of make bench: figure 3, "ready: auto through the shim".
+	echo "online after $(slot_field web 0 uptime_ms)ms"
 	http_get "$port" / | grep -q 'Directory listing'
 }
 
@@ -91,12 +91,9 @@ http_server_spec() {
 	pmc_start app.yaml
 	echo "stderr: $stderr"
 	[ "$status" -eq 0 ]
-	# Online only once it listened (the file is written just before)...
+	# Online only once it listened (the file is written just before).
 	[ -e listening ]
-	# ...and through its listen(), not the 1 s fallback.
-	uptime=$(slot_field late 0 uptime_ms)
-	echo "online after ${uptime}ms"
-	[ "$uptime" -lt 1000 ]
+	echo "online after $(slot_field late 0 uptime_ms)ms"
 	[ "$(app_statuses late)" = online ]
 	[ "$(http_get "$port" /)" = late ]
 }

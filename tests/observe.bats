@@ -550,20 +550,22 @@ hungry_script() {
 	wait_for 10 gone "$old"
 }
 
-@test "describe of 400 instances walks their processes once, not once each" {
+@test "describe of 400 instances shows each one's process group" {
 	write_spec app.yaml <<-EOF
 	apps:
 	  - name: many
 	    command: ["sleep", "1000"]
 	    instances: 400
+	    ready: delay:0
 	EOF
 	pmc_start app.yaml
 	[ "$status" -eq 0 ]
-	start=$(now_ms)
 	run -0 "$PMC" describe many
-	took=$(( $(now_ms) - start ))
 	[ "$(grep -c '^    process group ' <<< "$output")" -eq 400 ]
-	# One walk per instance took 1.7 s here; one in all, 10 ms.
-	echo "describe took ${took}ms"
-	[ "$took" -lt 600 ]
+	for pid in $(app_pids many); do
+		[[ "$output" == *"process group $pid: $pid"* ]] ||
+		    { echo "no process group line for pid $pid"; return 1; }
+	done
+	# That describe walks /proc once for them all, not once an instance
+	# (1.7 s for 400), is a wall-clock figure: make bench, figure 6.
 }
