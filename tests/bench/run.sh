@@ -18,8 +18,10 @@
 #
 # QUICK=1: one short repetition of everything, under a minute.  PM2 comes
 # from the npm registry into tests/bench/.cache; when it cannot be had
-# its rows say why and the rest runs.  Loopback only; every wait has a
-# deadline; everything started here is stopped by pid at exit.
+# its rows say why and the rest runs.  BENCH_PM2=off leaves PM2 out (and
+# the registry alone): the smoke run of tests/bench.bats.  Loopback
+# only; every wait has a deadline; everything started here is stopped by
+# pid at exit.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BENCH=$ROOT/tests/bench
@@ -30,7 +32,7 @@ CACHE=${BENCH_CACHE:-$BENCH/.cache}
 NPROC=$(nproc)
 N=$NPROC			# instances of every multi-process subject
 if [ -n "${QUICK:-}" ]; then
-	REPS=1 DUR=1 WARM=0 IDLE=3 CLI_RUNS=5
+	REPS=1 DUR=1 WARM=0 IDLE=1 CLI_RUNS=5
 	SCALE_PMC=100 SCALE_PM2=20
 else
 	REPS=3 DUR=5 WARM=1 IDLE=30 CLI_RUNS=20
@@ -199,34 +201,40 @@ rec() { echo "$2" >> "$TMP/v.$1"; }
 PM2='' PM2_WHY=''
 ensure_pm2() {
 	local out
+	if [ "${BENCH_PM2:-}" = off ]; then
+		PM2_WHY="left out: BENCH_PM2=off"; return 1
+	fi
 	PM2=$CACHE/node_modules/.bin/pm2
 	[ -x "$PM2" ] && return 0
 	PM2=
 	if ! command -v node >/dev/null 2>&1; then
-		PM2_WHY="node not installed"; return 1
+		PM2_WHY="not installable: node not installed"; return 1
 	fi
 	if ! command -v npm >/dev/null 2>&1 && [ -z "${QUICK:-}" ]; then
 		sh "$ROOT/tests/deps.sh" npm >&2
 	fi
 	if ! command -v npm >/dev/null 2>&1; then
-		PM2_WHY="npm not installed"; return 1
+		PM2_WHY="not installable: npm not installed"; return 1
 	fi
 	say "installing pm2 into $CACHE"
 	mkdir -p "$CACHE"
 	if ! out=$(timeout 60 npm install --prefix "$CACHE" --no-audit \
 	    --no-fund --loglevel=error --fetch-retries=0 \
 	    --fetch-timeout=15000 pm2 2>&1 </dev/null); then
-		PM2_WHY="npm install pm2: $(echo "$out" | grep -m1 -iE 'err|timed out' |
+		PM2_WHY="not installable: npm install pm2: $(echo "$out" |
+		    grep -m1 -iE 'err|timed out' |
 		    sed 's/^npm [A-Za-z!]* *//' | tr -d '|' | cut -c1-70)"
-		[ "$PM2_WHY" = "npm install pm2: " ] && PM2_WHY="npm install pm2 failed"
+		[ "$PM2_WHY" = "not installable: npm install pm2: " ] &&
+		    PM2_WHY="not installable: npm install pm2 failed"
 		return 1
 	fi
 	PM2=$CACHE/node_modules/.bin/pm2
-	[ -x "$PM2" ] || { PM2='' PM2_WHY="no pm2 after npm install"; return 1; }
+	[ -x "$PM2" ] ||
+	    { PM2='' PM2_WHY="not installable: no pm2 after npm install"; return 1; }
 }
 
 na_pm2() {
-	echo "n/a (pm2 not installable: $PM2_WHY)"
+	echo "n/a (pm2 $PM2_WHY)"
 }
 
 pm2_version() {
