@@ -41,9 +41,11 @@ pmc_setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
 }
 
-# Stop the test's pmcd: ask politely, then by signal, then SIGKILL.
+# Stop what the test started: its client loop, then its pmcd (ask
+# politely, then by signal, then SIGKILL).
 pmc_teardown() {
 	local pidfile="$PMC_HOME/pmcd.pid" pid
+	stop_client_loop
 	[ -f "$pidfile" ] || return 0
 	pid=$(cat "$pidfile")
 	# A pmcd that ran as PID 1 of a namespace wrote 1: never signal that.
@@ -93,12 +95,62 @@ write_spec() {
 	cat > "$1"
 }
 
+# demo_spec FILE NAME INSTANCES LISTEN [MORE-YAML-LINES]: a one-app spec
+# of demo-httpd --notify (online as soon as it says READY=1, without
+# ready: auto's 1 s fallback), or of $cmd (a YAML flow list) when set.
+demo_spec() {
+	local file=$1 name=$2 n=$3 listen=$4 line
+	shift 4
+	{
+		printf 'apps:\n  - name: %s\n' "$name"
+		printf '    command: %s\n' "${cmd:-[\"$DEMO\", \"--notify\"]}"
+		printf '    instances: %s\n    listen: %s\n' "$n" "$listen"
+		for line in "$@"; do
+			printf '    %s\n' "$line"
+		done
+	} > "$file"
+}
+
+# start_web: app web, 2 demo-httpd instances on a free port ($port),
+# started and online; $pmcd_pid and $web_pids as they are then.
+start_web() {
+	port=$(free_port)
+	demo_spec app.yaml web 2 "127.0.0.1:$port"
+	run -0 "$PMC" start app.yaml 3>&-
+	all_online web 2
+	pmcd_pid=$(pmcd_pid)
+	web_pids=$(app_pids web)
+	[ "$(echo "$web_pids" | wc -w)" -eq 2 ]
+}
+
 # The pids of instances of app $1 in `pmc list --json`, sorted.
 app_pids() {
 	"$PMC" list --json | python3 -c '
 import json, sys
 print(" ".join(str(i["pid"]) for i in json.load(sys.stdin)
     if i["name"] == sys.argv[1] and i["pid"]))' "$1"
+}
+
+# slot_field APP SLOT KEY: one value of instance SLOT of APP in `pmc list
+# --json`, or nothing.  During a replacement the old instance's (the new
+# one that runs beside it comes after).
+slot_field() {
+	"$PMC" list --json | python3 -c '
+import json, sys
+for i in json.load(sys.stdin):
+    if i["name"] == sys.argv[1] and i["instance"] == int(sys.argv[2]):
+        print(i[sys.argv[3]])
+        break' "$1" "$2" "$3"
+}
+
+# slot_pid APP SLOT: the pid of one instance.
+slot_pid() {
+	slot_field "$1" "$2" pid
+}
+
+# restarts_at_least APP N: slot 0 of APP was restarted N times or more.
+restarts_at_least() {
+	[ "$(slot_field "$1" 0 restarts)" -ge "$2" ]
 }
 
 # Instance statuses of app $1, one word per instance in slot order.
@@ -214,6 +266,54 @@ child_pids() {
 
 now_ms() {
 	echo $(( $(date +%s%N) / 1000000 ))
+}
+
+# client_loop PORT [PATH]: GET PATH (/pid) on 127.0.0.1:PORT again and
+# again in the background until stop_client_loop; answers go to
+# $loop/ok, errors to $loop/fail.  While $loop/hold exists it pauses
+# between two requests and says so with $loop/held.  Its pid is
+# $loop_pid; teardown stops it.
+client_loop() {
+	loop=$BATS_TEST_TMPDIR/loop
+	mkdir -p "$loop"
+	: > "$loop/ok"
+	: > "$loop/fail"
+	(
+		while [ ! -e "$loop/stop" ]; do
+			if [ -e "$loop/hold" ]; then
+				touch "$loop/held"
+				sleep 0.01	# a paused client, not a wait
+				continue
+			fi
+			rm -f "$loop/held"
+			if out=$(curl -sSf --max-time 10 \
+			    "http://127.0.0.1:$1${2:-/pid}" 2>&1); then
+				echo "$out" >> "$loop/ok"
+			else
+				echo "$out" >> "$loop/fail"
+			fi
+		done
+	) 3>&- &
+	loop_pid=$!
+}
+
+# hold_client_loop: the loop is paused between two requests (none in
+# flight) until release_client_loop.
+hold_client_loop() {
+	touch "$loop/hold"
+	wait_for 5 test -e "$loop/held"
+}
+
+release_client_loop() {
+	rm "$loop/hold"
+}
+
+# stop_client_loop: the loop ends after the request in flight, if any.
+stop_client_loop() {
+	[ -n "${loop_pid:-}" ] || return 0
+	touch "$loop/stop"
+	wait_for 15 not_alive "$loop_pid" || kill "$loop_pid" 2>/dev/null
+	loop_pid=
 }
 
 # served_more N: true once the client loop has N answers in all.

@@ -2,8 +2,10 @@
 #
 # intercept_bind, seen from pmcd: the shim is preloaded into the instances
 # of such an app and into no other, its listen() makes an instance ready
-# under `ready: auto` (not the 1 s fallback, not the bind before it), and
-# an app that needs the shim fails to start, saying so, when there is none.
+# under `ready: auto` (not the bind before it), and an app that needs the
+# shim fails to start, saying so, when there is none.  How soon it is
+# ready, well before auto's 1 s fallback, is a wall-clock figure: make
+# bench measures it (figure 3), a test on a busy machine could not.
 #
 # The servers here are python3 programs: under `make asan` demo-httpd is
 # built with ASan, which aborts when another library is preloaded first.
@@ -15,15 +17,6 @@ bats_require_minimum_version 1.5.0
 # Debian's own python3, quick to start, not whichever comes first in PATH.
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
-
-# slot_field APP SLOT KEY: one value of an instance in `pmc list --json`.
-slot_field() {
-	"$PMC" list --json | "$PY" -c '
-import json, sys
-print(*[i[sys.argv[3]] for i in json.load(sys.stdin)
-    if i["name"] == sys.argv[1] and i["instance"] == int(sys.argv[2])])' \
-	    "$1" "$2" "$3"
-}
 
 # maps_shim PID: true when the shim is mapped into the process.
 maps_shim() {
@@ -42,18 +35,16 @@ http_server_spec() {
 	} > "$1"
 }
 
-@test "an intercepted python http.server is online once it listens, before ready: auto's 1 s" {
+@test "an intercepted python http.server is online and serves" {
 	port=$(free_port)
 	http_server_spec app.yaml web "$port" true "127.0.0.1:$port"
 	pmc_start app.yaml
 	echo "stderr: $stderr"
 	[ "$status" -eq 0 ]
 	[ "$(app_statuses web)" = online ]
-	# `pmc start` returns once the app is online: had that taken the
-	# 1 s fallback of ready: auto, the instance would be 1 s old by now.
-	uptime=$(slot_field web 0 uptime_ms)
-	echo "online after ${uptime}ms"
-	[ "$uptime" -lt 1000 ]
+	# How soon (its listen(), before ready: auto's 1 s fallback) is a
+	# figure of make bench: figure 3, "ready: auto through the shim".
+	echo "online after $(slot_field web 0 uptime_ms)ms"
 	http_get "$port" / | grep -q 'Directory listing'
 }
 
@@ -100,12 +91,9 @@ http_server_spec() {
 	pmc_start app.yaml
 	echo "stderr: $stderr"
 	[ "$status" -eq 0 ]
-	# Online only once it listened (the file is written just before)...
+	# Online only once it listened (the file is written just before).
 	[ -e listening ]
-	# ...and through its listen(), not the 1 s fallback.
-	uptime=$(slot_field late 0 uptime_ms)
-	echo "online after ${uptime}ms"
-	[ "$uptime" -lt 1000 ]
+	echo "online after $(slot_field late 0 uptime_ms)ms"
 	[ "$(app_statuses late)" = online ]
 	[ "$(http_get "$port" /)" = late ]
 }

@@ -121,12 +121,7 @@ pmcd_by_signal() {
 
 @test "a second pmcd for the same PMC_HOME refuses: already running" {
 	port=$(free_port)
-	write_spec app.yaml <<-EOF
-	apps:
-	  - name: web
-	    command: ["$DEMO", "--notify"]
-	    listen: 127.0.0.1:$port
-	EOF
+	demo_spec app.yaml web 1 "127.0.0.1:$port"
 	run -0 "$PMC" start app.yaml 3>&-
 	all_online web 1
 	pmcd=$(cat "$PMC_HOME/pmcd.pid")

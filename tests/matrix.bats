@@ -22,23 +22,6 @@ PY=/usr/bin/python3
 # How many instances each server runs.
 N=3
 
-teardown() {
-	if [ -n "${loop_pid:-}" ]; then
-		touch "$loop/stop"
-		wait_for 15 not_alive "$loop_pid" || kill "$loop_pid" 2>/dev/null
-	fi
-	pmc_teardown
-}
-
-# slot_field APP SLOT KEY: one value of an instance in `pmc list --json`.
-slot_field() {
-	"$PMC" list --json | "$PY" -c '
-import json, sys
-print(*[i[sys.argv[3]] for i in json.load(sys.stdin)
-    if i["name"] == sys.argv[1] and i["instance"] == int(sys.argv[2])])' \
-	    "$1" "$2" "$3"
-}
-
 # healthy APP N: APP has N instances, all online, none ever restarted.
 healthy() {
 	"$PMC" list --json | "$PY" -c '
@@ -105,34 +88,6 @@ answered_by_many() {
 	fi
 }
 
-# client_loop PORT PATH: GET again and again in the background until
-# $loop/stop exists; answers go to $loop/ok, errors to $loop/fail.  While
-# $loop/hold exists it pauses between two requests and says so with
-# $loop/held.  Its pid is $loop_pid.
-client_loop() {
-	loop=$BATS_TEST_TMPDIR/loop
-	mkdir -p "$loop"
-	: > "$loop/ok"
-	: > "$loop/fail"
-	(
-		while [ ! -e "$loop/stop" ]; do
-			if [ -e "$loop/hold" ]; then
-				touch "$loop/held"
-				sleep 0.01	# a paused client, not a wait
-				continue
-			fi
-			rm -f "$loop/held"
-			if out=$(curl -sSf --max-time 10 \
-			    "http://127.0.0.1:$1$2" 2>&1); then
-				echo "$out" >> "$loop/ok"
-			else
-				echo "$out" >> "$loop/fail"
-			fi
-		done
-	) 3>&- &
-	loop_pid=$!
-}
-
 # survives_kill APP N PORT PATH: under a client loop, kill -9 the
 # instance in slot 1; what is left of its process group is killed, the
 # slot comes back with a new pid and one restart, and not one request
@@ -144,15 +99,14 @@ survives_kill() {
 	[ -n "$victim" ] && [ "$victim" -gt 0 ]
 	client_loop "$port" "$path"
 	wait_for 10 served_more 5
-	touch "$loop/hold"
-	wait_for 5 test -e "$loop/held"
+	hold_client_loop
 	group=$(pgrep -g "$victim" | tr '\n' ' ')
 	echo "slot 1: pid $victim, process group: $group"
 	kill -KILL "$victim"
 	for p in $group; do
 		wait_for 5 not_alive "$p"
 	done
-	rm "$loop/hold"
+	release_client_loop
 	wait_for 15 all_online "$app" "$n"
 	new=$(slot_field "$app" 1 pid)
 	echo "slot 1: new pid $new"
@@ -160,9 +114,7 @@ survives_kill() {
 	[ "$(slot_field "$app" 1 restarts)" -eq 1 ]
 	count=$(grep -c . "$loop/ok")
 	wait_for 10 served_more $((count + 10))
-	touch "$loop/stop"
-	wait_for 15 not_alive "$loop_pid"
-	loop_pid=
+	stop_client_loop
 	echo "$(grep -c . "$loop/ok") answered; failures: $(cat "$loop/fail")"
 	[ ! -s "$loop/fail" ]
 }

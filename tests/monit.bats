@@ -79,11 +79,7 @@ rows_online() {
 	read -ra pids <<< "$(app_pids "$1")"
 	[ "${#pids[@]}" -eq "$2" ] || return 1
 	for ((i = 0; i < $2; i++)); do
-		p=$("$PMC" list --json | python3 -c '
-import json, sys
-for i in json.load(sys.stdin):
-    if i["name"] == sys.argv[1] and i["instance"] == int(sys.argv[2]):
-        print(i["pid"])' "$1" "$i")
+		p=$(slot_pid "$1" "$i")
 		screen_row "$1" "$i" | grep -qE "^$1 +$i +$p +online " ||
 		    return 1
 	done

@@ -25,16 +25,10 @@ serves_from() {
 # web_spec PORT INSTANCES [EXTRA YAML LINES]: app.yaml with app web,
 # demo-httpd telling READY=1 after 200 ms.
 web_spec() {
-	write_spec app.yaml <<-EOF
-	apps:
-	  - name: web
-	    command: ["$DEMO", "--notify", "--ready-delay-ms", "200"]
-	    instances: $2
-	    listen: 127.0.0.1:$1
-	    ready: notify
-	    ready_timeout: 10s
-	${3:-}
-	EOF
+	cmd="[\"$DEMO\", \"--notify\", \"--ready-delay-ms\", \"200\"]" \
+	    demo_spec app.yaml web "$2" "127.0.0.1:$1" "ready: notify" \
+	    "ready_timeout: 10s"
+	[ -z "${3:-}" ] || printf '%s\n' "$3" >> app.yaml
 }
 
 # The socket listening on 127.0.0.1:PORT, as readlink shows it in /proc.
@@ -89,7 +83,6 @@ test_statuses() {
 	cat reload.out
 	[ "$rc" -eq 0 ]
 	[[ "$(cat reload.out)" == *"web: 4/4 online"* ]]
-	load_running
 	no_failed_requests
 	# One new instance at a time beside the 4 old ones.
 	max=$(cat "$BATS_TEST_TMPDIR/max-children")
@@ -115,7 +108,6 @@ test_statuses() {
 
 	start_load "$port"
 	run -0 "$PMC" reload web
-	load_running
 	no_failed_requests
 
 	all_online web 2
@@ -182,17 +174,8 @@ test_statuses() {
 }
 
 @test "a new version that is never ready is rolled back under load; pmc start exits 1" {
-	port=$(free_port)
-	write_spec app.yaml <<-EOF
-	apps:
-	  - name: web
-	    command: ["$DEMO", "--notify"]
-	    instances: 2
-	    listen: 127.0.0.1:$port
-	EOF
-	run -0 "$PMC" start app.yaml
-	all_online web 2
-	old=$(app_pids web)
+	start_web
+	old=$web_pids
 
 	# The new version waits for a READY=1 it never gets.
 	write_spec app.yaml <<-EOF
@@ -209,7 +192,6 @@ test_statuses() {
 	echo "stderr: $stderr"
 	[[ "$stderr" == *"not ready within 500ms"* ]]
 	[[ "$stderr" == *"reload failed"* ]]
-	load_running
 	no_failed_requests
 
 	[ "$(app_pids web)" = "$old" ]
@@ -235,7 +217,6 @@ test_statuses() {
 	echo "stderr: $stderr"
 	[[ "$stderr" == *"exited with status 3"* ]]
 	[[ "$stderr" == *"reload failed"* ]]
-	load_running
 	no_failed_requests
 
 	[ "$(app_pids web)" = "$old" ]
@@ -270,7 +251,6 @@ test_statuses() {
 	echo "stderr: $stderr"
 	[[ "$stderr" == *"exited with status 3"* ]]
 	[[ "$stderr" == *"reload failed"* ]]
-	load_running
 	no_failed_requests
 
 	[ "$(app_pids web)" = "$old" ]
@@ -396,7 +376,6 @@ test_statuses() {
 
 	start_load "$port"
 	run -0 "$PMC" restart web
-	load_running
 	finish_load
 	echo "# restart under load: $LOAD_FAILED of $LOAD_REQUESTS requests failed" \
 	    "(connect $LOAD_CONNECT, read $LOAD_READ, write $LOAD_WRITE," \

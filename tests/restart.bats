@@ -8,38 +8,6 @@ load helper
 
 bats_require_minimum_version 1.5.0
 
-# slot_pid APP SLOT: the pid of one instance, from `pmc list --json`.
-slot_pid() {
-	"$PMC" list --json | python3 -c '
-import json, sys
-print(*[i["pid"] for i in json.load(sys.stdin)
-    if i["name"] == sys.argv[1] and i["instance"] == int(sys.argv[2])])' "$1" "$2"
-}
-
-# slot_field APP SLOT KEY: one value of an instance in `pmc list --json`.
-slot_field() {
-	"$PMC" list --json | python3 -c '
-import json, sys
-print(*[i[sys.argv[3]] for i in json.load(sys.stdin)
-    if i["name"] == sys.argv[1] and i["instance"] == int(sys.argv[2])])' \
-	    "$1" "$2" "$3"
-}
-
-# A one-app spec: demo_spec FILE NAME INSTANCES LISTEN [MORE-YAML-LINES].
-# The command is demo-httpd, or $cmd (a YAML flow list) when set.
-demo_spec() {
-	local file=$1 name=$2 n=$3 listen=$4
-	shift 4
-	{
-		printf 'apps:\n  - name: %s\n' "$name"
-		printf '    command: %s\n' "${cmd:-[\"$DEMO\"]}"
-		printf '    instances: %s\n    listen: %s\n' "$n" "$listen"
-		for line in "$@"; do
-			printf '    %s\n' "$line"
-		done
-	} > "$file"
-}
-
 # backoff_delays APP SLOT: the "restarting in Nms" delays pmcd logged for
 # one slot, in order, as "N N ...".
 backoff_delays() {
@@ -62,42 +30,6 @@ up_for() {
 	[ "$(slot_field "$1" "$2" uptime_ms)" -ge "$3" ]
 }
 
-# client_loop PORT: GET /pid on PORT again and again in the background
-# until $loop/stop exists; answers go to $loop/ok, errors to $loop/fail.
-# While $loop/hold exists it pauses between two requests and says so
-# with $loop/held.  Its pid is $loop_pid.
-client_loop() {
-	loop=$BATS_TEST_TMPDIR/loop
-	mkdir -p "$loop"
-	: > "$loop/ok"
-	: > "$loop/fail"
-	(
-		while [ ! -e "$loop/stop" ]; do
-			if [ -e "$loop/hold" ]; then
-				touch "$loop/held"
-				sleep 0.01	# a paused client, not a wait
-				continue
-			fi
-			rm -f "$loop/held"
-			if out=$(curl -sSf --max-time 10 \
-			    "http://127.0.0.1:$1/pid" 2>&1); then
-				echo "$out" >> "$loop/ok"
-			else
-				echo "$out" >> "$loop/fail"
-			fi
-		done
-	) 3>&- &
-	loop_pid=$!
-}
-
-teardown() {
-	if [ -n "${loop_pid:-}" ]; then
-		touch "$loop/stop"
-		wait_for 15 not_alive "$loop_pid" || kill "$loop_pid" 2>/dev/null
-	fi
-	pmc_teardown
-}
-
 @test "an instance killed with SIGKILL comes back in its slot, no request fails" {
 	port=$(free_port)
 	demo_spec app.yaml web 2 "127.0.0.1:$port" \
@@ -110,10 +42,9 @@ teardown() {
 	wait_for 5 served_more 5
 	# Kill both between two of the loop's requests: one in the middle
 	# of an answer would be lost whatever pmcd does.
-	touch "$loop/hold"
-	wait_for 5 test -e "$loop/held"
+	hold_client_loop
 	kill -KILL "$old0" "$old1"
-	rm "$loop/hold"
+	release_client_loop
 	# No instance is alive now: this waits in the backlog.
 	answer=$(http_get "$port" /pid)
 	[ "$answer" != "$old0" ] && [ "$answer" != "$old1" ]
@@ -128,8 +59,7 @@ teardown() {
 	[ "$(slot_field web 1 restarts)" -eq 1 ]
 	n=$(grep -c . "$loop/ok")
 	wait_for 10 served_more $((n + 5))
-	touch "$loop/stop"
-	wait_for 15 not_alive "$loop_pid"
+	stop_client_loop
 	echo "failures: $(cat "$loop/fail")"
 	[ ! -s "$loop/fail" ]
 	grep -qx -e "$new0" -e "$new1" "$loop/ok"

@@ -7,30 +7,14 @@
 bats_require_minimum_version 1.5.0
 load helper
 load load
-LOAD_SECONDS=4
 
 # --- instances ----------------------------------------------------------------
 
 # web_spec PORT INSTANCES [BALANCE]: app.yaml with app web, a demo-httpd
 # that tells READY=1.
 web_spec() {
-	write_spec app.yaml <<-EOF2
-	apps:
-	  - name: web
-	    command: ["$DEMO", "--notify"]
-	    instances: $2
-	    listen: 127.0.0.1:$1
-	    balance: ${3:-shared}
-	    ready: notify
-	EOF2
-}
-
-# The pid of instance SLOT of app web, or nothing.
-slot_pid() {
-	"$PMC" list --json | python3 -c '
-import json, sys
-print(" ".join(str(i["pid"]) for i in json.load(sys.stdin)
-    if i["name"] == "web" and i["instance"] == int(sys.argv[1])))' "$1"
+	demo_spec app.yaml web "$2" "127.0.0.1:$1" "balance: ${3:-shared}" \
+	    "ready: notify"
 }
 
 # The slots of app web in pmc list, in order.
@@ -64,18 +48,18 @@ expect_slots() {
 	port=$(free_port)
 	web_spec "$port" 2
 	run -0 "$PMC" start app.yaml
-	p0=$(slot_pid 0)
-	p1=$(slot_pid 1)
+	p0=$(slot_pid web 0)
+	p1=$(slot_pid web 1)
 
 	start_load "$port"
 	run -0 "$PMC" scale web 4
 	[[ "$output" == *"web: 4/4 online"* ]]
 	expect_slots "0 1 2 3"
 	# Scaling up leaves the running ones alone.
-	[ "$(slot_pid 0)" = "$p0" ]
-	[ "$(slot_pid 1)" = "$p1" ]
-	p2=$(slot_pid 2)
-	p3=$(slot_pid 3)
+	[ "$(slot_pid web 0)" = "$p0" ]
+	[ "$(slot_pid web 1)" = "$p1" ]
+	p2=$(slot_pid web 2)
+	p3=$(slot_pid web 3)
 	[ "$(env_of "$p3" PMC_INSTANCE)" = 3 ]
 	# balance: shared: one socket for all.
 	[ "$(fd3_sockets | sort -u | wc -l)" -eq 1 ]
@@ -83,12 +67,11 @@ expect_slots() {
 
 	run -0 "$PMC" scale web 1
 	[[ "$output" == *"web: 1/1 online"* ]]
-	load_running
 	no_failed_requests
 
 	# The highest slots went; slot 0 is the same process.
 	expect_slots "0"
-	[ "$(slot_pid 0)" = "$p0" ]
+	[ "$(slot_pid web 0)" = "$p0" ]
 	for pid in $p1 $p2 $p3; do not_alive "$pid"; done
 	[ "$(http_get "$port" /pid)" = "$p0" ]
 	run -0 "$PMC" describe web
@@ -99,21 +82,21 @@ expect_slots() {
 	port=$(free_port)
 	web_spec "$port" 1
 	run -0 "$PMC" start app.yaml
-	p0=$(slot_pid 0)
+	p0=$(slot_pid web 0)
 
 	run -0 "$PMC" scale web +2
 	expect_slots "0 1 2"
-	p1=$(slot_pid 1)
+	p1=$(slot_pid web 1)
 	run -0 "$PMC" scale web -1
 	expect_slots "0 1"
-	[ "$(slot_pid 0)" = "$p0" ]
-	[ "$(slot_pid 1)" = "$p1" ]
+	[ "$(slot_pid web 0)" = "$p0" ]
+	[ "$(slot_pid web 1)" = "$p1" ]
 	run -0 "$PMC" scale web +1
 	expect_slots "0 1 2"
-	[ "$(env_of "$(slot_pid 2)" PMC_INSTANCE)" = 2 ]
+	[ "$(env_of "$(slot_pid web 2)" PMC_INSTANCE)" = 2 ]
 	run -0 "$PMC" scale web -2
 	expect_slots "0"
-	[ "$(slot_pid 0)" = "$p0" ]
+	[ "$(slot_pid web 0)" = "$p0" ]
 }
 
 @test "scale refuses a bad count with exit 2, an unknown app with exit 1" {
@@ -151,18 +134,18 @@ expect_slots() {
 	port=$(free_port)
 	web_spec "$port" 1 reuseport
 	run -0 "$PMC" start app.yaml
-	p0=$(slot_pid 0)
+	p0=$(slot_pid web 0)
 
 	run -0 "$PMC" scale web 3
 	expect_slots "0 1 2"
 	[ "$(fd3_sockets | sort -u | wc -l)" -eq 3 ]
 	for s in 1 2; do
-		[ "$(env_of "$(slot_pid $s)" LISTEN_FDS)" = 1 ]
+		[ "$(env_of "$(slot_pid web $s)" LISTEN_FDS)" = 1 ]
 	done
 	http_get "$port" /pid
 	run -0 "$PMC" scale web 1
 	expect_slots "0"
-	[ "$(slot_pid 0)" = "$p0" ]
+	[ "$(slot_pid web 0)" = "$p0" ]
 	[ "$(http_get "$port" /pid)" = "$p0" ]
 }
 
@@ -185,7 +168,7 @@ expect_slots() {
 	run -1 --separate-stderr "$PMC" scale web 3
 	[[ "$stderr" == *"pmc: web[2]: exited with status 4"* ]]
 	[[ "$output" == *"web: 2/3 online"* ]]
-	[ "$(slot_pid 0) $(slot_pid 1)" = "$pids" ]
+	[ "$(slot_pid web 0) $(slot_pid web 1)" = "$pids" ]
 	run -0 "$PMC" scale web 2
 	expect_slots "0 1"
 }

@@ -116,17 +116,8 @@ count_is() {
 }
 
 @test "signal TERM ends the instances, which are restarted as after a crash" {
-	port=$(free_port)
-	write_spec app.yaml <<-EOF
-	apps:
-	  - name: web
-	    command: ["$DEMO", "--notify"]
-	    instances: 2
-	    listen: 127.0.0.1:$port
-	    ready: notify
-	EOF
-	run -0 "$PMC" start app.yaml
-	old=$(app_pids web)
+	start_web
+	old=$web_pids
 
 	run -0 "$PMC" signal TERM web
 	for pid in $old; do wait_for 5 not_alive "$pid"; done

@@ -8,14 +8,6 @@ load helper
 
 bats_require_minimum_version 1.5.0
 
-# slot_pid APP SLOT: the pid of one instance, from `pmc list --json`.
-slot_pid() {
-	"$PMC" list --json | python3 -c '
-import json, sys
-print(*[i["pid"] for i in json.load(sys.stdin)
-    if i["name"] == sys.argv[1] and i["instance"] == int(sys.argv[2])])' "$1" "$2"
-}
-
 # fds_of PID: the open descriptors of a process, ascending, one line.
 fds_of() {
 	find "/proc/$1/fd" -mindepth 1 -printf '%f\n' | sort -n | tr '\n' ' ' |
@@ -50,19 +42,6 @@ subset_of() {
 	for p in $1; do
 		[[ " $2 " == *" $p "* ]] || { echo "$p is not in {$2}"; return 1; }
 	done
-}
-
-# A one-app spec: demo_spec FILE NAME INSTANCES LISTEN [MORE-YAML-LINES].
-demo_spec() {
-	local file=$1 name=$2 n=$3 listen=$4
-	shift 4
-	{
-		printf 'apps:\n  - name: %s\n    command: ["%s"]\n' "$name" "$DEMO"
-		printf '    instances: %s\n    listen: %s\n' "$n" "$listen"
-		for line in "$@"; do
-			printf '    %s\n' "$line"
-		done
-	} > "$file"
 }
 
 # Is the CPU count of this test capped by a cgroup v2 quota?

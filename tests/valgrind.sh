@@ -15,6 +15,7 @@ command -v valgrind >/dev/null 2>&1 ||
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pmc-valgrind.XXXXXX") || exit 1
 export PMC_HOME="$tmp/home"
+export PMC_PROTO=$(sed -n 's/^#define PMC_PROTO_VERSION[[:space:]]*//p' "$ROOT/config/protocol.h")
 vlog=$tmp/valgrind.log
 pmcd_pid=
 
@@ -119,11 +120,12 @@ def send(b):
         pass
     s.close()
 send(os.urandom(256 << 10))
-send(struct.pack("=IIII", 1, 9999, 0, 0))		# unknown type
-send(struct.pack("=IIII", 2, 1, 0, 0))			# wrong version
-send(struct.pack("=IIII", 1, 5, 3, 0) + b"web")		# no final NUL
-send(struct.pack("=IIII", 1, 5, 100, 0) + b"web")	# truncated
-send(struct.pack("=IIII", 1, 1, 0xffffffff, 0))		# over the bound
+v = int(os.environ["PMC_PROTO"])
+send(struct.pack("=IIII", v, 9999, 0, 0))		# unknown type
+send(struct.pack("=IIII", v + 1, 1, 0, 0))		# wrong version
+send(struct.pack("=IIII", v, 5, 3, 0) + b"web")		# no final NUL
+send(struct.pack("=IIII", v, 5, 100, 0) + b"web")	# truncated
+send(struct.pack("=IIII", v, 1, 0xffffffff, 0))		# over the bound
 EOF
 "$PMC" ping >/dev/null || fail "pmcd no longer answers"
 

@@ -6,17 +6,23 @@
 # Figures, each the median and min-max of REPS interleaved repetitions:
 #   1 throughput and p99 (wrk on 127.0.0.1), node and C hello worlds
 #   2 daemon cost at idle: RSS, CPU, wake-ups, 2 instances each
-#   3 CLI latency; cold start of 2 instances until both answer
+#   3 CLI latency; cold start of 2 instances until both answer; pmc
+#     start until online under ready: auto, through the shim's listen()
+#     or READY=1, well before auto's 1 s fallback
 #   4 kill -9 of an instance until a new pid answers; failed requests
+#     (and how many of them timed out)
 #   5 failed requests per reload and per restart, under load
-#   6 scale: SCALE_PMC trivial instances (SCALE_PM2 under PM2)
+#   6 scale: SCALE_PMC trivial instances (SCALE_PM2 under PM2), and
+#     pmc describe of them all
 #   7 log throughput (tests/bench/logs.sh)
 # Targets are printed beside the figures with PASS or MISS.
 #
 # QUICK=1: one short repetition of everything, under a minute.  PM2 comes
 # from the npm registry into tests/bench/.cache; when it cannot be had
-# its rows say why and the rest runs.  Loopback only; every wait has a
-# deadline; everything started here is stopped by pid at exit.
+# its rows say why and the rest runs.  BENCH_PM2=off leaves PM2 out (and
+# the registry alone): the smoke run of tests/bench.bats.  Loopback
+# only; every wait has a deadline; everything started here is stopped by
+# pid at exit.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BENCH=$ROOT/tests/bench
@@ -27,7 +33,7 @@ CACHE=${BENCH_CACHE:-$BENCH/.cache}
 NPROC=$(nproc)
 N=$NPROC			# instances of every multi-process subject
 if [ -n "${QUICK:-}" ]; then
-	REPS=1 DUR=1 WARM=0 IDLE=3 CLI_RUNS=5
+	REPS=1 DUR=1 WARM=0 IDLE=1 CLI_RUNS=5
 	SCALE_PMC=100 SCALE_PM2=20
 else
 	REPS=3 DUR=5 WARM=1 IDLE=30 CLI_RUNS=20
@@ -196,34 +202,40 @@ rec() { echo "$2" >> "$TMP/v.$1"; }
 PM2='' PM2_WHY=''
 ensure_pm2() {
 	local out
+	if [ "${BENCH_PM2:-}" = off ]; then
+		PM2_WHY="left out: BENCH_PM2=off"; return 1
+	fi
 	PM2=$CACHE/node_modules/.bin/pm2
 	[ -x "$PM2" ] && return 0
 	PM2=
 	if ! command -v node >/dev/null 2>&1; then
-		PM2_WHY="node not installed"; return 1
+		PM2_WHY="not installable: node not installed"; return 1
 	fi
 	if ! command -v npm >/dev/null 2>&1 && [ -z "${QUICK:-}" ]; then
 		sh "$ROOT/tests/deps.sh" npm >&2
 	fi
 	if ! command -v npm >/dev/null 2>&1; then
-		PM2_WHY="npm not installed"; return 1
+		PM2_WHY="not installable: npm not installed"; return 1
 	fi
 	say "installing pm2 into $CACHE"
 	mkdir -p "$CACHE"
 	if ! out=$(timeout 60 npm install --prefix "$CACHE" --no-audit \
 	    --no-fund --loglevel=error --fetch-retries=0 \
 	    --fetch-timeout=15000 pm2 2>&1 </dev/null); then
-		PM2_WHY="npm install pm2: $(echo "$out" | grep -m1 -iE 'err|timed out' |
+		PM2_WHY="not installable: npm install pm2: $(echo "$out" |
+		    grep -m1 -iE 'err|timed out' |
 		    sed 's/^npm [A-Za-z!]* *//' | tr -d '|' | cut -c1-70)"
-		[ "$PM2_WHY" = "npm install pm2: " ] && PM2_WHY="npm install pm2 failed"
+		[ "$PM2_WHY" = "not installable: npm install pm2: " ] &&
+		    PM2_WHY="not installable: npm install pm2 failed"
 		return 1
 	fi
 	PM2=$CACHE/node_modules/.bin/pm2
-	[ -x "$PM2" ] || { PM2='' PM2_WHY="no pm2 after npm install"; return 1; }
+	[ -x "$PM2" ] ||
+	    { PM2='' PM2_WHY="not installable: no pm2 after npm install"; return 1; }
 }
 
 na_pm2() {
-	echo "n/a (pm2 not installable: $PM2_WHY)"
+	echo "n/a (pm2 $PM2_WHY)"
 }
 
 pm2_version() {
@@ -347,6 +359,10 @@ wrk_p99() {
 wrk_failed() {
 	awk '/Socket errors/ { gsub(/,/, ""); f += $4 + $6 + $8 + $10 }
 	    /Non-2xx/ { f += $NF } END { print f + 0 }' "$1"
+}
+
+wrk_timeouts() {
+	sed -n 's/.*Socket errors: .*timeout \([0-9]*\).*/\1/p' "$1" | grep . || echo 0
 }
 
 # The requests answered (wrk's count; the failed are apart).
@@ -622,6 +638,44 @@ fig_cold() {
 	    "pm2 start -i 2" "$MED" "$RANGE" "$(ratio "${pm:-0}" "${m:-0}")" -
 }
 
+# Ready before auto's fallback: with ready: auto, an instance is online
+# once it tells READY=1, or (intercepted) once it calls listen(), not
+# after the 1 s fallback.  pmc start returns when both are online; the
+# daemon runs already.
+READY_SUBJECTS="node-shim c"
+
+ready_label() {
+	case $1 in
+	node-shim)	echo "node, online at the shim's listen()" ;;
+	c)		echo "C server, online at its READY=1" ;;
+	esac
+}
+
+fig_ready() {
+	local r s port t0
+	for r in $(seq "$REPS"); do
+		for s in $READY_SUBJECTS; do
+			say "ready: auto before the fallback, $s, repetition $r"
+			port=$(free_port)
+			t0=$EPOCHREALTIME
+			pmc_app ready "$port" "$s" 2 &&
+			    rec "ready.$s" "$(awk -v a="$t0" -v b="$EPOCHREALTIME" \
+			    'BEGIN { printf "%.3f", (b - a) * 1000 }')"
+			pmc_del ready
+		done
+	done
+	local m target
+	for s in $READY_SUBJECTS; do
+		target=-
+		read -r m _ < <(stat_of "ready.$s")
+		[ -n "${m:-}" ] &&
+		    target=$(verdict "$(le "$m" 1000 && echo 1)" "< 1 s (auto's fallback)")
+		cells "ready.$s" 0 ms
+		row 3 "pmc start until online, 2 instances, ready: auto" \
+		    "$(ready_label "$s")" "$MED" "$RANGE" - "$target"
+	done
+}
+
 # --- figure 4: kill -9 ----------------------------------------------------------
 
 RS_SUBJECTS="pmc-c pmc-c-1ms pmc-node pm2-node"
@@ -702,6 +756,7 @@ fig_restart() {
 			sleep 0.2
 			load_stop
 			rec "rsf.$s" "$(wrk_failed "$out")"
+			rec "rst.$s" "$(wrk_timeouts "$out")"
 			rec "rsn.$s" "$(wrk_total "$out")"
 			rs_stop "$s"
 		done
@@ -711,10 +766,11 @@ fig_restart() {
 			row 4 "kill -9 of 1 of 2 instances" "$(rs_label "$s")" "$(na_pm2)" - - -
 			continue
 		fi
-		local m lo hi f flo fhi n target=-
+		local m lo hi f flo fhi n t target=-
 		read -r m lo hi < <(stat_of "rs.$s")
 		read -r f flo fhi < <(stat_of "rsf.$s")
 		read -r n _ < <(stat_of "rsn.$s")
+		read -r t _ < <(stat_of "rst.$s")
 		case $s in
 		pmc-c*)	[ -n "${m:-}" ] && target=$(verdict "$(le "$m" 20 && echo 1)" "≤ 20 ms") ;;
 		esac
@@ -724,7 +780,7 @@ fig_restart() {
 			continue
 		fi
 		row 4 "kill -9 of 1 of 2 instances: until a new pid answers; failed requests under load" \
-		    "$(rs_label "$s")" "$m ms; $f failed, $n answered" \
+		    "$(rs_label "$s")" "$m ms; $f failed ($t timed out), $n answered" \
 		    "$lo–$hi ms; $flo–$fhi failed" - "$target"
 	done
 }
@@ -831,6 +887,7 @@ fig_scale() {
 		rec sc.pmc.list "$(timed "$PMC" list)"
 		rec sc.pmc.json "$(timed "$PMC" list --json)"
 		rec sc.pmc.size "$("$PMC" list --json | wc -c)"
+		rec sc.pmc.describe "$(timed "$PMC" describe scale)"
 		timeout 120 "$PMC" delete scale >/dev/null 2>&1
 		[ -n "$PM2" ] || continue
 		say "scale: $SCALE_PM2 under pm2, repetition $r"
@@ -852,6 +909,9 @@ fig_scale() {
 	sc_row "pmc, $SCALE_PMC instances" sc.pmc.list "pmc list" ms 1 10 "≤ 10 ms" $full
 	sc_row "pmc, $SCALE_PMC instances" sc.pmc.json "pmc list --json" ms 1 10 "≤ 10 ms" $full
 	sc_row "pmc, $SCALE_PMC instances" sc.pmc.size "pmc list --json size" bytes 0 "" "" 0
+	# One walk of /proc for them all, not one per instance (that took
+	# 1.7 s for 400).
+	sc_row "pmc, $SCALE_PMC instances" sc.pmc.describe "pmc describe" ms 1 100 "≤ 100 ms" $full
 	if [ -z "$PM2" ]; then
 		row 6 "scale: pm2, $SCALE_PM2 instances" "time until all online" "$(na_pm2)" - - -
 		return
@@ -911,6 +971,7 @@ fi
 pmc_del cost
 fig_throughput
 fig_cold
+fig_ready
 fig_restart
 fig_reload
 fig_logs
