@@ -59,44 +59,6 @@ app_find(const char *name)
 	return (NULL);
 }
 
-/* Sockets a spec needs: one per address, or per address and slot. */
-static size_t
-layout_size(const struct app_spec *s)
-{
-	if (s->balance == BALANCE_REUSEPORT)
-		return (s->nlisten * (size_t)s->instances);
-	return (s->nlisten);
-}
-
-static const struct listen_addr *
-layout_addr(const struct app_spec *s, size_t i)
-{
-	return (&s->listen[i % s->nlisten]);
-}
-
-int
-app_fd_count(const struct app *app)
-{
-	return ((int)app->spec->nlisten);
-}
-
-int
-app_fds_for(const struct app *app, int slot, int *fds)
-{
-	const struct app_spec	*s = app->spec;
-	size_t			 j, base = 0;
-
-	if (s->balance == BALANCE_REUSEPORT)
-		base = (size_t)slot * s->nlisten;
-	if (base + s->nlisten > app->nfds)
-		return (-1);
-	for (j = 0; j < s->nlisten; j++) {
-		if ((fds[j] = app->fds[base + j]) == -1)
-			return (-1);
-	}
-	return (0);
-}
-
 /* The old socket serving the same address (and slot) as new one i. */
 static int
 take_old_fd(struct pending *p, size_t i, int *taken)
@@ -387,19 +349,19 @@ app_start_stopped(struct app *app)
 {
 	size_t	 i;
 
-	if (app->reloading && !app->reload_memory)
+	if (app->reload.kind == RELOAD_ALL)
 		return;		/* it starts what it holds when it ends */
 	/*
 	 * A max_memory replacement keeps on with its one slot, an online
 	 * one: the slots that do not run are not its business.
 	 */
-	if (!app->reloading)
-		app->reload_failed = 0;
+	reload_forget(app);
 	app_clear_verdicts(app);
 
 	for (i = 0; i < app->ninst; i++) {
 		if (app->inst[i]->state == IS_ONLINE ||
-		    app->inst[i]->state == IS_STARTING || app->inst[i]->doomed)
+		    app->inst[i]->state == IS_STARTING ||
+		    instance_dropped(app->inst[i]))
 			continue;
 		mark_pending(app->inst[i]);
 		instance_event(app->inst[i], IE_START);
@@ -538,9 +500,7 @@ app_apply(struct spec **specs, size_t nspecs, struct app **victims,
 	/* The handed-over sockets belong to their new apps now. */
 	for (i = 0; i < ctx.nho; i++) {
 		v = ctx.ho[i].from;
-		for (j = 0; j < v->old_nfds; j++)	/* a reload's old layout */
-			if (v->old_fds[j] == v->fds[ctx.ho[i].k])
-				v->old_fds[j] = -1;
+		reload_forget_fd(v, v->fds[ctx.ho[i].k]);
 		v->fds[ctx.ho[i].k] = -1;
 	}
 	for (i = 0; i < n; i++)
@@ -572,10 +532,10 @@ app_restart(struct app *app)
 	size_t	 i;
 
 	reload_cancel(app);	/* a max_memory one: the restart replaces it */
-	app->reload_failed = 0;		/* this request's outcome now */
+	reload_forget(app);		/* this request's outcome now */
 	app_clear_verdicts(app);
 	for (i = 0; i < app->ninst; i++) {
-		if (app->inst[i]->doomed)
+		if (instance_dropped(app->inst[i]))
 			continue;
 		mark_pending(app->inst[i]);
 		instance_event(app->inst[i], IE_RESTART);
@@ -596,12 +556,6 @@ apps_stop_all(void)
 
 	TAILQ_FOREACH(app, &sv->apps, entry)
 		app_stop(app);
-}
-
-int
-instance_down(const struct instance *in)
-{
-	return (in->state == IS_STOPPED || in->state == IS_ERRORED);
 }
 
 /*
@@ -647,12 +601,7 @@ app_free(struct app *app)
 		instance_free(app->inst[i]);
 	if (app->surge != NULL)
 		instance_free(app->surge);
-	if (app->old_spec != NULL) {
-		app_close_fds(app->old_spec, app->old_fds, app->old_nfds,
-		    app->fds, app->nfds);
-		free(app->old_fds);
-		app_spec_free(app->old_spec);
-	}
+	reload_free(app);
 	app_close_sockets(app);
 	free(app->inst);
 	free(app->file);
@@ -672,8 +621,8 @@ apps_gc(void)
 			app_free(app);
 			continue;
 		}
-		while (app->ninst > 0 && app->inst[app->ninst - 1]->doomed &&
-		    instance_down(app->inst[app->ninst - 1]))
+		while (app->ninst > 0 &&
+		    app->inst[app->ninst - 1]->state == IS_DROPPED)
 			instance_free(app->inst[--app->ninst]);
 	}
 }
@@ -874,15 +823,13 @@ app_describe(const struct app *app, struct pbuf *out)
 	for (i = 0; i < app->ninst; i++)
 		describe_instance(app->inst[i], &m, out);
 	if (app->surge != NULL) {
-		pbuf_printf(out, "%s, new instance:\n", app->surge->cancelled ?
-		    "replacement cancelled" : app->reload_memory ?
-		    "replacement under way" : "reload under way");
+		pbuf_printf(out, "%s, new instance:\n",
+		    reload_surge_title(app));
 		describe_instance(app->surge, &m, out);
 	}
 	sample_members_free(&m);
-	if (app->surge == NULL && app->reload_failed)
-		pbuf_printf(out, "last reload: %s: %s\n", app->reload_interrupted ?
-		    "interrupted" : "failed", app->reload_reason);
+	if (app->surge == NULL && reload_status(app, fill, sizeof(fill)))
+		pbuf_printf(out, "last %s\n", fill);
 }
 
 /* --- scale ------------------------------------------------------------------- */
@@ -973,22 +920,20 @@ app_scale(struct app *app, int n, struct pbuf *errs)
 		return (-1);
 	}
 	reload_cancel(app);	/* a max_memory replacement: scale instead */
-	app->reload_failed = 0;
+	reload_forget(app);
 	app_clear_verdicts(app);
 	if (n > old && s->balance == BALANCE_REUSEPORT &&
 	    open_slot_sockets(app, old, n, errs) == -1)
 		return (-1);
 	grow(app, (size_t)n);
 	for (i = old; i < n; i++) {
-		app->inst[i]->doomed = 0;
 		mark_pending(app->inst[i]);
-		instance_event(app->inst[i], IE_RESTART);
+		instance_event(app->inst[i], IE_REVIVE);
 	}
 	for (i = n; i < old; i++) {
 		if (s->balance == BALANCE_REUSEPORT)
 			close_slot_sockets(app, i);
-		app->inst[i]->doomed = 1;
-		instance_event(app->inst[i], IE_STOP);
+		instance_event(app->inst[i], IE_DROP);
 	}
 	log_info("%s: scaled from %d to %d instance%s", s->name, old, n,
 	    n == 1 ? "" : "s");

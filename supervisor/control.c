@@ -449,7 +449,7 @@ count_state(const struct app *app, enum istate s)
 	int	 k = 0;
 
 	for (i = 0; i < app->ninst; i++)
-		k += app->inst[i]->state == s && !app->inst[i]->doomed;
+		k += app->inst[i]->state == s && !instance_dropped(app->inst[i]);
 	return (k);
 }
 
@@ -464,7 +464,7 @@ report_start(struct client *c, const struct app *app)
 
 	for (i = 0; i < app->ninst; i++) {
 		in = app->inst[i];
-		if (in->doomed || (in->state == IS_ONLINE && !in->failed))
+		if (instance_dropped(in) || (in->state == IS_ONLINE && !in->failed))
 			continue;
 		if (in->state == IS_STOPPED && !in->failed)
 			continue;
@@ -473,15 +473,10 @@ report_start(struct client *c, const struct app *app)
 		    istate_name(in->state));
 		bad = 1;
 	}
-	if (app->reload_failed && app->reload_interrupted)
-		reply_errf(c, "%s: reload %s", app->spec->name,
-		    app->reload_reason);
-	else if (app->reload_failed)
-		reply_errf(c, "%s: reload failed: %s; %s", app->spec->name,
-		    app->reload_reason, app->reload_done == 0 ?
-		    "the old instances keep serving" :
-		    "the instances replaced so far keep the new spec");
-	bad |= app->reload_failed;
+	if (reload_status(app, buf, sizeof(buf))) {
+		reply_errf(c, "%s: %s", app->spec->name, buf);
+		bad = 1;
+	}
 	snprintf(buf, sizeof(buf), "%s: %d/%d online\n", app->spec->name,
 	    online, app->spec->instances);
 	reply_text(c, MSG_OUT, buf);
@@ -499,7 +494,7 @@ client_settled(struct client *c)
 	for (i = 0; i < c->nnames; i++) {
 		if ((app = app_find(c->names[i])) == NULL)
 			continue;
-		if (c->wait == WAIT_DELETE || app->reloading)
+		if (c->wait == WAIT_DELETE || reload_running(app))
 			return (0);
 		if (!app_settled(app, c->wait == WAIT_STOP))
 			return (0);
@@ -870,22 +865,14 @@ do_reload(struct client *c, const char **f, int n)
 			sdnotify_reloading();
 	apps = resolve(c, f + 1, n - 1, &k, &bad);
 	for (i = 0; i < k; i++) {
-		if (apps[i]->reloading && apps[i]->reload_memory) {
-			/* It follows the max_memory replacement under way. */
-			apps[i]->reload_queued = 1;
-			wait_add(c, apps[i]->spec->name);
-			if (nowait)
-				reply_outf(c, "%s: reload started\n",
-				    apps[i]->spec->name);
-			continue;
-		}
-		if (apps[i]->reloading) {
+		/* Queued: it follows the max_memory replacement under
+		 * way, and answers as started. */
+		if (reload_request(apps[i]) == RELOAD_BUSY) {
 			reply_errf(c, "%s: a reload is already under way",
 			    apps[i]->spec->name);
 			bad = 1;
 			continue;
 		}
-		reload_begin(apps[i], NULL, NULL, 0);
 		wait_add(c, apps[i]->spec->name);
 		if (nowait)
 			reply_outf(c, "%s: reload started\n",

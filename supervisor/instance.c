@@ -23,6 +23,7 @@
 
 #include "home.h"
 #include "human.h"
+#include "listen.h"
 #include "log.h"
 #include "pmcd.h"
 
@@ -46,6 +47,7 @@ pid_cmp(struct instance *a, struct instance *b)
 RB_GENERATE(pid_tree, instance, by_pid, pid_cmp)
 
 static void	instance_timeout(void *);
+static int	group_gone(struct instance *);
 
 int64_t
 wall_ms(void)
@@ -54,17 +56,6 @@ wall_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
-const char *
-istate_name(enum istate s)
-{
-	static const char *names[] = {
-		"stopped", "starting", "online", "stopping", "backoff",
-		"errored"
-	};
-
-	return (names[s]);
 }
 
 struct instance *
@@ -104,10 +95,45 @@ instance_by_pid(pid_t pid)
 	return (RB_FIND(pid_tree, &sv->pids, &key));
 }
 
+/* "web[2]": how every message about an instance begins. */
 static void
-set_state(struct instance *in, enum istate s)
+in_vlog(int prio, const struct instance *in, const char *fmt, va_list ap)
 {
-	in->state = s;
+	char	 prefix[SPEC_NAME_MAX + 16];
+
+	snprintf(prefix, sizeof(prefix), "%s[%d]", in->app->spec->name,
+	    in->slot);
+	log_vprefix(prio, prefix, fmt, ap, NULL);
+}
+
+void
+in_debug(const struct instance *in, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	in_vlog(LOG_PRIO_DEBUG, in, fmt, ap);
+	va_end(ap);
+}
+
+void
+in_info(const struct instance *in, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	in_vlog(LOG_PRIO_INFO, in, fmt, ap);
+	va_end(ap);
+}
+
+void
+in_warnx(const struct instance *in, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	in_vlog(LOG_PRIO_WARNING, in, fmt, ap);
+	va_end(ap);
 }
 
 /* --- spawning ----------------------------------------------------------- */
@@ -302,11 +328,12 @@ spawn(struct instance *in)
 	int			*fds, nfds, outp[2], errp[2], exp[2];
 	pid_t			 pid, parent = getpid();
 
-	nfds = app_fd_count(in->app);
+	nfds = (int)in->app->spec->nlisten;
 	/* The sockets, then room for the child to move them (child_fds). */
 	if ((fds = calloc((size_t)nfds * 2 + 1, sizeof(int))) == NULL)
 		return (-1);
-	if (app_fds_for(in->app, in->slot, fds) == -1) {
+	if (layout_slot_fds(in->app->spec, in->app->fds, in->app->nfds,
+	    in->slot, fds) == -1) {
 		free(fds);
 		errno = EBADF;		/* no socket for this slot */
 		return (-1);
@@ -363,6 +390,76 @@ fail_out:
 	return (-1);
 }
 
+/* --- the state machine --------------------------------------------------- */
+
+/*
+ * What each state is: its name in `pmc list` (the six of pmcd(8)),
+ * whether nothing runs in it, and whether it waits for an exit after a
+ * stop signal.  The states past the six are what an instance will do
+ * once stopped: start again, back off as after a crash, or go for good.
+ */
+static const struct {
+	const char	*name;		/* internal, for -v */
+	enum istate	 shown;		/* what pmc list says */
+	int		 down;
+	int		 stopping;
+} states[IS_NSTATES] = {
+	[IS_STOPPED] =	  { "stopped",	  IS_STOPPED,  1, 0 },
+	[IS_STARTING] =	  { "starting",	  IS_STARTING, 0, 0 },
+	[IS_ONLINE] =	  { "online",	  IS_ONLINE,   0, 0 },
+	[IS_STOPPING] =	  { "stopping",	  IS_STOPPING, 0, 1 },
+	[IS_BACKOFF] =	  { "backoff",	  IS_BACKOFF,  0, 0 },
+	[IS_ERRORED] =	  { "errored",	  IS_ERRORED,  1, 0 },
+	[IS_RESTARTING] = { "restarting", IS_STOPPING, 0, 1 },
+	[IS_FAILING] =	  { "failing",	  IS_STOPPING, 0, 1 },
+	[IS_RECYCLING] =  { "recycling",  IS_STOPPING, 0, 1 },
+	[IS_DROPPING] =	  { "dropping",	  IS_STOPPING, 0, 1 },
+	[IS_DROPPED] =	  { "dropped",	  IS_STOPPED,  1, 0 },
+};
+
+static const char *const event_names[IE_NEVENTS] = {
+	"start", "stop", "restart", "ready", "exit", "timer", "recycle",
+	"drop", "revive"
+};
+
+const char *
+istate_name(enum istate s)
+{
+	return (states[states[s].shown].name);
+}
+
+int
+instance_down(const struct instance *in)
+{
+	return (states[in->state].down);
+}
+
+int
+instance_dropped(const struct instance *in)
+{
+	return (in->state == IS_DROPPING || in->state == IS_DROPPED);
+}
+
+static void
+set_state(struct instance *in, enum istate s)
+{
+	if (in->state == s)
+		return;
+	in_debug(in, "pid %d: %s -> %s", (int)in->pid,
+	    states[in->state].name, states[s].name);
+	in->state = s;
+	in->app->changed = 1;
+}
+
+/* One more restart in a row: counted, and the next delay doubled. */
+void
+instance_count_restart(struct instance *in)
+{
+	in->restarts++;
+	in->streak++;
+	in->delay_ms = backoff_next(in->app->spec, in->delay_ms);
+}
+
 /*
  * Spawn, and arm the readiness deadline; a failure (out of descriptors,
  * of processes) backs off, doubling the delay like a crash would.
@@ -378,8 +475,8 @@ start(struct instance *in)
 		    strerror(errno));
 		if (in->pending)
 			in->failed = 1;
-		log_warnx("%s[%d]: %s, retrying in %llums", s->name, in->slot,
-		    in->reason, (unsigned long long)in->delay_ms);
+		in_warnx(in, "%s, retrying in %llums", in->reason,
+		    (unsigned long long)in->delay_ms);
 		set_state(in, IS_BACKOFF);
 		timer_start(&in->timer, in->delay_ms);
 		in->delay_ms = backoff_next(s, in->delay_ms);
@@ -395,8 +492,6 @@ start(struct instance *in)
 	timer_start(&in->timer, ms);
 }
 
-/* --- stopping ----------------------------------------------------------- */
-
 static void
 signal_group(struct instance *in, int sig)
 {
@@ -405,23 +500,23 @@ signal_group(struct instance *in, int sig)
 		    in->pgid);
 }
 
+static void	on_exit_(struct instance *);
+
+/* Send stop_signal and wait for the exit in one of the stopping states. */
 static void
-begin_stop(struct instance *in, int then_start)
+begin_stop(struct instance *in, enum istate then)
 {
-	in->restart_after_stop = then_start;
 	timer_stop(&in->timer);
-	if (in->pid == 0) {
-		set_state(in, IS_STOPPED);
+	set_state(in, then);
+	if (in->pid == 0) {		/* nothing to wait for */
+		on_exit_(in);
 		return;
 	}
-	set_state(in, IS_STOPPING);
 	in->killed = 0;
 	signal_group(in, in->app->spec->stop_signal);
 	signal_group(in, SIGCONT);
 	timer_start(&in->timer, in->app->spec->kill_timeout_ms);
 }
-
-/* --- exits -------------------------------------------------------------- */
 
 static void
 describe_status(int ws, char *buf, size_t len)
@@ -524,28 +619,148 @@ schedule_restart(struct instance *in)
 		in->delay_ms = s->backoff_initial_ms;
 	}
 	if (s->max_restarts != 0 && in->streak >= s->max_restarts) {
-		log_warnx("%s[%d]: %s, giving up after %u restarts", s->name,
-		    in->slot, in->reason, in->streak);
+		in_warnx(in, "%s, giving up after %u restarts", in->reason,
+		    in->streak);
 		strlcat(in->reason, ", gave up (max_restarts)",
 		    sizeof(in->reason));
 		set_state(in, IS_ERRORED);
 		return;
 	}
-	log_warnx("%s[%d]: %s, restarting in %llums", s->name, in->slot,
-	    in->reason, (unsigned long long)in->delay_ms);
+	in_warnx(in, "%s, restarting in %llums", in->reason,
+	    (unsigned long long)in->delay_ms);
 	set_state(in, IS_BACKOFF);
 	timer_start(&in->timer, in->delay_ms);
-	in->streak++;
-	in->restarts++;
-	in->delay_ms = backoff_next(s, in->delay_ms);
+	instance_count_restart(in);
+}
+
+/*
+ * The table's actions.  Each is what one (state, event) pair does; the
+ * actions that may end in more than one state choose it themselves.
+ */
+
+static void
+a_none(struct instance *in)
+{
+	(void)in;
+}
+
+/* From a rest state: a fresh start, its crash count forgotten. */
+static void
+a_fresh_start(struct instance *in)
+{
+	in->streak = 0;
+	in->delay_ms = in->app->spec->backoff_initial_ms;
+	start(in);
+}
+
+static void
+a_start(struct instance *in)
+{
+	start(in);
+}
+
+static void
+a_unwait(struct instance *in)		/* backoff, told to stop */
+{
+	timer_stop(&in->timer);
+	set_state(in, IS_STOPPED);
+}
+
+static void
+a_unwait_drop(struct instance *in)
+{
+	timer_stop(&in->timer);
+	set_state(in, IS_DROPPED);
+}
+
+static void
+a_drop(struct instance *in)		/* at rest: the slot goes */
+{
+	set_state(in, IS_DROPPED);
+}
+
+static void
+a_ready(struct instance *in)
+{
+	timer_stop(&in->timer);
+	in->failed = 0;
+	set_state(in, IS_ONLINE);
+}
+
+static void
+a_stop(struct instance *in)
+{
+	begin_stop(in, IS_STOPPING);
+}
+
+static void
+a_restart(struct instance *in)
+{
+	begin_stop(in, IS_RESTARTING);
+}
+
+/* max_memory with no replacement to be had: the caller set the reason. */
+static void
+a_recycle(struct instance *in)
+{
+	instance_count_restart(in);
+	begin_stop(in, IS_RECYCLING);
+}
+
+static void
+a_drop_running(struct instance *in)
+{
+	begin_stop(in, IS_DROPPING);
+}
+
+/* Already stopping: only what follows the exit changes. */
+static void
+a_then_stay(struct instance *in)
+{
+	set_state(in, IS_STOPPING);
+}
+
+static void
+a_then_start(struct instance *in)
+{
+	set_state(in, IS_RESTARTING);
+}
+
+static void
+a_then_drop(struct instance *in)
+{
+	set_state(in, IS_DROPPING);
+}
+
+/* Not ready in time: with ready: notify a failure, else ready enough. */
+static void
+a_ready_timeout(struct instance *in)
+{
+	const struct app_spec	*s = in->app->spec;
+	char			 d[32];
+
+	if (s->ready != READY_NOTIFY) {
+		a_ready(in);
+		return;
+	}
+	format_duration(s->ready_timeout_ms, d, sizeof(d));
+	snprintf(in->reason, sizeof(in->reason),
+	    "not ready within %s (ready_timeout)", d);
+	in_warnx(in, "%s, stopping it", in->reason);
+	if (in->pending || in->surge)
+		in->failed = 1;
+	/*
+	 * A failure like a crash: backoff and max_restarts apply; a
+	 * reload's new instance is not restarted (reload.c).
+	 */
+	begin_stop(in, in->surge ? IS_STOPPING : IS_FAILING);
 }
 
 /* The leader exited while nobody asked it to. */
 static void
-unexpected_exit(struct instance *in)
+a_crashed(struct instance *in)
 {
-	const struct app_spec	*s = in->app->spec;
-	int			 ws = in->wstatus, clean, ex;
+	int	 ws = in->wstatus, clean, ex;
 
 	timer_stop(&in->timer);
 	if (in->pending)
@@ -555,28 +770,140 @@ unexpected_exit(struct instance *in)
 		return;
 	}
 	if (ex) {
-		log_warnx("%s[%d]: %s", s->name, in->slot, in->reason);
+		in_warnx(in, "%s", in->reason);
 		set_state(in, IS_ERRORED);
 		return;
 	}
 	describe_status(ws, in->reason, sizeof(in->reason));
 	if (in->surge) {
 		/* A reload's new instance gets one chance: see reload.c. */
-		log_warnx("%s[%d]: new instance %s", s->name, in->slot,
-		    in->reason);
+		in_warnx(in, "new instance %s", in->reason);
 		in->failed = 1;
 		set_state(in, IS_ERRORED);
 		return;
 	}
 	clean = WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
-	if (!wants_restart(s, ws)) {
-		log_info("%s[%d]: %s, not restarting (restart: %s)", s->name,
-		    in->slot, in->reason, restart_name(s->restart));
+	if (!wants_restart(in->app->spec, ws)) {
+		in_info(in, "%s, not restarting (restart: %s)", in->reason,
+		    restart_name(in->app->spec->restart));
 		set_state(in, clean ? IS_STOPPED : IS_ERRORED);
 		return;
 	}
 	schedule_restart(in);
 }
+
+/* The exit a stop waited for; what follows depends on the state. */
+static void
+on_exit_(struct instance *in)
+{
+	timer_stop(&in->timer);
+	exec_error(in);
+	switch (in->state) {
+	case IS_FAILING:
+		/* Not ready in time: a failure, as restart sees it. */
+		if (in->app->spec->restart == RESTART_NEVER)
+			set_state(in, IS_ERRORED);
+		else
+			schedule_restart(in);
+		return;
+	case IS_RECYCLING:
+		/* Its reason says why it was restarted: keep it. */
+		set_state(in, IS_STOPPED);
+		start(in);
+		return;
+	default:
+		break;
+	}
+	/* Keep why a surge failed. */
+	if (!(in->surge && in->failed))
+		describe_status(in->wstatus, in->reason, sizeof(in->reason));
+	switch (in->state) {
+	case IS_RESTARTING:
+		set_state(in, IS_STOPPED);
+		start(in);
+		break;
+	case IS_DROPPING:
+		set_state(in, IS_DROPPED);
+		break;
+	default:
+		set_state(in, IS_STOPPED);
+		break;
+	}
+}
+
+/* Still running kill_timeout after the stop signal: SIGKILL the group. */
+static void
+a_kill(struct instance *in)
+{
+	const struct app_spec	*s = in->app->spec;
+
+	if (in->draining && group_gone(in))
+		return;
+	if (!in->killed)
+		in_warnx(in, "still running %llums after %s, sending KILL",
+		    (unsigned long long)s->kill_timeout_ms,
+		    signal_name(s->stop_signal));
+	in->killed = 1;
+	signal_group(in, SIGKILL);
+	/* Members that are not our children send no SIGCHLD. */
+	timer_start(&in->timer, 100);
+}
+
+#define _	a_none
+#define FRESH	a_fresh_start
+#define START	a_start
+#define STOP	a_stop
+#define RESTART	a_restart
+#define DROPR	a_drop_running
+#define STAY	a_then_stay
+#define THEN	a_then_start
+#define THENDR	a_then_drop
+#define EXIT	on_exit_
+#define KILL	a_kill
+
+/*
+ * The whole machine: what each event does in each state.  pmcd(8)
+ * describes the same table.
+ */
+static void (*const machine[IS_NSTATES][IE_NEVENTS])(struct instance *) = {
+	/*		  start	 stop	restart	ready	exit	timer	recycle	drop	revive */
+	[IS_STOPPED] =	{ FRESH, _,	FRESH,	_,	_,	_,	_,	a_drop,	FRESH },
+	[IS_ERRORED] =	{ FRESH, _,	FRESH,	_,	_,	_,	_,	a_drop,	FRESH },
+	[IS_DROPPED] =	{ _,	 _,	_,	_,	_,	_,	_,	_,	FRESH },
+	[IS_BACKOFF] =	{ START, a_unwait, START, _,	_,	START,	_,
+			  a_unwait_drop, START },
+	[IS_STARTING] =	{ _,	 STOP,	RESTART, a_ready, a_crashed,
+			  a_ready_timeout, _,	DROPR,	_ },
+	[IS_ONLINE] =	{ _,	 STOP,	RESTART, _,	a_crashed, _,
+			  a_recycle, DROPR, _ },
+	[IS_STOPPING] =	{ THEN,	 _,	THEN,	_,	EXIT,	KILL,	_,	THENDR,	THEN },
+	[IS_FAILING] =	{ THEN,	 STAY,	THEN,	_,	EXIT,	KILL,	_,	THENDR,	THEN },
+	[IS_RESTARTING] = { _,	 STAY,	_,	_,	EXIT,	KILL,	_,	THENDR,	_ },
+	[IS_RECYCLING] = { _,	 STAY,	_,	_,	EXIT,	KILL,	_,	THENDR,	_ },
+	[IS_DROPPING] =	{ _,	 _,	_,	_,	EXIT,	KILL,	_,	_,	THEN },
+};
+
+#undef _
+#undef FRESH
+#undef START
+#undef STOP
+#undef RESTART
+#undef DROPR
+#undef STAY
+#undef THEN
+#undef THENDR
+#undef EXIT
+#undef KILL
+
+void
+instance_event(struct instance *in, enum ievent ev)
+{
+	in_debug(in, "pid %d: %s in %s", (int)in->pid, event_names[ev],
+	    states[in->state].name);
+	machine[in->state][ev](in);
+}
+
+/* --- exits -------------------------------------------------------------- */
 
 /*
  * The leader was reaped.  When it was asked to stop, the rest of its
@@ -596,13 +923,13 @@ instance_reaped(pid_t pid, int wstatus)
 	in->wstatus = wstatus;
 	in->exited_ms = now_ms();
 	in->exited_wall_ms = wall_ms();
-	if (in->state == IS_STOPPING && killpg(in->pgid, 0) == 0) {
+	if (states[in->state].stopping && killpg(in->pgid, 0) == 0) {
 		in->draining = 1;
 		return;
 	}
 	if (killpg(in->pgid, SIGKILL) == 0)
-		log_info("%s[%d]: killed what was left of process group %d",
-		    in->app->spec->name, in->slot, in->pgid);
+		in_info(in, "killed what was left of process group %d",
+		    in->pgid);
 	in->pgid = 0;
 	leftover_changed();
 	instance_event(in, IE_EXIT);
@@ -641,150 +968,4 @@ static void
 instance_timeout(void *arg)
 {
 	instance_event(arg, IE_TIMER);
-}
-
-/* --- the state machine --------------------------------------------------- */
-
-static void
-became_ready(struct instance *in)
-{
-	timer_stop(&in->timer);
-	in->failed = 0;
-	set_state(in, IS_ONLINE);
-}
-
-static void
-starting_event(struct instance *in, enum ievent ev)
-{
-	const struct app_spec	*s = in->app->spec;
-	char			 d[32];
-
-	switch (ev) {
-	case IE_READY:
-		became_ready(in);
-		break;
-	case IE_TIMER:
-		if (s->ready != READY_NOTIFY) {
-			became_ready(in);
-			break;
-		}
-		format_duration(s->ready_timeout_ms, d, sizeof(d));
-		snprintf(in->reason, sizeof(in->reason),
-		    "not ready within %s (ready_timeout)", d);
-		log_warnx("%s[%d]: %s, stopping it", s->name, in->slot,
-		    in->reason);
-		if (in->pending || in->surge)
-			in->failed = 1;
-		/*
-		 * A failure like a crash: backoff and max_restarts apply;
-		 * a reload's new instance is not restarted (reload.c).
-		 */
-		begin_stop(in, 0);
-		in->timed_out = !in->surge;
-		break;
-	case IE_STOP:
-		begin_stop(in, 0);
-		break;
-	case IE_RESTART:
-		begin_stop(in, 1);
-		break;
-	case IE_EXIT:
-		unexpected_exit(in);
-		break;
-	case IE_START:
-		break;
-	}
-}
-
-static void
-stopping_event(struct instance *in, enum ievent ev)
-{
-	switch (ev) {
-	case IE_EXIT:
-		timer_stop(&in->timer);
-		exec_error(in);
-		if (in->timed_out) {
-			/* Not ready in time: a failure, as restart sees it. */
-			in->timed_out = 0;
-			if (in->app->spec->restart == RESTART_NEVER)
-				set_state(in, IS_ERRORED);
-			else
-				schedule_restart(in);
-			break;
-		}
-		/* Keep why a surge failed, or why it was restarted. */
-		if (!(in->surge && in->failed) && !in->memory_restart)
-			describe_status(in->wstatus, in->reason,
-			    sizeof(in->reason));
-		in->memory_restart = 0;
-		set_state(in, IS_STOPPED);
-		if (in->restart_after_stop) {
-			in->restart_after_stop = 0;
-			start(in);
-		}
-		break;
-	case IE_TIMER:
-		if (in->draining && group_gone(in))
-			break;
-		if (!in->killed)
-			log_warnx("%s[%d]: still running %llums after %s, "
-			    "sending KILL", in->app->spec->name, in->slot,
-			    (unsigned long long)in->app->spec->kill_timeout_ms,
-			    signal_name(in->app->spec->stop_signal));
-		in->killed = 1;
-		signal_group(in, SIGKILL);
-		/* Members that are not our children send no SIGCHLD. */
-		timer_start(&in->timer, 100);
-		break;
-	case IE_START:
-	case IE_RESTART:
-		in->restart_after_stop = 1;
-		in->timed_out = 0;
-		break;
-	case IE_STOP:
-		in->restart_after_stop = 0;
-		in->timed_out = 0;
-		in->memory_restart = 0;
-		break;
-	case IE_READY:
-		break;
-	}
-}
-
-void
-instance_event(struct instance *in, enum ievent ev)
-{
-	/* A slot being dropped never starts again. */
-	if (in->doomed && (ev == IE_START || ev == IE_RESTART))
-		ev = IE_STOP;
-	switch (in->state) {
-	case IS_STOPPED:
-	case IS_ERRORED:
-		if (ev == IE_START || ev == IE_RESTART) {
-			in->streak = 0;
-			in->delay_ms = in->app->spec->backoff_initial_ms;
-			start(in);
-		}
-		break;
-	case IS_BACKOFF:
-		if (ev == IE_START || ev == IE_RESTART || ev == IE_TIMER)
-			start(in);
-		else if (ev == IE_STOP) {
-			timer_stop(&in->timer);
-			set_state(in, IS_STOPPED);
-		}
-		break;
-	case IS_STARTING:
-		starting_event(in, ev);
-		break;
-	case IS_ONLINE:
-		if (ev == IE_STOP || ev == IE_RESTART)
-			begin_stop(in, ev == IE_RESTART);
-		else if (ev == IE_EXIT)
-			unexpected_exit(in);
-		break;
-	case IS_STOPPING:
-		stopping_event(in, ev);
-		break;
-	}
 }

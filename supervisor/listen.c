@@ -262,3 +262,35 @@ listen_close(const struct listen_addr *la, int fd)
 	if (la->family == AF_UNIX)
 		unlink(sun->sun_path);
 }
+
+/* --- an app's layout ------------------------------------------------------ */
+
+size_t
+layout_size(const struct app_spec *s)
+{
+	if (s->balance == BALANCE_REUSEPORT)
+		return (s->nlisten * (size_t)s->instances);
+	return (s->nlisten);
+}
+
+const struct listen_addr *
+layout_addr(const struct app_spec *s, size_t i)
+{
+	return (&s->listen[i % s->nlisten]);
+}
+
+int
+layout_slot_fds(const struct app_spec *s, const int *fds, size_t nfds,
+    int slot, int *out)
+{
+	size_t	 j, base = 0;
+
+	if (s->balance == BALANCE_REUSEPORT)
+		base = (size_t)slot * s->nlisten;
+	if (base + s->nlisten > nfds)
+		return (-1);
+	for (j = 0; j < s->nlisten; j++)
+		if ((out[j] = fds[base + j]) == -1)
+			return (-1);
+	return (0);
+}

@@ -19,4 +19,16 @@ int	listen_adopt(void);
 /* Close a socket from listen_open; removes a unix socket's file. */
 void	listen_close(const struct listen_addr *, int fd);
 
+/*
+ * An app's socket layout: one socket per address, or, with balance:
+ * reuseport, one per address and slot (slot-major).  fds[i] serves
+ * layout_addr(s, i).
+ */
+size_t	layout_size(const struct app_spec *);
+const struct listen_addr *layout_addr(const struct app_spec *, size_t i);
+/* The sockets one instance inherits, in order: its slot's, n = nlisten;
+ * -1 when one is missing. */
+int	layout_slot_fds(const struct app_spec *, const int *fds, size_t nfds,
+	    int slot, int *out);
+
 #endif /* PMCD_LISTEN_H */

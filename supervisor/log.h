@@ -5,7 +5,19 @@
 #ifndef PMCD_LOG_H
 #define PMCD_LOG_H
 
-void	log_init(int timestamps);
+#include <stdarg.h>
+
+/* syslog(3)'s numbers, as journald reads them. */
+enum { LOG_PRIO_ERR = 3, LOG_PRIO_WARNING = 4, LOG_PRIO_INFO = 6,
+    LOG_PRIO_DEBUG = 7 };
+
+void	log_init(int timestamps, int verbose);
+void	log_reinit(int timestamps);	/* stderr changed */
+/* "pmcd: prefix: message[: why]" at a priority; prefix may be NULL. */
+void	log_vprefix(int prio, const char *prefix, const char *fmt,
+	    va_list, const char *why);
+void	log_debug(const char *, ...)		/* only when verbose */
+	    __attribute__((__format__(__printf__, 1, 2)));
 void	log_info(const char *, ...)
 	    __attribute__((__format__(__printf__, 1, 2)));
 void	log_warn(const char *, ...)		/* appends strerror(errno) */

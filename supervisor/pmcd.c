@@ -37,15 +37,13 @@ static int		 ready_fd = -1;	/* to the parent, when detaching */
 static void __attribute__((__noreturn__))
 usage(void)
 {
-	fprintf(stderr, "usage: pmcd [-f] [--resurrect] [--metrics address] "
+	fprintf(stderr, "usage: pmcd [-fv] [--resurrect] [--metrics address] "
 	    "[file ...]\n"
 	    "       pmcd -n [-v | -w] file ...\n");
 	exit(2);
 }
 
-/* -n: check the files, print every error, apply nothing. */
-/* -n: check the files; -v: print what they mean; -w: as a dump. */
-/* -w: every app of every file, as one dump. */
+/* -n -w: every app of every file, as one dump. */
 static int
 write_files(char **files, int n)
 {
@@ -80,6 +78,8 @@ write_files(char **files, int n)
 	return (rc);
 }
 
+/* -n: check the files, print every error, apply nothing; -v: print
+ * what they mean; -w: as a dump. */
 static int
 check_files(char **files, int n, int verbose, int yaml)
 {
@@ -275,7 +275,7 @@ announce_ready(void)
 		dup2(fd, 0);
 		close(fd);
 	}
-	log_init(1);
+	log_reinit(1);
 	(void)!write(ready_fd, "r", 1);
 	close(ready_fd);
 	ready_fd = -1;
@@ -461,13 +461,23 @@ names_init(void)
 		strlcpy(sv->group, gr->gr_name, sizeof(sv->group));
 }
 
-int
-main(int argc, char *argv[])
+/* What the command line and the environment ask for. */
+struct options {
+	int		 fg;		/* -f: stay in the foreground */
+	int		 check;		/* -n */
+	int		 verbose;	/* -v: with -n, print; else log
+					   every transition */
+	int		 yaml;		/* -w */
+	int		 resurrect;
+	const char	*metrics;	/* --metrics, PMCD_METRICS */
+	char		**files;
+	int		 nfiles;
+};
+
+static void
+arguments(int argc, char *argv[], struct options *o)
 {
-	char	 path[PATH_MAX], why[PATH_MAX + 128];
-	int	 ch, fg = 0, check = 0, verbose = 0, yaml = 0, resurrect = 0;
-	const char	*metrics = getenv("PMCD_METRICS");
-	static char	 maddr[256];	/* outlives PMCD_METRICS */
+	int		 ch;
 	static const struct option longopts[] = {
 		{ "metrics", required_argument, NULL, 'm' },
 		{ "resurrect", no_argument, NULL, 'r' },
@@ -477,65 +487,81 @@ main(int argc, char *argv[])
 	while ((ch = getopt_long(argc, argv, "fhnvw", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
-			fg = 1;
+			o->fg = 1;
 			break;
 		case 'm':
-			metrics = optarg;
+			o->metrics = optarg;
 			break;
 		case 'n':
-			check = 1;
+			o->check = 1;
 			break;
 		case 'r':
-			resurrect = 1;
+			o->resurrect = 1;
 			break;
 		case 'v':
-			verbose = 1;
+			o->verbose = 1;
 			break;
 		case 'w':
-			yaml = 1;
+			o->yaml = 1;
 			break;
 		default:
 			usage();
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (((verbose || yaml) && !check) || (verbose && yaml))
+	o->files = argv + optind;
+	o->nfiles = argc - optind;
+	if ((o->yaml && !o->check) || (o->verbose && o->yaml))
 		usage();
-	if (check)
-		return (check_files(argv, argc, verbose, yaml));
-	/* Nothing the caller left open outlives this point, but sockets
-	 * passed to us the systemd way. */
-	closefrom(3 + listen_adopt());
+}
 
-	if (home_check(pmc_home(), 1, why, sizeof(why)) == -1)
-		fatalx("%s", why);
-	if (!fg)
-		detach();
-	take_lock();
-	leftover_end();
-	loop_init();
-	if (metrics != NULL && *metrics != '\0' &&
-	    metrics_listen(metrics, why, sizeof(why)) == -1)
-		fatalx("--metrics: %s", why);
-	if (metrics != NULL)
-		metrics = strlcpy(maddr, metrics, sizeof(maddr)) <
+/*
+ * What pmcd takes from its environment, then removes so that instances
+ * never inherit it: the metrics address, and what a service manager or
+ * a shim set for pmcd itself.
+ */
+static void
+environment(struct options *o)
+{
+	static char	 maddr[256];	/* outlives PMCD_METRICS */
+	const char	*m;
+
+	if (o->metrics == NULL && (m = getenv("PMCD_METRICS")) != NULL)
+		o->metrics = strlcpy(maddr, m, sizeof(maddr)) <
 		    sizeof(maddr) ? maddr : NULL;
-	unsetenv("PMCD_METRICS");
-	if (mkdir(pmc_logdir(), 0700) == -1 && errno != EEXIST)
-		fatal("%s", pmc_logdir());
 	/* Under systemd (journal) or as a container's PID 1, the lines of
 	 * instances also go to our stdout unless a spec says otherwise. */
-	sv->log_to_auto = fg && (getenv("JOURNAL_STREAM") != NULL ||
+	sv->log_to_auto = o->fg && (getenv("JOURNAL_STREAM") != NULL ||
 	    getpid() == 1) ? LOGS_TO_BOTH : LOGS_TO_FILE;
-	sdnotify_init();
-	shim_locate(sv->shim_path, sizeof(sv->shim_path));
+	unsetenv("PMCD_METRICS");
 	unsetenv("PMC_SHIM_PID");	/* a shim's, if we run under one */
 	unsetenv("PMC_SHIM_FDS");
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDNAMES");
 	unsetenv("NOTIFY_SOCKET");
+}
+
+/* Start up, serve until stopped, clean up; the exit status. */
+static int
+run(struct options *o)
+{
+	char	 path[PATH_MAX], why[PATH_MAX + 128];
+
+	if (home_check(pmc_home(), 1, why, sizeof(why)) == -1)
+		fatalx("%s", why);
+	if (!o->fg)
+		detach();
+	take_lock();
+	leftover_end();
+	loop_init();
+	if (o->metrics != NULL && *o->metrics != '\0' &&
+	    metrics_listen(o->metrics, why, sizeof(why)) == -1)
+		fatalx("--metrics: %s", why);
+	if (mkdir(pmc_logdir(), 0700) == -1 && errno != EEXIST)
+		fatal("%s", pmc_logdir());
+	sdnotify_init();
+	sample_then(reload_memory_check);
+	shim_locate(sv->shim_path, sizeof(sv->shim_path));
 	raise_nofile();
 	names_init();
 	TAILQ_INIT(&sv->apps);
@@ -549,14 +575,14 @@ main(int argc, char *argv[])
 	control_init(path);
 	notify_init();
 	write_pidfile();
-	if (resurrect)
+	if (o->resurrect)
 		load_dump();
-	load_files(argv, argc);
+	load_files(o->files, o->nfiles);
 	announce_ready();
 	log_info("pmcd %ld ready, PMC_HOME %s", (long)getpid(), pmc_home());
 	/* Here, not in metrics_listen: pmc start's terminal is not ours. */
-	if (metrics != NULL && *metrics != '\0')
-		log_info("metrics on http://%s/metrics", metrics);
+	if (o->metrics != NULL && *o->metrics != '\0')
+		log_info("metrics on http://%s/metrics", o->metrics);
 
 	while (!(sv->stopping && apps_all_stopped())) {
 		loop_once();
@@ -577,4 +603,20 @@ main(int argc, char *argv[])
 	unlink(path);
 	log_info("every app stopped, exiting");
 	return (sv->exit_status);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct options	 o = { 0 };
+
+	arguments(argc, argv, &o);
+	if (o.check)
+		return (check_files(o.files, o.nfiles, o.verbose, o.yaml));
+	/* Nothing the caller left open outlives this point, but sockets
+	 * passed to us the systemd way. */
+	closefrom(3 + listen_adopt());
+	log_init(0, o.verbose);
+	environment(&o);
+	return (run(&o));
 }

@@ -14,25 +14,44 @@
 
 #include "loop.h"
 #include "protocol.h"
+#include "reload.h"
 #include "spec.h"
 
+/*
+ * An instance's state (instance.c holds the table of what each event
+ * does in each).  The first six are what `pmc list` shows; the others
+ * are stopping or stopped with what comes next decided.
+ */
 enum istate {
 	IS_STOPPED = 0,
 	IS_STARTING,		/* spawned, not yet ready */
 	IS_ONLINE,
 	IS_STOPPING,		/* stop_signal sent, waiting for the exit */
 	IS_BACKOFF,		/* waiting to be restarted */
-	IS_ERRORED		/* gave up; `pmc restart` tries again */
+	IS_ERRORED,		/* gave up; `pmc restart` tries again */
+	IS_RESTARTING,		/* stopping, then starts again */
+	IS_FAILING,		/* stopping, not ready in time: then as after
+				   a crash (backoff, max_restarts) */
+	IS_RECYCLING,		/* stopping for max_memory, then starts again
+				   keeping that reason */
+	IS_DROPPING,		/* stopping; its slot is past the count */
+	IS_DROPPED,		/* stopped, to be freed (apps_gc) */
+	IS_NSTATES
 };
 
-/* What an instance is asked to do; the state machine does the rest. */
+/* What an instance is told; the state machine does the rest. */
 enum ievent {
 	IE_START,		/* run (again) */
 	IE_STOP,		/* stop and stay stopped */
 	IE_RESTART,		/* stop, then start */
 	IE_READY,		/* READY=1, or alive long enough */
-	IE_EXIT,		/* the leader was reaped */
-	IE_TIMER		/* backoff, kill or ready deadline */
+	IE_EXIT,		/* the leader was reaped, its group empty */
+	IE_TIMER,		/* backoff, kill or ready deadline */
+	IE_RECYCLE,		/* max_memory, no replacement to be had:
+				   restart in place (reason set by caller) */
+	IE_DROP,		/* the slot goes: stop, never start again */
+	IE_REVIVE,		/* a dropped slot is wanted again: run it */
+	IE_NEVENTS
 };
 
 struct app;
@@ -49,12 +68,8 @@ struct instance {
 	int			 draining;	/* leader gone, group not yet */
 	int			 killed;	/* SIGKILL sent in this stop */
 	int			 exec_fd;	/* error pipe of the last spawn */
-	int			 restart_after_stop;
-	int			 doomed;	/* past the count: stop, drop */
-	int			 surge;		/* a reload's new instance */
-	int			 held;		/* stopped by a reload: 1, or 2
-						   when it was in backoff */
-	int			 timed_out;	/* stopped for ready_timeout */
+	int			 surge;		/* a reload's new instance: one
+						   chance, never restarted */
 	int			 pending;	/* a client waits for a verdict */
 	int			 failed;	/* verdict: did not come online */
 	unsigned int		 restarts;	/* total */
@@ -83,8 +98,6 @@ struct instance {
 	uint64_t		 over_ms;	/* over max_memory since */
 	unsigned int		 memory_failures;	/* replacements that failed
 						   in a row */
-	int			 memory_restart;	/* restarted for max_memory:
-						   keep its reason */
 	int			 cancelled;	/* a surge whose replacement
 						   a user's request ended */
 	RB_ENTRY(instance)	 by_pid;
@@ -100,22 +113,10 @@ struct app {
 	size_t			 ninst;
 	int			 deleting;
 
-	/* A rolling reload under way (reload.c). */
-	int			 reloading;
-	size_t			 reload_slot;	/* slot being replaced */
-	size_t			 reload_done;	/* slots replaced so far */
-	struct instance		*surge;		/* its new instance */
-	struct app_spec		*old_spec;	/* NULL: the same spec */
-	int			*old_fds;
-	size_t			 old_nfds;
-	size_t			 reload_end;	/* past the last slot to do */
-	int			 reload_memory;	/* only one slot, for max_memory */
-	int			 reload_queued;	/* a pmc reload waits for that */
-	char			 reload_why[128];	/* why, for max_memory */
-	int			 reload_failed;	/* outcome of the last one */
-	int			 reload_interrupted;	/* by stop or delete */
-	int			 old_stopped;	/* the surge's old one stops */
-	char			 reload_reason[320];
+	int			 changed;	/* an instance changed state:
+						   reloads_step looks */
+	struct instance		*surge;		/* a reload's new instance */
+	struct reload		 reload;	/* reload.c's, see reload.h */
 };
 
 RB_HEAD(pid_tree, instance);
@@ -145,8 +146,6 @@ void		 app_stop(struct app *);
 void		 app_restart(struct app *);
 void		 app_delete(struct app *);
 int		 app_settled(const struct app *, int for_stop);
-int		 app_fd_count(const struct app *);
-int		 app_fds_for(const struct app *, int slot, int *fds);
 void		 app_clear_verdicts(struct app *);
 void		 apps_stop_all(void);
 void		 apps_gc(void);
@@ -155,24 +154,23 @@ int		 app_scale(struct app *, int, struct pbuf *errs);
 struct app	**apps_pruned(struct spec **, size_t, size_t *);
 void		 app_close_fds(const struct app_spec *, int *, size_t,
 		    const int *keep, size_t nkeep);
-int		 instance_down(const struct instance *);
 void		 apps_free_all(void);
 int		 apps_all_stopped(void);
-
-/* reload.c */
-void		 reload_begin(struct app *, struct app_spec *, int *fds,
-		    size_t nfds);
-void		 reload_slot_begin(struct app *, size_t slot);
-void		 reload_abort(struct app *, const char *why);
-int		 reload_cancel(struct app *);
-int		 reload_by_user(const struct app *);
-void		 reloads_step(void);
 
 /* instance.c */
 int		 pid_cmp(struct instance *, struct instance *);
 struct instance	*instance_new(struct app *, int slot);
 void		 instance_free(struct instance *);
 void		 instance_event(struct instance *, enum ievent);
+int		 instance_down(const struct instance *);
+int		 instance_dropped(const struct instance *);	/* its slot goes */
+void		 instance_count_restart(struct instance *);
+void		 in_debug(const struct instance *, const char *, ...)
+		    __attribute__((__format__(__printf__, 2, 3)));
+void		 in_info(const struct instance *, const char *, ...)
+		    __attribute__((__format__(__printf__, 2, 3)));
+void		 in_warnx(const struct instance *, const char *, ...)
+		    __attribute__((__format__(__printf__, 2, 3)));
 struct instance	*instance_by_pid(pid_t);
 uint64_t	 backoff_next(const struct app_spec *, uint64_t delay_ms);
 
@@ -191,6 +189,7 @@ int64_t		 wall_ms(void);		/* CLOCK_REALTIME, ms */
 /* sample.c */
 void		 sample_arm(void);	/* after a spawn */
 void		 sample_fresh(void);	/* sample what never was */
+void		 sample_then(void (*)(void));	/* call after each sample */
 struct sample_members {
 	pid_t			*pid;
 	struct instance		**in;	/* whose group pid[i] is in */

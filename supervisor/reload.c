@@ -1,7 +1,7 @@
 /*
  * reload.c -- replacing an app's instances one slot at a time, so that
  * the port never stops answering and a bad release never replaces a
- * good one.
+ * good one; and max_memory, which replaces one slot the same way.
  *
  * For each slot: start a new instance beside the old one (same slot,
  * same sockets: the "surge"), wait until it is ready, then stop the old
@@ -9,14 +9,39 @@
  * app.  When a surge exits or is not ready in time, it is stopped, the
  * old instance keeps serving, and the reload ends as failed; if no slot
  * was replaced yet, the app goes back to its old spec and sockets.
+ *
+ * A reload is app->reload (reload.h).  It moves on when an instance of
+ * its app changes state (set_state marks the app), once per loop round:
+ * reloads_step().  Other files ask it questions through the functions
+ * below, never through its fields.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "human.h"
 #include "log.h"
 #include "pmcd.h"
+
+/* Worth a step: the app's instances changed, or the reload did. */
+static void
+stir(struct app *app)
+{
+	app->changed = 1;
+}
+
+static void
+reset(struct reload *r, enum reload_kind kind)
+{
+	r->kind = kind;
+	r->slot = 0;
+	r->done = 0;
+	r->end = SIZE_MAX;
+	r->old_stopped = 0;
+	r->outcome = RELOAD_OK;
+	r->reason[0] = '\0';
+}
 
 /*
  * Begin a reload of app.  With a new spec (and the socket layout made
@@ -26,44 +51,51 @@
 void
 reload_begin(struct app *app, struct app_spec *spec, int *fds, size_t nfds)
 {
+	struct reload	*r = &app->reload;
+
 	app_clear_verdicts(app);
-	app->reloading = 1;
-	app->reload_slot = 0;
-	app->reload_done = 0;
-	app->reload_failed = 0;
-	app->reload_interrupted = 0;
-	app->old_stopped = 0;
-	app->reload_end = SIZE_MAX;
-	app->reload_memory = 0;
-	app->reload_reason[0] = '\0';
+	reset(r, RELOAD_ALL);
 	if (spec != NULL) {
-		app->old_spec = app->spec;
-		app->old_fds = app->fds;
-		app->old_nfds = app->nfds;
+		r->old_spec = app->spec;
+		r->old_fds = app->fds;
+		r->old_nfds = app->nfds;
 		app->spec = spec;
 		app->fds = fds;
 		app->nfds = nfds;
 	}
 	log_info("%s: reloading %zu instance%s", app->spec->name, app->ninst,
 	    app->ninst == 1 ? "" : "s");
+	stir(app);
+}
+
+/* pmc reload: now, or after the max_memory replacement under way. */
+enum reload_request
+reload_request(struct app *app)
+{
+	if (app->reload.kind == RELOAD_MEMORY) {
+		app->reload.queued = 1;
+		return (RELOAD_QUEUED);
+	}
+	if (app->reload.kind != RELOAD_NONE)
+		return (RELOAD_BUSY);
+	reload_begin(app, NULL, NULL, 0);
+	return (RELOAD_STARTED);
 }
 
 /*
- * Replace one slot's instance the same way (max_memory, see sample.c);
- * app->reload_why says why.  Verdicts stay: this is no client's request.
+ * Replace one slot's instance the same way (max_memory); why says why.
+ * Verdicts stay: this is no client's request.
  */
-void
-reload_slot_begin(struct app *app, size_t slot)
+static void
+reload_slot_begin(struct app *app, size_t slot, const char *why)
 {
-	app->reloading = 1;
-	app->reload_slot = slot;
-	app->reload_end = slot + 1;
-	app->reload_memory = 1;
-	app->reload_done = 0;
-	app->reload_failed = 0;
-	app->reload_interrupted = 0;
-	app->old_stopped = 0;
-	app->reload_reason[0] = '\0';
+	struct reload	*r = &app->reload;
+
+	reset(r, RELOAD_MEMORY);
+	r->slot = slot;
+	r->end = slot + 1;
+	strlcpy(r->why, why, sizeof(r->why));
+	stir(app);
 }
 
 /*
@@ -76,12 +108,13 @@ reload_slot_begin(struct app *app, size_t slot)
 int
 reload_cancel(struct app *app)
 {
+	struct reload	*r = &app->reload;
 	struct instance	*s = app->surge;
 
-	if (!app->reloading || !app->reload_memory)
+	if (r->kind != RELOAD_MEMORY)
 		return (0);
 	log_info("%s[%d]: max_memory replacement cancelled by a request",
-	    app->spec->name, (int)app->reload_slot);
+	    app->spec->name, (int)r->slot);
 	if (s != NULL) {
 		s->cancelled = 1;
 		s->pending = 0;
@@ -90,14 +123,19 @@ reload_cancel(struct app *app)
 			instance_event(s, IE_STOP);
 	}
 	/* The old one was being stopped for it: it serves again. */
-	if (app->old_stopped && app->reload_slot < app->ninst)
-		instance_event(app->inst[app->reload_slot], IE_START);
-	app->reloading = 0;
-	app->reload_memory = 0;
-	app->reload_failed = 0;
-	app->reload_interrupted = 0;
-	app->old_stopped = 0;
+	if (r->old_stopped && r->slot < app->ninst)
+		instance_event(app->inst[r->slot], IE_START);
+	r->kind = RELOAD_NONE;
+	r->outcome = RELOAD_OK;
+	r->old_stopped = 0;
+	stir(app);
 	return (1);
+}
+
+int
+reload_running(const struct app *app)
+{
+	return (app->reload.kind != RELOAD_NONE);
 }
 
 /*
@@ -108,7 +146,78 @@ reload_cancel(struct app *app)
 int
 reload_by_user(const struct app *app)
 {
-	return (app->reloading && (!app->reload_memory || app->reload_queued));
+	return (app->reload.kind == RELOAD_ALL ||
+	    (app->reload.kind == RELOAD_MEMORY && app->reload.queued));
+}
+
+/* A new request on an app that does not reload: the last outcome is
+ * not its business. */
+void
+reload_forget(struct app *app)
+{
+	if (app->reload.kind == RELOAD_NONE)
+		app->reload.outcome = RELOAD_OK;
+}
+
+/* How the last reload ended, for a client: 0, or 1 and why in buf. */
+int
+reload_status(const struct app *app, char *buf, size_t len)
+{
+	const struct reload	*r = &app->reload;
+
+	switch (r->outcome) {
+	case RELOAD_OK:
+		return (0);
+	case RELOAD_INTERRUPTED:
+		snprintf(buf, len, "reload %s", r->reason);
+		break;
+	case RELOAD_FAILED:
+		snprintf(buf, len, "reload failed: %s; %s", r->reason,
+		    r->done == 0 ? "the old instances keep serving" :
+		    "the instances replaced so far keep the new spec");
+		break;
+	}
+	return (1);
+}
+
+/* What describe calls the surge, and the last outcome. */
+const char *
+reload_surge_title(const struct app *app)
+{
+	if (app->surge != NULL && app->surge->cancelled)
+		return ("replacement cancelled");
+	return (app->reload.kind == RELOAD_MEMORY ? "replacement under way" :
+	    "reload under way");
+}
+
+/* A socket of the old layout went to another app (--prune hands over). */
+void
+reload_forget_fd(struct app *app, int fd)
+{
+	struct reload	*r = &app->reload;
+	size_t		 j;
+
+	for (j = 0; j < r->old_nfds; j++)
+		if (r->old_fds[j] == fd)
+			r->old_fds[j] = -1;
+}
+
+/* The app goes: what the reload still holds goes with it. */
+void
+reload_free(struct app *app)
+{
+	struct reload	*r = &app->reload;
+
+	if (r->old_spec != NULL) {
+		app_close_fds(r->old_spec, r->old_fds, r->old_nfds,
+		    app->fds, app->nfds);
+		free(r->old_fds);
+		app_spec_free(r->old_spec);
+		r->old_spec = NULL;
+	}
+	free(r->hold);
+	r->hold = NULL;
+	r->nhold = 0;
 }
 
 /* A cancelled surge: gone once down; 0 while it still stops. */
@@ -127,57 +236,59 @@ drop_cancelled(struct app *app)
 void
 reload_abort(struct app *app, const char *why)
 {
-	if (reload_cancel(app) && app->reload_queued) {
+	struct reload	*r = &app->reload;
+
+	if (reload_cancel(app) && r->queued) {
 		/* The pmc reload that waited for it is interrupted. */
-		app->reload_queued = 0;
-		app->reload_failed = 1;
-		app->reload_interrupted = 1;
-		strlcpy(app->reload_reason, why, sizeof(app->reload_reason));
+		r->queued = 0;
+		r->outcome = RELOAD_INTERRUPTED;
+		strlcpy(r->reason, why, sizeof(r->reason));
 	}
-	if (!app->reloading)
+	if (r->kind == RELOAD_NONE)
 		return;
-	if (!app->reload_failed) {
-		app->reload_failed = 1;
-		app->reload_interrupted = 1;
-		strlcpy(app->reload_reason, why, sizeof(app->reload_reason));
+	if (r->outcome == RELOAD_OK) {
+		r->outcome = RELOAD_INTERRUPTED;
+		strlcpy(r->reason, why, sizeof(r->reason));
 	}
 	if (app->surge != NULL) {
 		app->surge->failed = 1;
 		instance_event(app->surge, IE_STOP);
 	}
+	stir(app);
 }
 
 /* Drop the sockets and spec the app no longer uses. */
 static void
 release_old(struct app *app, int revert)
 {
+	struct reload	*r = &app->reload;
 	struct app_spec	*spec;
 	int		*fds;
 	size_t		 nfds;
 
-	if (app->old_spec == NULL)
+	if (r->old_spec == NULL)
 		return;
 	if (revert) {
 		spec = app->spec;
 		fds = app->fds;
 		nfds = app->nfds;
-		app->spec = app->old_spec;
-		app->fds = app->old_fds;
-		app->nfds = app->old_nfds;
+		app->spec = r->old_spec;
+		app->fds = r->old_fds;
+		app->nfds = r->old_nfds;
 	} else {
-		spec = app->old_spec;
-		fds = app->old_fds;
-		nfds = app->old_nfds;
+		spec = r->old_spec;
+		fds = r->old_fds;
+		nfds = r->old_nfds;
 	}
 	app_close_fds(spec, fds, nfds, app->fds, app->nfds);
 	free(fds);
 	app_spec_free(spec);
-	app->old_spec = NULL;
-	app->old_fds = NULL;
-	app->old_nfds = 0;
+	r->old_spec = NULL;
+	r->old_fds = NULL;
+	r->old_nfds = 0;
 }
 
-/* Slots past the old count start; slots past the new count stop. */
+/* Slots past the old count start; slots past the new count go. */
 static void
 resize(struct app *app, int start_new)
 {
@@ -199,12 +310,31 @@ resize(struct app *app, int start_new)
 			app->inst[i]->pending = start_new;
 			if (start_new)
 				instance_event(app->inst[i], IE_START);
-		} else if (i >= n && !app->inst[i]->doomed) {
-			app->inst[i]->doomed = 1;
-			instance_event(app->inst[i], IE_STOP);
-		}
+		} else if (i >= n)
+			instance_event(app->inst[i], IE_DROP);
 	}
 	app->ninst = total;
+}
+
+/* Hold a slot that does not serve stopped until the reload ends. */
+static void
+hold(struct app *app, size_t slot)
+{
+	struct reload	*r = &app->reload;
+	struct instance	*in = app->inst[slot];
+
+	if (r->nhold < app->ninst) {
+		r->hold = reallocarray(r->hold, app->ninst, sizeof(*r->hold));
+		if (r->hold == NULL)
+			fatal("reallocarray");
+		memset(r->hold + r->nhold, 0,
+		    (app->ninst - r->nhold) * sizeof(*r->hold));
+		r->nhold = app->ninst;
+	}
+	if (r->hold[slot] == HOLD_NONE)
+		r->hold[slot] = in->state == IS_BACKOFF ? HOLD_BACKOFF :
+		    HOLD_STOPPED;
+	instance_event(in, IE_STOP);
 }
 
 /*
@@ -212,73 +342,76 @@ resize(struct app *app, int start_new)
  * failure only those that were waiting to restart.
  */
 static void
-release_held(struct app *app, int failed, int interrupted)
+release_held(struct app *app)
 {
+	struct reload	*r = &app->reload;
 	struct instance	*in;
 	size_t		 i;
 
-	for (i = 0; i < app->ninst; i++) {
+	for (i = 0; i < r->nhold && i < app->ninst; i++) {
 		in = app->inst[i];
-		if (!in->held)
+		if (r->hold[i] == HOLD_NONE || instance_dropped(in) ||
+		    r->outcome == RELOAD_INTERRUPTED)
 			continue;
-		if (!in->doomed && !interrupted && (!failed || in->held == 2)) {
+		if (r->outcome == RELOAD_OK || r->hold[i] == HOLD_BACKOFF) {
 			in->pending = 1;
 			in->failed = 0;
 			instance_event(in, IE_RESTART);
 		}
-		in->held = 0;
 	}
+	free(r->hold);
+	r->hold = NULL;
+	r->nhold = 0;
 }
 
 /* A max_memory replacement ended: pace the next try after a failure. */
 static void
 finish_memory(struct app *app)
 {
+	struct reload		*r = &app->reload;
 	const struct app_spec	*s = app->spec;
 	struct instance		*in;
 
-	app->reloading = 0;
-	app->reload_memory = 0;
-	if (!app->reload_failed || app->reload_interrupted ||
-	    app->reload_slot >= app->ninst)
+	r->kind = RELOAD_NONE;
+	if (r->outcome != RELOAD_FAILED || r->slot >= app->ninst)
 		return;		/* done, or the app was asked to stop */
-	in = app->inst[app->reload_slot];
-	log_warnx("%s[%d]: replacement failed: %s; the old instance keeps "
-	    "running, next try in %llums", s->name, in->slot,
-	    app->reload_reason, (unsigned long long)in->delay_ms);
+	in = app->inst[r->slot];
+	in_warnx(in, "replacement failed: %s; the old instance keeps "
+	    "running, next try in %llums", r->reason,
+	    (unsigned long long)in->delay_ms);
 	in->memory_retry_ms = now_ms() + in->delay_ms;
 	in->delay_ms = backoff_next(s, in->delay_ms);
 	in->memory_failures++;
 	/* Nobody asked for it: no client reports it as a reload's. */
-	app->reload_failed = app->reload_interrupted;
+	r->outcome = RELOAD_OK;
 }
 
 static void
 finish(struct app *app)
 {
-	int	 revert = app->reload_failed && app->reload_done == 0;
+	struct reload	*r = &app->reload;
+	int		 revert = r->outcome != RELOAD_OK && r->done == 0;
 
-	if (app->reload_memory) {
+	if (r->kind == RELOAD_MEMORY)
 		finish_memory(app);
-		goto queued;
+	else {
+		if (r->outcome != RELOAD_OK)
+			log_warnx("%s: reload failed: %s; %s", app->spec->name,
+			    r->reason, revert ? "kept the old instances" :
+			    "kept the instances replaced so far");
+		else
+			log_info("%s: reloaded", app->spec->name);
+		release_old(app, revert);
+		if (!revert)
+			resize(app, r->outcome != RELOAD_INTERRUPTED);
+		r->kind = RELOAD_NONE;
+		/* Interrupted by a stop: what it held stays stopped. */
+		release_held(app);
 	}
-	if (app->reload_failed) {
-		log_warnx("%s: reload failed: %s; %s", app->spec->name,
-		    app->reload_reason, revert ? "kept the old instances" :
-		    "kept the instances replaced so far");
-	} else
-		log_info("%s: reloaded", app->spec->name);
-	release_old(app, revert);
-	if (!revert)
-		resize(app, !app->reload_interrupted);
-	app->reloading = 0;
-	/* Interrupted by a stop: what it held stays stopped. */
-	release_held(app, app->reload_failed, app->reload_interrupted);
-queued:
 	/* A pmc reload that came during a max_memory replacement. */
-	if (app->reload_queued) {
-		app->reload_queued = 0;
-		if (!app->reload_interrupted)
+	if (r->queued) {
+		r->queued = 0;
+		if (r->outcome != RELOAD_INTERRUPTED)
 			reload_begin(app, NULL, NULL, 0);
 	}
 }
@@ -287,21 +420,22 @@ queued:
 static int
 surge_failed(struct app *app)
 {
+	struct reload	*r = &app->reload;
 	struct instance	*s = app->surge;
-	struct instance	*old = app->inst[app->reload_slot];
+	struct instance	*old = app->inst[r->slot];
 
 	if (!instance_down(s))
 		return (0);	/* still stopping, or its group draining */
 	/* The old one was being stopped for it: it serves again. */
-	if (app->old_stopped && !app->reload_interrupted) {
+	if (r->old_stopped && r->outcome != RELOAD_INTERRUPTED) {
 		old->pending = 1;
 		instance_event(old, IE_START);
 	}
-	app->old_stopped = 0;
-	if (!app->reload_failed) {
-		app->reload_failed = 1;
-		snprintf(app->reload_reason, sizeof(app->reload_reason),
-		    "new %s[%d]: %.200s", app->spec->name, s->slot,
+	r->old_stopped = 0;
+	if (r->outcome == RELOAD_OK) {
+		r->outcome = RELOAD_FAILED;
+		snprintf(r->reason, sizeof(r->reason), "new %s[%d]: %.200s",
+		    app->spec->name, s->slot,
 		    s->reason[0] != '\0' ? s->reason : "did not start");
 	}
 	instance_free(s);
@@ -314,36 +448,36 @@ surge_failed(struct app *app)
 static int
 surge_ready(struct app *app)
 {
-	struct instance	*old = app->inst[app->reload_slot];
+	struct reload	*r = &app->reload;
+	struct instance	*old = app->inst[r->slot];
 	struct instance	*s = app->surge;
 
 	if (old->state == IS_ONLINE || old->state == IS_STARTING ||
 	    old->state == IS_BACKOFF) {
 		instance_event(old, IE_STOP);
-		app->old_stopped = 1;
+		r->old_stopped = 1;
 	}
 	if (!instance_down(old))
 		return (0);
 	s->restarts = old->restarts;
 	s->cpu_total_ticks += old->cpu_total_ticks;
 	s->replaced_ms = now_ms();	/* max_memory paces from here */
-	if (app->reload_memory) {
+	if (r->kind == RELOAD_MEMORY) {
 		/* A restart, as far as counts and pacing go. */
-		s->restarts++;
-		s->streak = old->streak + 1;
-		s->delay_ms = backoff_next(app->spec, old->delay_ms);
-		strlcpy(s->reason, app->reload_why, sizeof(s->reason));
-		log_info("%s[%d]: replaced, new pid %d", app->spec->name,
-		    s->slot, (int)s->pid);
+		s->streak = old->streak;
+		s->delay_ms = old->delay_ms;
+		instance_count_restart(s);
+		strlcpy(s->reason, r->why, sizeof(s->reason));
+		in_info(s, "replaced, new pid %d", (int)s->pid);
 	}
 	instance_free(old);
-	app->inst[app->reload_slot] = s;
+	app->inst[r->slot] = s;
 	s->surge = 0;
 	s->pending = 0;
 	app->surge = NULL;
-	app->old_stopped = 0;
-	app->reload_slot++;
-	app->reload_done++;
+	r->old_stopped = 0;
+	r->slot++;
+	r->done++;
 	return (1);
 }
 
@@ -351,35 +485,32 @@ surge_ready(struct app *app)
 static int
 next_slot(struct app *app)
 {
+	struct reload	*r = &app->reload;
 	struct instance	*old, *s;
 	size_t		 n = (size_t)app->spec->instances;
 
-	if (n > app->reload_end)
-		n = app->reload_end;
-	for (; app->reload_slot < app->ninst && app->reload_slot < n;
-	    app->reload_slot++) {
-		old = app->inst[app->reload_slot];
-		if (old->doomed)
+	if (n > r->end)
+		n = r->end;
+	for (; r->slot < app->ninst && r->slot < n; r->slot++) {
+		old = app->inst[r->slot];
+		if (instance_dropped(old))
 			continue;
 		if (old->state == IS_ONLINE || old->state == IS_STARTING)
 			break;
-		if (app->reload_memory)
+		if (r->kind == RELOAD_MEMORY)
 			continue;	/* it no longer runs: nothing to do */
 		/*
 		 * Nothing serves in this slot: hold it stopped, so that no
 		 * process of the new spec runs before the reload succeeds;
 		 * finish() starts it then (or, failed, as it was).
 		 */
-		if (!old->held)
-			old->held = old->state == IS_BACKOFF ? 2 : 1;
-		if (old->state != IS_STOPPING)
-			instance_event(old, IE_STOP);
+		hold(app, r->slot);
 	}
-	if (app->reload_slot >= app->ninst || app->reload_slot >= n) {
+	if (r->slot >= app->ninst || r->slot >= n) {
 		finish(app);
 		return (0);
 	}
-	s = instance_new(app, (int)app->reload_slot);
+	s = instance_new(app, (int)r->slot);
 	s->surge = 1;
 	s->pending = 1;
 	app->surge = s;
@@ -390,11 +521,13 @@ next_slot(struct app *app)
 static void
 reload_step(struct app *app)
 {
+	struct reload	*r = &app->reload;
+
 	for (;;) {
 		if (!drop_cancelled(app))
 			return;		/* a cancelled one still stops */
 		if (app->surge == NULL) {
-			if (app->reload_failed) {
+			if (r->outcome != RELOAD_OK) {
 				finish(app);
 				return;
 			}
@@ -404,8 +537,7 @@ reload_step(struct app *app)
 		}
 		if (app->surge->failed || instance_down(app->surge)) {
 			app->surge->failed = 1;
-			if (!instance_down(app->surge) &&
-			    app->surge->state != IS_STOPPING)
+			if (!instance_down(app->surge))
 				instance_event(app->surge, IE_STOP);
 			surge_failed(app);
 			return;
@@ -415,16 +547,120 @@ reload_step(struct app *app)
 	}
 }
 
-/* Advance every reload under way; called after each round of events. */
+/*
+ * Advance the reloads whose apps changed since the last round; what a
+ * step itself changes is seen at the next round.
+ */
 void
 reloads_step(void)
 {
 	struct app	*app;
 
 	TAILQ_FOREACH(app, &sv->apps, entry) {
-		if (app->reloading)
+		if (!app->changed)
+			continue;
+		app->changed = 0;
+		if (app->reload.kind != RELOAD_NONE)
 			reload_step(app);
 		else
 			drop_cancelled(app);
 	}
+}
+
+/* --- max_memory ------------------------------------------------------------ */
+
+/*
+ * An online instance whose group's resident memory passes the limit is
+ * replaced as a reload replaces it, the new one ready before the old one
+ * stops.  Paced like restarts: not before its backoff delay after it
+ * started or took its slot (a delay that doubles with each replacement
+ * in a row and starts over once one stays up backoff.reset_after), and
+ * never while the app reloads anyway.  One slot at a time per app: the
+ * one over the limit the longest, then the one most over it.  Where no
+ * graceful replacement can be had (no listen socket, or MEMORY_TRIES of
+ * them failed in a row), the instance is restarted in place instead.
+ * The figures are sample.c's, after each sample.
+ */
+#define MEMORY_TRIES	3
+#define STR(x)		#x
+#define XSTR(x)		STR(x)
+
+static int
+memory_due(struct instance *in, uint64_t now)
+{
+	const struct app_spec	*s = in->app->spec;
+	uint64_t		 since;
+
+	if (in->state != IS_ONLINE || in->rss <= s->max_memory ||
+	    in->surge || instance_dropped(in)) {
+		in->over_ms = 0;
+		return (0);
+	}
+	if (in->over_ms == 0)
+		in->over_ms = now;
+	since = in->replaced_ms > in->started_ms ? in->replaced_ms :
+	    in->started_ms;
+	if (now - since >= s->backoff_reset_ms) {
+		in->streak = 0;
+		in->delay_ms = s->backoff_initial_ms;
+	}
+	return (now - since >= in->delay_ms && now >= in->memory_retry_ms);
+}
+
+/* Stop, then start: the limit holds where no replacement can be had. */
+static void
+memory_restart(struct instance *in, const char *have, const char *limit)
+{
+	in_warnx(in, "memory %s over max_memory %s, restarting (%s)", have,
+	    limit, in->app->spec->nlisten == 0 ?
+	    "no listen socket to replace it on" :
+	    "its replacements failed " XSTR(MEMORY_TRIES) " times");
+	snprintf(in->reason, sizeof(in->reason),
+	    "restarted: memory %s over max_memory %s", have, limit);
+	in->memory_failures = 0;
+	in->over_ms = 0;
+	instance_event(in, IE_RECYCLE);
+}
+
+static void
+memory_check(struct app *app)
+{
+	const struct app_spec	*s = app->spec;
+	struct instance		*in, *pick = NULL;
+	char			 have[32], limit[32], why[128];
+	uint64_t		 now = now_ms();
+	size_t			 i;
+
+	if (s->max_memory == 0)
+		return;
+	for (i = 0; i < app->ninst; i++) {
+		in = app->inst[i];
+		if (!memory_due(in, now))
+			continue;
+		if (pick == NULL || in->over_ms < pick->over_ms ||
+		    (in->over_ms == pick->over_ms && in->rss > pick->rss))
+			pick = in;
+	}
+	if (pick == NULL || app->deleting || reload_running(app) ||
+	    app->surge != NULL || sv->stopping)
+		return;
+	human_size(pick->rss, have, sizeof(have));
+	format_size(s->max_memory, limit, sizeof(limit));
+	if (s->nlisten == 0 || pick->memory_failures >= MEMORY_TRIES) {
+		memory_restart(pick, have, limit);
+		return;
+	}
+	in_warnx(pick, "memory %s over max_memory %s, replacing", have, limit);
+	snprintf(why, sizeof(why), "replaced: memory %s over max_memory %s",
+	    have, limit);
+	reload_slot_begin(app, (size_t)pick->slot, why);
+}
+
+void
+reload_memory_check(void)
+{
+	struct app	*app, *next;
+
+	TAILQ_FOREACH_SAFE(app, &sv->apps, entry, next)
+		memory_check(app);
 }

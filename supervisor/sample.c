@@ -1,7 +1,8 @@
 /*
  * sample.c -- what each instance costs: the cpu and resident memory of
  * its whole process group, read from /proc once a second while anything
- * runs, and the max_memory check that follows each sample.
+ * runs.  It only measures: what acts on the figures (max_memory) is
+ * called after each sample, see sample_then().
  *
  * Which processes: pmcd's own children are the instances' leaders and,
  * pmcd being the child subreaper, the orphans of their groups.  From each
@@ -55,6 +56,8 @@ struct walk {
 static struct timer	 sample_timer;
 static int		 sample_timer_set;
 static uint64_t		 page_size;
+
+static void	(*sampled_hook)(void);
 
 static void	sample_tick(void *);
 static void	sample_all(void);
@@ -296,107 +299,6 @@ unsampled(struct instance *in)
 	return (in->cpu_sampled_ms == 0);
 }
 
-/*
- * max_memory: an online instance whose group's resident memory passes
- * the limit is replaced as a reload replaces it, the new one ready
- * before the old one stops.  Paced like restarts: not before its
- * backoff delay after it started or took its slot (a delay that
- * doubles with each replacement in a row and starts over once one
- * stays up backoff.reset_after), and never while the app reloads
- * anyway.  One slot at a time per app: the one over the limit the
- * longest, then the one most over it.  Where no graceful replacement
- * can be had (no listen socket, or MEMORY_TRIES of them failed in a
- * row), the instance is restarted in place instead.
- */
-#define MEMORY_TRIES	3
-
-static int
-memory_due(struct instance *in, uint64_t now)
-{
-	const struct app_spec	*s = in->app->spec;
-	uint64_t		 since;
-
-	if (in->state != IS_ONLINE || in->rss <= s->max_memory ||
-	    in->surge || in->doomed) {
-		in->over_ms = 0;
-		return (0);
-	}
-	if (in->over_ms == 0)
-		in->over_ms = now;
-	since = in->replaced_ms > in->started_ms ? in->replaced_ms :
-	    in->started_ms;
-	if (now - since >= s->backoff_reset_ms) {
-		in->streak = 0;
-		in->delay_ms = s->backoff_initial_ms;
-	}
-	return (now - since >= in->delay_ms && now >= in->memory_retry_ms);
-}
-
-/* Stop, then start: the limit holds where no replacement can be had. */
-static void
-memory_restart(struct instance *in, const char *have, const char *limit)
-{
-	const struct app_spec	*s = in->app->spec;
-
-	log_warnx("%s[%d]: memory %s over max_memory %s, restarting (%s)",
-	    s->name, in->slot, have, limit, s->nlisten == 0 ?
-	    "no listen socket to replace it on" :
-	    "its replacements failed " XSTR(MEMORY_TRIES) " times");
-	snprintf(in->reason, sizeof(in->reason),
-	    "restarted: memory %s over max_memory %s", have, limit);
-	in->memory_restart = 1;
-	in->memory_failures = 0;
-	in->over_ms = 0;
-	in->restarts++;
-	in->streak++;
-	in->delay_ms = backoff_next(s, in->delay_ms);
-	instance_event(in, IE_RESTART);
-}
-
-static void
-memory_check(struct app *app)
-{
-	const struct app_spec	*s = app->spec;
-	struct instance		*in, *pick = NULL;
-	char			 have[32], limit[32];
-	uint64_t		 now = now_ms();
-	size_t			 i;
-
-	if (s->max_memory == 0)
-		return;
-	for (i = 0; i < app->ninst; i++) {
-		in = app->inst[i];
-		if (!memory_due(in, now))
-			continue;
-		if (pick == NULL || in->over_ms < pick->over_ms ||
-		    (in->over_ms == pick->over_ms && in->rss > pick->rss))
-			pick = in;
-	}
-	if (pick == NULL || app->deleting || app->reloading ||
-	    app->surge != NULL || sv->stopping)
-		return;
-	human_size(pick->rss, have, sizeof(have));
-	format_size(s->max_memory, limit, sizeof(limit));
-	if (s->nlisten == 0 || pick->memory_failures >= MEMORY_TRIES) {
-		memory_restart(pick, have, limit);
-		return;
-	}
-	log_warnx("%s[%d]: memory %s over max_memory %s, replacing", s->name,
-	    pick->slot, have, limit);
-	snprintf(app->reload_why, sizeof(app->reload_why),
-	    "replaced: memory %s over max_memory %s", have, limit);
-	reload_slot_begin(app, (size_t)pick->slot);
-}
-
-static void
-memory_check_all(void)
-{
-	struct app	*app, *next;
-
-	TAILQ_FOREACH_SAFE(app, &sv->apps, entry, next)
-		memory_check(app);
-}
-
 /* A process of an instance's group, and what it says. */
 typedef void	(*member_fn)(struct instance *, pid_t, const struct pstat *,
 		    void *);
@@ -490,7 +392,8 @@ sample_all(void)
 		return;
 	walk_groups(NULL, add_member, NULL);
 	foreach_group(update);
-	memory_check_all();
+	if (sampled_hook != NULL)
+		sampled_hook();
 }
 
 static void
@@ -529,6 +432,13 @@ sample_tick(void *arg)
 	sample_all();
 	if (foreach_group(NULL) > 0)
 		timer_start(&sample_timer, SAMPLE_MS);
+}
+
+/* Who acts on the figures (max_memory, in reload.c) */
+void
+sample_then(void (*hook)(void))
+{
+	sampled_hook = hook;
 }
 
 void

@@ -118,7 +118,7 @@ summary(char *buf, size_t len)
 	TAILQ_FOREACH(app, &sv->apps, entry) {
 		apps++;
 		for (i = 0; i < app->ninst; i++) {
-			if (app->inst[i]->doomed)
+			if (instance_dropped(app->inst[i]))
 				continue;
 			inst++;
 			online += app->inst[i]->state == IS_ONLINE;
@@ -136,7 +136,7 @@ apps_started(void)
 	if (specread_busy())		/* SIGHUP's files not read yet */
 		return (0);
 	TAILQ_FOREACH(app, &sv->apps, entry)
-		if (app->reloading || !app_settled(app, 0))
+		if (reload_running(app) || !app_settled(app, 0))
 			return (0);
 	return (1);
 }
