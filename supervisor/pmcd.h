@@ -147,10 +147,10 @@ void		 app_delete(struct app *);
 int		 app_settled(const struct app *, int for_stop);
 int		 app_fd_count(const struct app *);
 int		 app_fds_for(const struct app *, int slot, int *fds);
+const struct listen_addr *layout_addr(const struct app_spec *, size_t);
 void		 app_clear_verdicts(struct app *);
 void		 apps_stop_all(void);
 void		 apps_gc(void);
-void		 app_describe(const struct app *, struct pbuf *);
 int		 app_scale(struct app *, int, struct pbuf *errs);
 struct app	**apps_pruned(struct spec **, size_t, size_t *);
 void		 app_close_fds(const struct app_spec *, int *, size_t,
@@ -158,6 +158,9 @@ void		 app_close_fds(const struct app_spec *, int *, size_t,
 int		 instance_down(const struct instance *);
 void		 apps_free_all(void);
 int		 apps_all_stopped(void);
+
+/* describe.c */
+void		 app_describe(const struct app *, struct pbuf *);
 
 /* reload.c */
 void		 reload_begin(struct app *, struct app_spec *, int *fds,
