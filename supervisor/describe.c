@@ -7,13 +7,12 @@
 #include <limits.h>
 #include <netdb.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "human.h"
-#include "log.h"
 #include "pmcd.h"
+#include "specfield.h"
 
 /* 850ms, 42s, 5m3s, 2h10m, 3d4h: how long an instance has been up. */
 static void
@@ -98,7 +97,7 @@ describe_instance(const struct instance *in,
 		pbuf_printf(out, "    status: %s\n", in->status_text);
 }
 
-/* What an empty field of the dump means, for describe. */
+/* What a field left at its default means, for describe. */
 static void
 describe_default(const struct app *app, const char *field, char *buf,
     size_t len)
@@ -151,44 +150,36 @@ describe_sockets(const struct app *app, struct pbuf *out)
 	}
 }
 
+/* What describe shows of the spec: each value as "  field: value". */
+struct describe_spec {
+	const struct app	*app;
+	struct pbuf		*out;
+};
+
+static void
+describe_value(const struct spec_value *v, void *arg)
+{
+	const struct describe_spec	*d = arg;
+	char				 fill[PATH_MAX];
+
+	fill[0] = '\0';
+	if (v->dflt)
+		describe_default(d->app, v->name, fill, sizeof(fill));
+	pbuf_printf(d->out, "  %s: %s\n", v->name, fill[0] != '\0' ? fill :
+	    v->text);
+}
+
 void
 app_describe(const struct app *app, struct pbuf *out)
 {
-	struct spec		 one;
-	struct app_spec		*list[1];
+	struct describe_spec	 d = { app, out };
 	struct sample_members	 m;
-	char		*text = NULL, *line, *next, *eq, path[PATH_MAX];
-	char		 fill[PATH_MAX];
-	size_t		 len = 0, i, prefix;
-	FILE		*f;
+	char			 path[PATH_MAX];
+	size_t			 i;
 
 	pbuf_printf(out, "app %s from %s\n", app->spec->name, app->file);
-	list[0] = app->spec;
-	one.path = app->file;
-	one.apps = list;
-	one.napps = 1;
-	if ((f = open_memstream(&text, &len)) == NULL)
-		fatal("open_memstream");
-	spec_dump(&one, f);
-	fclose(f);
-	/* Each "name.field=value" line of the dump, as "  field: value". */
 	pbuf_printf(out, "spec:\n");
-	prefix = strlen(app->spec->name) + 1;
-	for (line = text; line != NULL && *line != '\0'; line = next) {
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		if (strlen(line) <= prefix)
-			continue;
-		if ((eq = strchr(line + prefix, '=')) != NULL)
-			*eq = '\0';
-		fill[0] = '\0';
-		if (eq == NULL || eq[1] == '\0')
-			describe_default(app, line + prefix, fill,
-			    sizeof(fill));
-		pbuf_printf(out, "  %s: %s\n", line + prefix, fill[0] != '\0' ?
-		    fill : eq != NULL ? eq + 1 : "");
-	}
-	free(text);
+	spec_values(app->spec, describe_value, &d);
 	describe_sockets(app, out);
 	logs_path(app->spec, 0, path, sizeof(path));
 	pbuf_printf(out, "log files:\n  stdout: %s\n", path);
