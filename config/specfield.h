@@ -7,8 +7,9 @@
  * flags.  The loader (spec.c) reads, defaults, copies, compares and
  * frees an app by walking the table; the writers (specwrite.c) dump it
  * and write it as YAML by walking it too, through spec_field_count and
- * spec_field_text.  A new field is a row, a member of struct app_spec
- * and its paragraph in pm.yaml(5).
+ * spec_field_text, and spec_values hands the dump's values to describe
+ * (supervisor/describe.c).  A new field is a row, a member of struct
+ * app_spec and its paragraph in pm.yaml(5).
  */
 #ifndef PMC_SPECFIELD_H
 #define PMC_SPECFIELD_H
@@ -70,5 +71,23 @@ size_t		 spec_field_count(const struct spec_field *,
 const char	*spec_field_text(const struct spec_field *,
 		    const struct app_spec *, size_t i, int effective,
 		    char *buf, size_t size);
+
+/* One value of an app, as spec_dump writes it. */
+struct spec_value {
+	const struct app_spec	*app;
+	const struct spec_field	*field;
+	const char		*name;	/* "backoff.max"; "env.PATH" */
+	const char		*text;	/* escaped, one line; "" if not set */
+	int			 dflt;	/* the field is at its default */
+};
+
+/*
+ * Call fn with each value of app that spec_dump writes, in the table's
+ * order: what it comes to here ("instances: max" is the count of CPUs).
+ * A field with a default is at it when it writes as its default, which
+ * cwd, made absolute, never does; one without, when it is not set.
+ */
+void		 spec_values(const struct app_spec *,
+		    void (*fn)(const struct spec_value *, void *), void *);
 
 #endif /* PMC_SPECFIELD_H */

@@ -18,6 +18,7 @@
 
 #include <yaml.h>
 
+#include "protocol.h"
 #include "spec.h"
 #include "specfield.h"
 #include "xmalloc.h"
@@ -25,83 +26,146 @@
 
 #define TEXT_MAX	64	/* a value spec_field_text formats */
 
-/* Dumping: one "app.field=value" line per effective value. */
+/*
+ * Dumping: one "app.field=value" line per effective value.  spec_values
+ * formats the values; spec_dump and describe write them out.
+ */
 
-/* s with control characters and backslashes escaped. */
+/* The n bytes at s, control characters and backslashes escaped. */
 static void
-dump_text(FILE *fp, const char *s)
+escape_text(struct pbuf *pb, const char *s, size_t n)
 {
-	for (; *s != '\0'; s++) {
+	for (; n > 0; s++, n--) {
 		if (*s == '\\')
-			fputs("\\\\", fp);
+			pbuf_add(pb, "\\\\", 2);
 		else if (*s == '\n')
-			fputs("\\n", fp);
+			pbuf_add(pb, "\\n", 2);
 		else if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			fprintf(fp, "\\x%02x", (unsigned char)*s);
+			pbuf_printf(pb, "\\x%02x", (unsigned char)*s);
 		else
-			fputc(*s, fp);
+			pbuf_add(pb, s, 1);
 	}
 }
 
 /* An argument as the string form of command would need it. */
 static void
-dump_word(FILE *fp, const char *s)
+escape_word(struct pbuf *pb, const char *s)
 {
 	if (*s != '\0' && strpbrk(s, " \t\n\r\f\v'\"\\") == NULL) {
-		fputs(s, fp);
+		pbuf_add(pb, s, strlen(s));
 		return;
 	}
-	fputc('"', fp);
+	pbuf_add(pb, "\"", 1);
 	for (; *s != '\0'; s++) {
 		if (*s == '"' || *s == '\\')
-			fputc('\\', fp);
-		fputc(*s, fp);
+			pbuf_add(pb, "\\", 1);
+		pbuf_add(pb, s, 1);
 	}
-	fputc('"', fp);
+	pbuf_add(pb, "\"", 1);
+}
+
+/* Whether f of app is at its default: writes as def, or is not set. */
+static int
+field_is_default(const struct spec_field *f, const struct app_spec *app)
+{
+	char	buf[TEXT_MAX];
+	size_t	n = spec_field_count(f, app);
+
+	if (f->def == NULL)
+		return n == 0;
+	return n == 1 && strcmp(spec_field_text(f, app, 0, 0, buf,
+	    sizeof(buf)), f->def) == 0;
+}
+
+/* Hand v, its name and text in name and text, to fn; empty both. */
+static void
+value_out(struct spec_value *v, struct pbuf *name, struct pbuf *text,
+    void (*fn)(const struct spec_value *, void *), void *arg)
+{
+	pbuf_add(name, "", 1);
+	pbuf_add(text, "", 1);
+	v->name = name->data;
+	v->text = text->data;
+	fn(v, arg);
+	name->len = text->len = 0;
 }
 
 /*
- * A command is one line of words; a mapping one line a pair, none when
- * empty; a list one line an item, an empty one when empty.
+ * A command is one value of words; a mapping one value a pair, "KEY=v"
+ * as "field.KEY" and "v", none when empty; a list one value an item,
+ * an empty one when empty.
  */
 static void
-dump_field(FILE *fp, const struct app_spec *app, const struct spec_field *f)
+field_values(struct spec_value *v, struct pbuf *name, struct pbuf *text,
+    void (*fn)(const struct spec_value *, void *), void *arg)
 {
-	char	buf[TEXT_MAX];
-	size_t	i, n = spec_field_count(f, app);
+	const struct spec_field	*f = v->field;
+	const char		*s;
+	char			 buf[TEXT_MAX];
+	size_t			 i, n = spec_field_count(f, v->app), k;
 
 	if (f->flags & SF_WORDS) {
-		fprintf(fp, "%s.%s=", app->name, f->name);
+		pbuf_printf(name, "%s", f->name);
 		for (i = 0; i < n; i++) {
 			if (i > 0)
-				fputc(' ', fp);
-			dump_word(fp, spec_field_text(f, app, i, 1, buf,
+				pbuf_add(text, " ", 1);
+			escape_word(text, spec_field_text(f, v->app, i, 1, buf,
 			    sizeof(buf)));
 		}
-		fputc('\n', fp);
+		value_out(v, name, text, fn, arg);
 		return;
 	}
-	if (n == 0 && !(f->flags & SF_PAIRS))
-		fprintf(fp, "%s.%s=\n", app->name, f->name);
-	for (i = 0; i < n; i++) {
-		fprintf(fp, "%s.%s%c", app->name, f->name,
-		    f->flags & SF_PAIRS ? '.' : '=');
-		dump_text(fp, spec_field_text(f, app, i, 1, buf, sizeof(buf)));
-		fputc('\n', fp);
+	if (n == 0 && !(f->flags & SF_PAIRS)) {
+		pbuf_printf(name, "%s", f->name);
+		value_out(v, name, text, fn, arg);
 	}
+	for (i = 0; i < n; i++) {
+		s = spec_field_text(f, v->app, i, 1, buf, sizeof(buf));
+		pbuf_printf(name, "%s", f->name);
+		if (f->flags & SF_PAIRS) {
+			k = strcspn(s, "=");
+			pbuf_add(name, ".", 1);
+			escape_text(name, s, k);
+			s += s[k] == '=' ? k + 1 : k;
+		}
+		escape_text(text, s, strlen(s));
+		value_out(v, name, text, fn, arg);
+	}
+}
+
+void
+spec_values(const struct app_spec *app,
+    void (*fn)(const struct spec_value *, void *), void *arg)
+{
+	struct spec_value	 v;
+	struct pbuf		 name = { NULL, 0, 0 }, text = { NULL, 0, 0 };
+
+	v.app = app;
+	for (v.field = spec_fields; v.field < spec_fields + spec_nfields;
+	    v.field++) {
+		if ((v.field->flags & (SF_NAME | SF_HIDDEN)) ||
+		    v.field->kind == SK_GROUP)
+			continue;
+		v.dflt = field_is_default(v.field, app);
+		field_values(&v, &name, &text, fn, arg);
+	}
+	pbuf_free(&name);
+	pbuf_free(&text);
+}
+
+static void
+dump_value(const struct spec_value *v, void *arg)
+{
+	fprintf(arg, "%s.%s=%s\n", v->app->name, v->name, v->text);
 }
 
 void
 spec_dump(const struct spec *spec, FILE *fp)
 {
-	const struct spec_field	*f;
-	size_t			 i;
+	size_t	i;
 
 	for (i = 0; i < spec->napps; i++)
-		for (f = spec_fields; f < spec_fields + spec_nfields; f++)
-			if (!(f->flags & (SF_NAME | SF_HIDDEN)) &&
-			    f->kind != SK_GROUP)
-				dump_field(fp, spec->apps[i], f);
+		spec_values(spec->apps[i], dump_value, fp);
 }
 
 /*

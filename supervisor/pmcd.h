@@ -149,13 +149,15 @@ int		 app_settled(const struct app *, int for_stop);
 void		 app_clear_verdicts(struct app *);
 void		 apps_stop_all(void);
 void		 apps_gc(void);
-void		 app_describe(const struct app *, struct pbuf *);
 int		 app_scale(struct app *, int, struct pbuf *errs);
 struct app	**apps_pruned(struct spec **, size_t, size_t *);
 void		 app_close_fds(const struct app_spec *, int *, size_t,
 		    const int *keep, size_t nkeep);
 void		 apps_free_all(void);
 int		 apps_all_stopped(void);
+
+/* describe.c */
+void		 app_describe(const struct app *, struct pbuf *);
 
 /* instance.c */
 int		 pid_cmp(struct instance *, struct instance *);
