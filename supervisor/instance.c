@@ -445,8 +445,8 @@ set_state(struct instance *in, enum istate s)
 {
 	if (in->state == s)
 		return;
-	in_debug(in, "pid %d: %s -> %s", (int)in->pid,
-	    states[in->state].name, states[s].name);
+	in_debug(in, "%s -> %s (pid %d)", states[in->state].name,
+	    states[s].name, (int)(in->pid != 0 ? in->pid : in->last_pid));
 	in->state = s;
 	in->app->changed = 1;
 }
@@ -898,8 +898,7 @@ static void (*const machine[IS_NSTATES][IE_NEVENTS])(struct instance *) = {
 void
 instance_event(struct instance *in, enum ievent ev)
 {
-	in_debug(in, "pid %d: %s in %s", (int)in->pid, event_names[ev],
-	    states[in->state].name);
+	in_debug(in, "%s in %s", event_names[ev], states[in->state].name);
 	machine[in->state][ev](in);
 }
 
@@ -919,6 +918,7 @@ instance_reaped(pid_t pid, int wstatus)
 	if ((in = instance_by_pid(pid)) == NULL)
 		return;		/* an orphan we adopted as subreaper */
 	RB_REMOVE(pid_tree, &sv->pids, in);
+	in->last_pid = in->pid;
 	in->pid = 0;
 	in->wstatus = wstatus;
 	in->exited_ms = now_ms();

@@ -61,6 +61,7 @@ struct instance {
 	int			 slot;		/* PMC_INSTANCE */
 	enum istate		 state;
 	pid_t			 pid;		/* 0 when none */
+	pid_t			 last_pid;	/* the one before, for -v */
 	pid_t			 pgid;		/* its group, while any of it
 						   lives */
 	unsigned long long	 pgid_start;	/* its leader's start time
