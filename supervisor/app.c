@@ -13,8 +13,8 @@
 #include "log.h"
 #include "pmcd.h"
 
-/* One app of a MSG_START while it is being applied. */
-struct pending {
+/* One app of a MSG_START while it is being applied: what changes. */
+struct change {
 	struct app_spec	*spec;
 	const char	*file;
 	struct app	*old;		/* running app of that name, or NULL */
@@ -55,7 +55,7 @@ app_find(const char *name)
 
 /* The old socket serving the same address (and slot) as new one i. */
 static int
-take_old_fd(struct pending *p, size_t i, int *taken)
+take_old_fd(struct change *p, size_t i, int *taken)
 {
 	const struct app_spec	*ns = p->spec, *os;
 	size_t			 k;
@@ -112,7 +112,7 @@ take_victim_fd(struct apply *ctx, const struct app_spec *ns, size_t i)
 }
 
 static int
-open_sockets(struct pending *p, struct apply *ctx, struct pbuf *errs)
+open_sockets(struct change *p, struct apply *ctx, struct pbuf *errs)
 {
 	const struct app_spec	*s = p->spec;
 	char			 why[256];
@@ -149,7 +149,7 @@ open_sockets(struct pending *p, struct apply *ctx, struct pbuf *errs)
 }
 
 static void
-close_new_sockets(struct pending *p)
+close_new_sockets(struct change *p)
 {
 	size_t	 i;
 
@@ -209,7 +209,7 @@ is_victim(const struct apply *ctx, const struct app *app)
  * socket (with or without SO_REUSEPORT) blocks the new ones.
  */
 static int
-check_balance(const struct pending *p, struct pbuf *errs)
+check_balance(const struct change *p, struct pbuf *errs)
 {
 	const struct app_spec	*os, *ns = p->spec;
 	size_t			 a, b;
@@ -232,7 +232,7 @@ clash:
 }
 
 static int
-check_conflicts(struct pending *ps, size_t n, const struct apply *ctx,
+check_conflicts(struct change *ps, size_t n, const struct apply *ctx,
     struct pbuf *errs)
 {
 	struct app	*app;
@@ -286,7 +286,7 @@ check_conflicts(struct pending *ps, size_t n, const struct apply *ctx,
 
 /* Every app's log folders, each refusal said (logs.c). */
 static int
-check_logs(const struct pending *ps, size_t n, struct pbuf *errs)
+check_logs(const struct change *ps, size_t n, struct pbuf *errs)
 {
 	size_t	 i;
 	int	 bad = 0;
@@ -298,7 +298,7 @@ check_logs(const struct pending *ps, size_t n, struct pbuf *errs)
 }
 
 static struct app *
-app_new(struct pending *p)
+app_new(struct change *p)
 {
 	struct app	*app;
 	int		 i;
@@ -363,7 +363,7 @@ app_start_stopped(struct app *app)
 }
 
 static void
-apply_one(struct pending *p, struct pbuf *out)
+apply_one(struct change *p, struct pbuf *out)
 {
 	struct app	*app;
 	struct pbuf	 errs = { 0 };
@@ -435,7 +435,7 @@ int
 app_apply(struct spec **specs, size_t nspecs, struct app **victims,
     size_t nvictims, struct pbuf *errs, struct pbuf *out)
 {
-	struct pending	*ps;
+	struct change	*ps;
 	struct apply	 ctx = { victims, nvictims, NULL, 0 };
 	struct app	*v;
 	size_t		 n = 0, i, j, nv;

@@ -282,6 +282,7 @@ child(const struct instance *in, int *fds, int nfds, int outfd,
 	const struct app_spec	*s = in->app->spec;
 	sigset_t		 none;
 	int			 sig, nullfd, more[3] = { outfd, errfd, exfd };
+	int			 fd;
 
 	child_trim(fds, nfds, more, 3);
 	for (sig = 1; sig < NSIG; sig++)
@@ -294,9 +295,9 @@ child(const struct instance *in, int *fds, int nfds, int outfd,
 	    dup2(nullfd, 0) == -1 || dup2(outfd, 1) == -1 ||
 	    dup2(errfd, 2) == -1)
 		child_fail(exfd, STAGE_SETUP);
-	if ((sig = child_fds(fds, fds + nfds, nfds, exfd)) == -1)
+	if ((fd = child_fds(fds, fds + nfds, nfds, exfd)) == -1)
 		child_fail(exfd, STAGE_SETUP);
-	exfd = sig;
+	exfd = fd;
 	/* pmcd raised its own RLIMIT_NOFILE; the instance gets the one
 	 * pmcd was started with. */
 	setrlimit(RLIMIT_NOFILE, &sv->nofile);
@@ -496,8 +497,7 @@ static void
 signal_group(struct instance *in, int sig)
 {
 	if (in->pgid != 0 && killpg(in->pgid, sig) == -1 && errno != ESRCH)
-		log_warn("%s[%d]: killpg %d", in->app->spec->name, in->slot,
-		    in->pgid);
+		in_warnx(in, "killpg %d: %s", (int)in->pgid, strerror(errno));
 }
 
 static void	on_exit_(struct instance *);

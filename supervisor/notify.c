@@ -46,8 +46,8 @@ notify_apply(struct instance *in, const char *buf, size_t len)
 	size_t			 n;
 
 	if (notify_parse(buf, len, &m) == -1) {
-		log_warnx("%s[%d]: a notify message holding a NUL byte was "
-		    "ignored, as systemd does", in->app->spec->name, in->slot);
+		in_warnx(in, "a notify message holding a NUL byte was "
+		    "ignored, as systemd does");
 		return;
 	}
 	if (m.status != NULL) {

@@ -1,5 +1,6 @@
 /*
- * pmcd.c -- the supervisor daemon: options, start-up, signals, main loop.
+ * pmcd.c -- the supervisor daemon: its arguments and environment, start-up,
+ * signals, and the main loop (main, at the end, reads in that order).
  */
 #include <sys/file.h>
 #include <sys/prctl.h>
@@ -30,9 +31,10 @@ static struct pmcd	 the_pmcd;
 struct pmcd		*sv = &the_pmcd;
 
 static struct watch	 sigw = { .fd = -1 };
-static int		 made_files;
-static void		 reread_files(void);	/* pmc.sock and pmcd.pid are ours */
+static int		 made_files;	/* pmc.sock and pmcd.pid are ours */
 static int		 ready_fd = -1;	/* to the parent, when detaching */
+
+static void		 reread_files(void);
 
 static void __attribute__((__noreturn__))
 usage(void)

@@ -113,8 +113,9 @@ reload_cancel(struct app *app)
 
 	if (r->kind != RELOAD_MEMORY)
 		return (0);
-	log_info("%s[%d]: max_memory replacement cancelled by a request",
-	    app->spec->name, (int)r->slot);
+	if (r->slot < app->ninst)
+		in_info(app->inst[r->slot],
+		    "max_memory replacement cancelled by a request");
 	if (s != NULL) {
 		s->cancelled = 1;
 		s->pending = 0;
