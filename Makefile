@@ -33,7 +33,7 @@ SHIM_ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(SHIM_CFLAGS)
 # Where objects and programs go; `make asan` builds into build-asan/.
 B ?=		.
 
-CONFIG_SRCS =	config/spec.c config/specfield.c config/specerr.c \
+CONFIG_SRCS =	config/specload.c config/specfield.c config/specerr.c \
 		config/specwrite.c config/ytree.c config/addr.c \
 		config/cpus.c config/human.c config/path.c config/xmalloc.c \
 		config/lookup.c config/specfile.c config/protocol.c config/home.c
@@ -47,7 +47,7 @@ PMC_SRCS =	cmd/pmc.c cmd/cmd.c cmd/client.c \
 		cmd/cmd-monit.c cmd/listing.c cmd/cmd-metrics.c
 PMCD_SRCS =	supervisor/pmcd.c supervisor/log.c supervisor/loop.c \
 		supervisor/control.c supervisor/app.c supervisor/instance.c \
-		supervisor/listen.c supervisor/notify.c \
+		supervisor/pids.c supervisor/listen.c supervisor/notify.c \
 		supervisor/reload.c supervisor/sdnotify.c supervisor/dump.c \
 		supervisor/shimpath.c supervisor/logs.c supervisor/logfs.c \
 		supervisor/frame.c supervisor/sample.c supervisor/metrics.c \
@@ -191,7 +191,7 @@ FUZZ_CFLAGS =	-std=c11 -D_GNU_SOURCE $(WARNINGS) -Iconfig -Icmd -Isupervisor \
 		-fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined
 # The spec loader and writer, and what they use.
-FUZZ_SPEC_SRCS =	config/spec.c config/specfield.c config/specerr.c \
+FUZZ_SPEC_SRCS =	config/specload.c config/specfield.c config/specerr.c \
 			config/specwrite.c config/ytree.c \
 			config/addr.c config/cpus.c config/human.c \
 			config/path.c config/xmalloc.c config/lookup.c \

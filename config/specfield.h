@@ -4,7 +4,7 @@
  * Each field of an app is one row of spec_fields: its name as a spec
  * writes it ("backoff.max" inside a group), its kind, where its value
  * lives in struct app_spec, its default as a spec would write it, and
- * flags.  The loader (spec.c) reads, defaults, copies, compares and
+ * flags.  The loader (specload.c) reads, defaults, copies, compares and
  * frees an app by walking the table; the writers (specwrite.c) dump it
  * and write it as YAML by walking it too, through spec_field_count and
  * spec_field_text, and spec_values hands the dump's values to describe

@@ -1,6 +1,6 @@
 /*
  * specload.h -- what the files of the spec loader share, and no one
- * else: spec.c walks the table, specfield.c holds its rows and their
+ * else: specload.c walks the table, specfield.c holds its rows and their
  * hooks, specerr.c collects problems.
  */
 #ifndef PMC_SPECLOAD_H

@@ -8,7 +8,7 @@
  * libyaml finds that safe, quoted otherwise; double-quoted, with
  * escapes, when it would read as null or holds a line break, so that
  * every value is one line.  Only UTF-8 can be written: the loader
- * refuses a path that is not (spec.c, EXPECT_UTF8), and the parser
+ * refuses a path that is not (specload.c, EXPECT_UTF8), and the parser
  * any other text that is not.
  */
 #include <errno.h>

@@ -158,35 +158,10 @@ close_new_sockets(struct change *p)
 			listen_close(layout_addr(p->spec, i), p->fds[i]);
 }
 
-/* Close the sockets of fds (laid out for spec) that keep does not hold. */
-void
-app_close_fds(const struct app_spec *spec, int *fds, size_t nfds,
-    const int *keep, size_t nkeep)
-{
-	size_t	 i, k;
-
-	for (i = 0; i < nfds; i++) {
-		if (fds[i] == -1)
-			continue;
-		for (k = 0; k < nkeep; k++)
-			if (keep[k] == fds[i])
-				break;
-		/*
-		 * A retired reuseport socket leaves the kernel's group now,
-		 * though instances still hold it: see close_slot_sockets.
-		 */
-		if (k == nkeep && spec->balance == BALANCE_REUSEPORT)
-			shutdown(fds[i], SHUT_RD);
-		if (k == nkeep)
-			listen_close(layout_addr(spec, i), fds[i]);
-		fds[i] = -1;
-	}
-}
-
 static void
 app_close_sockets(struct app *app)
 {
-	app_close_fds(app->spec, app->fds, app->nfds, NULL, 0);
+	layout_close(app->spec, app->fds, app->nfds, NULL, 0);
 	free(app->fds);
 	app->fds = NULL;
 	app->nfds = 0;
@@ -326,18 +301,6 @@ mark_pending(struct instance *in)
 	in->failed = 0;
 }
 
-/* A new request on app: earlier verdicts are not its business. */
-void
-app_clear_verdicts(struct app *app)
-{
-	size_t	 i;
-
-	for (i = 0; i < app->ninst; i++) {
-		app->inst[i]->pending = 0;
-		app->inst[i]->failed = 0;
-	}
-}
-
 static void
 app_start_stopped(struct app *app)
 {
@@ -350,7 +313,7 @@ app_start_stopped(struct app *app)
 	 * one: the slots that do not run are not its business.
 	 */
 	reload_forget(app);
-	app_clear_verdicts(app);
+	instances_clear_verdicts(app);
 
 	for (i = 0; i < app->ninst; i++) {
 		if (app->inst[i]->state == IS_ONLINE ||
@@ -527,7 +490,7 @@ app_restart(struct app *app)
 
 	reload_cancel(app);	/* a max_memory one: the restart replaces it */
 	reload_forget(app);		/* this request's outcome now */
-	app_clear_verdicts(app);
+	instances_clear_verdicts(app);
 	for (i = 0; i < app->ninst; i++) {
 		if (instance_dropped(app->inst[i]))
 			continue;
@@ -719,7 +682,7 @@ app_scale(struct app *app, int n, struct pbuf *errs)
 	}
 	reload_cancel(app);	/* a max_memory replacement: scale instead */
 	reload_forget(app);
-	app_clear_verdicts(app);
+	instances_clear_verdicts(app);
 	if (n > old && s->balance == BALANCE_REUSEPORT &&
 	    open_slot_sockets(app, old, n, errs) == -1)
 		return (-1);

@@ -38,14 +38,6 @@ struct spawn_error {
 enum { STAGE_SETUP = 1, STAGE_CWD, STAGE_USER, STAGE_EXEC, STAGE_STATIC,
     STAGE_NOSHIM };
 
-int
-pid_cmp(struct instance *a, struct instance *b)
-{
-	return (a->pid < b->pid ? -1 : a->pid > b->pid);
-}
-
-RB_GENERATE(pid_tree, instance, by_pid, pid_cmp)
-
 static void	instance_timeout(void *);
 static int	group_gone(struct instance *);
 
@@ -78,7 +70,7 @@ instance_free(struct instance *in)
 {
 	timer_stop(&in->timer);
 	if (in->pid != 0)
-		RB_REMOVE(pid_tree, &sv->pids, in);
+		pids_remove(in);
 	if (in->pgid != 0)
 		leftover_changed();
 	if (in->exec_fd != -1)
@@ -86,13 +78,16 @@ instance_free(struct instance *in)
 	free(in);
 }
 
-struct instance *
-instance_by_pid(pid_t pid)
+/* A new request on app: earlier verdicts are not its business. */
+void
+instances_clear_verdicts(struct app *app)
 {
-	struct instance	 key;
+	size_t	 i;
 
-	key.pid = pid;
-	return (RB_FIND(pid_tree, &sv->pids, &key));
+	for (i = 0; i < app->ninst; i++) {
+		app->inst[i]->pending = 0;
+		app->inst[i]->failed = 0;
+	}
 }
 
 /* "web[2]": how every message about an instance begins. */
@@ -375,7 +370,7 @@ spawn(struct instance *in)
 	in->nprocs = 1;
 	in->memory_retry_ms = 0;
 	in->status_text[0] = '\0';
-	RB_INSERT(pid_tree, &sv->pids, in);
+	pids_add(in);
 	sample_arm();
 	return (0);
 fail_ex:
@@ -917,7 +912,7 @@ instance_reaped(pid_t pid, int wstatus)
 
 	if ((in = instance_by_pid(pid)) == NULL)
 		return;		/* an orphan we adopted as subreaper */
-	RB_REMOVE(pid_tree, &sv->pids, in);
+	pids_remove(in);
 	in->last_pid = in->pid;
 	in->pid = 0;
 	in->wstatus = wstatus;

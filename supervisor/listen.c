@@ -294,3 +294,28 @@ layout_slot_fds(const struct app_spec *s, const int *fds, size_t nfds,
 			return (-1);
 	return (0);
 }
+
+/* Close the sockets of fds (laid out for spec) that keep does not hold. */
+void
+layout_close(const struct app_spec *spec, int *fds, size_t nfds,
+    const int *keep, size_t nkeep)
+{
+	size_t	 i, k;
+
+	for (i = 0; i < nfds; i++) {
+		if (fds[i] == -1)
+			continue;
+		for (k = 0; k < nkeep; k++)
+			if (keep[k] == fds[i])
+				break;
+		/*
+		 * A retired reuseport socket leaves the kernel's group now,
+		 * though instances still hold it (app.c: close_slot_sockets).
+		 */
+		if (k == nkeep && spec->balance == BALANCE_REUSEPORT)
+			shutdown(fds[i], SHUT_RD);
+		if (k == nkeep)
+			listen_close(layout_addr(spec, i), fds[i]);
+		fds[i] = -1;
+	}
+}

@@ -30,5 +30,8 @@ const struct listen_addr *layout_addr(const struct app_spec *, size_t i);
  * -1 when one is missing. */
 int	layout_slot_fds(const struct app_spec *, const int *fds, size_t nfds,
 	    int slot, int *out);
+/* Close the sockets of fds (laid out for spec) that keep does not hold. */
+void	layout_close(const struct app_spec *, int *fds, size_t nfds,
+	    const int *keep, size_t nkeep);
 
 #endif /* PMCD_LISTEN_H */

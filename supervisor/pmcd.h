@@ -121,7 +121,6 @@ struct app {
 };
 
 RB_HEAD(pid_tree, instance);
-RB_PROTOTYPE(pid_tree, instance, by_pid, pid_cmp)
 TAILQ_HEAD(app_list, app);
 
 struct pmcd {
@@ -147,35 +146,40 @@ void		 app_stop(struct app *);
 void		 app_restart(struct app *);
 void		 app_delete(struct app *);
 int		 app_settled(const struct app *, int for_stop);
-void		 app_clear_verdicts(struct app *);
 void		 apps_stop_all(void);
 void		 apps_gc(void);
 int		 app_scale(struct app *, int, struct pbuf *errs);
 struct app	**apps_pruned(struct spec **, size_t, size_t *);
-void		 app_close_fds(const struct app_spec *, int *, size_t,
-		    const int *keep, size_t nkeep);
 void		 apps_free_all(void);
 int		 apps_all_stopped(void);
 
 /* describe.c */
 void		 app_describe(const struct app *, struct pbuf *);
 
+/* pids.c */
+void		 pids_add(struct instance *);	/* its pid is set */
+void		 pids_remove(struct instance *);
+struct instance	*instance_by_pid(pid_t);
+
 /* instance.c */
-int		 pid_cmp(struct instance *, struct instance *);
 struct instance	*instance_new(struct app *, int slot);
 void		 instance_free(struct instance *);
 void		 instance_event(struct instance *, enum ievent);
 int		 instance_down(const struct instance *);
 int		 instance_dropped(const struct instance *);	/* its slot goes */
 void		 instance_count_restart(struct instance *);
+void		 instances_clear_verdicts(struct app *);
 void		 in_debug(const struct instance *, const char *, ...)
 		    __attribute__((__format__(__printf__, 2, 3)));
 void		 in_info(const struct instance *, const char *, ...)
 		    __attribute__((__format__(__printf__, 2, 3)));
 void		 in_warnx(const struct instance *, const char *, ...)
 		    __attribute__((__format__(__printf__, 2, 3)));
-struct instance	*instance_by_pid(pid_t);
 uint64_t	 backoff_next(const struct app_spec *, uint64_t delay_ms);
+void		 instance_reaped(pid_t, int wstatus);
+void		 instances_check_groups(void);	/* after reaping */
+const char	*istate_name(enum istate);	/* as pmc list shows it */
+int64_t		 wall_ms(void);		/* CLOCK_REALTIME, ms */
 
 /* logs.c */
 void		 outpipe_new(const struct instance *, int fd, int err);
@@ -184,10 +188,6 @@ int		 logs_reopen(struct pbuf *errs);	/* errs may be NULL */
 int		 logs_flush(const struct app_spec *, struct pbuf *errs);
 int		 logs_check(const struct app_spec *, struct pbuf *errs);
 void		 logs_path(const struct app_spec *, int err, char *, size_t);
-void		 instances_check_groups(void);
-void		 instance_reaped(pid_t, int wstatus);
-const char	*istate_name(enum istate);
-int64_t		 wall_ms(void);		/* CLOCK_REALTIME, ms */
 
 /* sample.c */
 void		 sample_arm(void);	/* after a spawn */

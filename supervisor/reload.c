@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "human.h"
+#include "listen.h"
 #include "log.h"
 #include "pmcd.h"
 
@@ -53,7 +54,7 @@ reload_begin(struct app *app, struct app_spec *spec, int *fds, size_t nfds)
 {
 	struct reload	*r = &app->reload;
 
-	app_clear_verdicts(app);
+	instances_clear_verdicts(app);
 	reset(r, RELOAD_ALL);
 	if (spec != NULL) {
 		r->old_spec = app->spec;
@@ -210,7 +211,7 @@ reload_free(struct app *app)
 	struct reload	*r = &app->reload;
 
 	if (r->old_spec != NULL) {
-		app_close_fds(r->old_spec, r->old_fds, r->old_nfds,
+		layout_close(r->old_spec, r->old_fds, r->old_nfds,
 		    app->fds, app->nfds);
 		free(r->old_fds);
 		app_spec_free(r->old_spec);
@@ -281,7 +282,7 @@ release_old(struct app *app, int revert)
 		fds = r->old_fds;
 		nfds = r->old_nfds;
 	}
-	app_close_fds(spec, fds, nfds, app->fds, app->nfds);
+	layout_close(spec, fds, nfds, app->fds, app->nfds);
 	free(fds);
 	app_spec_free(spec);
 	r->old_spec = NULL;

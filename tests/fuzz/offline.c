@@ -1,7 +1,7 @@
 /*
  * offline.c -- host lookups that never leave the machine.
  *
- * spec.c resolves listen: host names with getaddrinfo(3), which may wait
+ * specload.c resolves listen: host names with getaddrinfo(3), which may wait
  * on DNS; a fuzzer would hang there, or send queries out.  Here only
  * numeric addresses and "localhost" resolve, from libFuzzer's start in
  * every harness that links this file.

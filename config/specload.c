@@ -1,5 +1,5 @@
 /*
- * spec.c -- load and validate pm.yaml app specs by walking the table of
+ * specload.c -- load and validate pm.yaml app specs by walking the table of
  * fields (specfield.h): read, default, copy, compare and free an app,
  * and show its fields as texts to the writers (specwrite.c).
  *
