@@ -16,7 +16,6 @@
 #include <signal.h>
 #include <errno.h>
 #include <limits.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include <unistd.h>
 
 #include "home.h"
+#include "conn.h"
 #include "human.h"
 #include "log.h"
 #include "pmcd.h"
@@ -42,16 +42,9 @@ enum wait_kind {
 };
 
 struct client {
-	TAILQ_ENTRY(client)	 entry;
-	struct watch		 w;
-	struct timer		 idle;
+	struct conn		*conn;
 	struct pmc_msghdr	 hdr;
-	size_t			 hdr_got;
-	char			*payload;
-	size_t			 payload_got;
 	int			 have_request;
-	struct pbuf		 out;		/* queued replies */
-	size_t			 out_off;
 	int			 closing;	/* close once out is sent */
 	enum wait_kind		 wait;
 	char			**names;	/* apps waited for */
@@ -59,16 +52,17 @@ struct client {
 	int			 wait_status;	/* exit status so far */
 };
 
-static TAILQ_HEAD(, client)	 clients = TAILQ_HEAD_INITIALIZER(clients);
-static int			 nclients;
-static struct watch		 listener = { .fd = -1 };
-static struct timer		 accept_pause;
-static char			 sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static void	*client_open(struct conn *);
+static void	 client_input(struct conn *, int);
+static void	 client_sent(struct conn *);
+static void	 client_free(void *);
 
-static void	client_io(struct watch *, uint32_t);
-static void	accept_resume(void *);
-static void	client_interest(struct client *);
-static int	client_flush(struct client *);
+static const struct conn_ops	 control_ops = {
+	"control", CLIENTS_MAX, 1, CLIENT_IDLE_MS,
+	client_open, client_input, client_sent, client_free
+};
+static struct conn_listener	 listener = { .w = { .fd = -1 } };
+static char			 sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
 /* --- replies -------------------------------------------------------------- */
 
@@ -80,9 +74,9 @@ reply(struct client *c, uint32_t type, const char *payload, size_t len)
 	if (c->closing)
 		return;
 	hdr.len = (uint32_t)len;
-	pbuf_add(&c->out, &hdr, sizeof(hdr));
-	pbuf_add(&c->out, payload, len);
-	client_interest(c);
+	pbuf_add(&c->conn->out, &hdr, sizeof(hdr));
+	pbuf_add(&c->conn->out, payload, len);
+	conn_interest(c->conn);
 }
 
 static void
@@ -131,6 +125,7 @@ reply_exit(struct client *c, int status)
 	snprintf(buf, sizeof(buf), "%d", status);
 	reply_text(c, MSG_EXIT, buf);
 	c->closing = 1;
+	c->conn->want = 0;	/* read no more */
 }
 
 /* Send each NUL-ended field of errs as one MSG_ERR. */
@@ -147,17 +142,72 @@ reply_errs(struct client *c, const struct pbuf *errs)
 
 /* --- client life ---------------------------------------------------------- */
 
-/* Read until the request is whole; write while replies are queued. */
-static void
-client_interest(struct client *c)
-{
-	uint32_t	 ev = 0;
+static void	dispatch(struct client *);
 
-	if (!c->have_request && !c->closing)
-		ev |= EPOLLIN;
-	if (c->out.len > c->out_off)
-		ev |= EPOLLOUT;
-	watch_mod(&c->w, ev);
+/* Only our own user and root may talk to pmcd. */
+static void *
+client_open(struct conn *cn)
+{
+	struct client	*c;
+	struct ucred	 cred;
+	socklen_t	 len = sizeof(cred);
+
+	if (getsockopt(cn->w.fd, SOL_SOCKET, SO_PEERCRED, &cred,
+	    &len) == -1) {
+		log_warn("control: SO_PEERCRED");
+		return (NULL);
+	}
+	if (cred.uid != geteuid() && cred.uid != 0) {
+		log_warnx("control: refused a client of uid %u",
+		    (unsigned)cred.uid);
+		return (NULL);
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		fatal("calloc");
+	c->conn = cn;
+	cn->want = sizeof(c->hdr);
+	conn_deadline(cn, CLIENT_IDLE_MS);
+	return (c);
+}
+
+/* Read the header, then the payload; dispatch when complete. */
+static void
+client_input(struct conn *cn, int eof)
+{
+	struct client	*c = cn->arg;
+	const char	*why;
+
+	if (eof) {
+		conn_drop(cn);
+		return;
+	}
+	if (cn->want > 0)
+		return;
+	if (cn->inlen == sizeof(c->hdr)) {
+		memcpy(&c->hdr, cn->in, sizeof(c->hdr));
+		if ((why = proto_check(&c->hdr)) != NULL) {
+			reply_text(c, MSG_ERR, why);
+			reply_exit(c, 2);
+			return;
+		}
+		if ((cn->want = c->hdr.len) > 0)
+			return;
+	}
+	c->have_request = 1;
+	conn_deadline(cn, 0);
+	dispatch(c);
+}
+
+/* All replies sent: no deadline while the request waits; maybe the end. */
+static void
+client_sent(struct conn *cn)
+{
+	struct client	*c = cn->arg;
+
+	if (c->have_request)
+		conn_deadline(cn, 0);
+	if (c->closing)
+		conn_drop(cn);
 }
 
 static void
@@ -169,104 +219,7 @@ client_free(void *arg)
 	for (i = 0; i < c->nnames; i++)
 		free(c->names[i]);
 	free(c->names);
-	free(c->payload);
-	pbuf_free(&c->out);
 	free(c);
-}
-
-static void
-client_drop(struct client *c)
-{
-	timer_stop(&c->idle);
-	watch_close(&c->w);
-	TAILQ_REMOVE(&clients, c, entry);
-	nclients--;
-	loop_defer(client_free, c);
-}
-
-static void
-client_idle(void *arg)
-{
-	client_drop(arg);
-}
-
-/* Full: drop the oldest client still sending its request; 0 if any. */
-static int
-client_evict(void)
-{
-	struct client	*c;
-
-	TAILQ_FOREACH(c, &clients, entry) {
-		if (!c->have_request && !c->closing) {
-			client_drop(c);
-			return (0);
-		}
-	}
-	return (-1);
-}
-
-static void
-listener_accept(struct watch *w, uint32_t events)
-{
-	struct client	*c;
-	struct ucred	 cred;
-	socklen_t	 len = sizeof(cred);
-	int		 fd;
-
-	(void)events;
-	while ((fd = accept4(w->fd, NULL, NULL,
-	    SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred,
-		    &len) == -1) {
-			log_warn("control: SO_PEERCRED");
-			close(fd);
-			continue;
-		}
-		if (cred.uid != geteuid() && cred.uid != 0) {
-			log_warnx("control: refused a client of uid %u",
-			    (unsigned)cred.uid);
-			close(fd);
-			continue;
-		}
-		if (nclients >= CLIENTS_MAX) {
-			if (client_evict() == -1) {
-				log_warnx("control: too many clients, all "
-				    "busy; refusing one");
-				close(fd);
-				continue;
-			}
-			log_warnx("control: too many clients; dropped the "
-			    "oldest that had not sent a request");
-		}
-		if ((c = calloc(1, sizeof(*c))) == NULL)
-			fatal("calloc");
-		c->w.fd = fd;
-		c->w.fn = client_io;
-		c->w.arg = c;
-		timer_set(&c->idle, client_idle, c);
-		timer_start(&c->idle, CLIENT_IDLE_MS);
-		if (watch_add(&c->w, EPOLLIN) == -1)
-			fatal("epoll_ctl");
-		TAILQ_INSERT_TAIL(&clients, c, entry);
-		nclients++;
-	}
-	if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-	    errno == ENOMEM) {
-		/* Out of descriptors: stop accepting a moment, not spin. */
-		log_warn("control: accept, pausing 100ms");
-		watch_mod(&listener, 0);
-		timer_start(&accept_pause, 100);
-	} else if (errno != EAGAIN && errno != EINTR &&
-	    errno != ECONNABORTED)
-		log_warn("control: accept");
-}
-
-static void
-accept_resume(void *arg)
-{
-	(void)arg;
-	if (listener.fd != -1)
-		watch_mod(&listener, EPOLLIN);
 }
 
 void
@@ -290,136 +243,16 @@ control_init(const char *path)
 	umask(old);
 	if (listen(fd, SOMAXCONN) == -1)
 		fatal("listen %s", path);
-	listener.fd = fd;
-	listener.fn = listener_accept;
-	timer_set(&accept_pause, accept_resume, NULL);
-	if (watch_add(&listener, EPOLLIN) == -1)
-		fatal("epoll_ctl");
+	conn_listen(&listener, fd, &control_ops);
 }
 
+/* Last words: a short blocking send of what each client has queued. */
 void
 control_close(void)
 {
-	struct client	*c;
-
-	if (listener.fd != -1) {
-		watch_close(&listener);
+	if (listener.w.fd != -1)
 		unlink(sock_path);
-	}
-	while ((c = TAILQ_FIRST(&clients)) != NULL) {
-		/* Last words: a short blocking send of what is queued. */
-		if (c->out.len > c->out_off) {
-			struct timeval	 tv = { 1, 0 };
-
-			setsockopt(c->w.fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
-			    sizeof(tv));
-			fcntl(c->w.fd, F_SETFL, 0);
-			client_flush(c);
-		}
-		client_drop(c);
-	}
-}
-
-/* Write what is queued; 0 when all is sent, -1 when the client is gone. */
-static int
-client_flush(struct client *c)
-{
-	ssize_t	 n;
-
-	while (c->out_off < c->out.len) {
-		n = send(c->w.fd, c->out.data + c->out_off,
-		    c->out.len - c->out_off, MSG_NOSIGNAL);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN) {
-			/* One that reads nothing goes in CLIENT_IDLE_MS. */
-			timer_start(&c->idle, CLIENT_IDLE_MS);
-			return (1);
-		}
-		if (n <= 0)
-			return (-1);
-		c->out_off += (size_t)n;
-	}
-	if (c->have_request)
-		timer_stop(&c->idle);
-	c->out.len = c->out_off = 0;
-	client_interest(c);
-	return (c->closing ? -1 : 0);
-}
-
-static void	dispatch(struct client *);
-
-/* Read into the header, then the payload; dispatch when complete. */
-static int
-client_read(struct client *c)
-{
-	const char	*why;
-	char		*dst;
-	size_t		 want;
-	ssize_t		 n;
-
-	for (;;) {
-		if (c->hdr_got < sizeof(c->hdr)) {
-			dst = (char *)&c->hdr + c->hdr_got;
-			want = sizeof(c->hdr) - c->hdr_got;
-		} else {
-			dst = c->payload + c->payload_got;
-			want = c->hdr.len - c->payload_got;
-		}
-		if (want == 0)
-			break;
-		n = recv(c->w.fd, dst, want, 0);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN)
-			return (0);
-		if (n <= 0)
-			return (-1);
-		if (c->hdr_got < sizeof(c->hdr)) {
-			c->hdr_got += (size_t)n;
-			if (c->hdr_got < sizeof(c->hdr))
-				continue;
-			if ((why = proto_check(&c->hdr)) != NULL) {
-				reply_text(c, MSG_ERR, why);
-				reply_exit(c, 2);
-				return (0);
-			}
-			if ((c->payload = malloc(c->hdr.len + 1)) == NULL)
-				fatal("malloc");
-		} else
-			c->payload_got += (size_t)n;
-	}
-	c->payload[c->hdr.len] = '\0';
-	c->have_request = 1;
-	timer_stop(&c->idle);
-	dispatch(c);
-	return (0);
-}
-
-static void
-client_io(struct watch *w, uint32_t events)
-{
-	struct client	*c = w->arg;
-
-	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->have_request &&
-	    !c->closing && client_read(c) == -1) {
-		client_drop(c);
-		return;
-	}
-	/*
-	 * After the request pmcd reads no more: a client may half-close
-	 * and still get its replies.  A hang-up means it is gone.
-	 */
-	if ((events & (EPOLLHUP | EPOLLERR)) && c->have_request) {
-		client_drop(c);
-		return;
-	}
-	if (c->out.len > c->out_off && client_flush(c) == -1)
-		client_drop(c);
-	else if (c->closing && c->out.len == c->out_off)
-		client_drop(c);
-	else
-		client_interest(c);
+	conn_close(&listener, 1);
 }
 
 /* --- waiting for an outcome ------------------------------------------------ */
@@ -539,11 +372,14 @@ client_finish(struct client *c)
 void
 control_changed(void)
 {
-	struct client	*c, *next;
+	struct conn	*cn, *next;
+	struct client	*c;
 
-	TAILQ_FOREACH_SAFE(c, &clients, entry, next)
+	TAILQ_FOREACH_SAFE(cn, &listener.conns, entry, next) {
+		c = cn->arg;
 		if (c->wait != WAIT_NONE && client_settled(c))
 			client_finish(c);
+	}
 }
 
 /* --- requests --------------------------------------------------------------- */
@@ -1097,7 +933,8 @@ dispatch(struct client *c)
 
 	if ((f = calloc(PMC_FIELDS_MAX, sizeof(*f))) == NULL)
 		fatal("calloc");
-	n = proto_fields(c->payload, c->hdr.len, f, PMC_FIELDS_MAX);
+	n = proto_fields(c->conn->in + sizeof(c->hdr), c->hdr.len, f,
+	    PMC_FIELDS_MAX);
 	if (n == -1) {
 		reply_text(c, MSG_ERR, "malformed request: fields not "
 		    "NUL-terminated or too many");
