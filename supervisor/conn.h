@@ -45,7 +45,7 @@ struct conn {
 	struct conn_listener	*l;
 	struct watch		 w;
 	struct timer		 deadline;
-	char			*in;		/* read so far, NUL-terminated */
+	char			*in;		/* read, NUL-terminated */
 	size_t			 inlen;
 	size_t			 incap;
 	size_t			 want;		/* to read still; 0: stop */
