@@ -1,272 +1,122 @@
 /*
- * control.c -- the control socket: clients, framing, and the requests.
+ * control.c -- the control socket: clients, framing, and the dispatch
+ * of each request to its handler in request.c (replies: reply.c).
  *
  * A client sends one request; the reply may wait for instances to come
  * online or stop (the client is then "waiting" and re-checked after
- * every round of the loop).  Nothing here blocks: a client that says
- * nothing is dropped after CLIENT_IDLE_MS, and so is one that reads
- * nothing of its queued replies for as long.  With CLIENTS_MAX of them,
- * a new one takes the place of the oldest that has not sent a whole
- * request yet, so stalled connections cannot lock the CLI out.
+ * every round of the loop).  conn.c does the socket work.  Nothing here
+ * blocks: a client that says nothing is dropped after CLIENT_IDLE_MS,
+ * and so is one that reads nothing of its queued replies for as long.
+ * With CLIENTS_MAX of them, a new one takes the place of the oldest that
+ * has not sent a whole request yet, so stalled connections cannot lock
+ * the CLI out.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#include <signal.h>
-#include <errno.h>
-#include <limits.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "home.h"
-#include "human.h"
+#include "conn.h"
+#include "control.h"
 #include "log.h"
 #include "pmcd.h"
-#include "specfile.h"
 
 #define CLIENTS_MAX	64
 #define CLIENT_IDLE_MS	10000
 
-enum wait_kind {
-	WAIT_NONE = 0,
-	WAIT_START,		/* every named app online or failed */
-	WAIT_RELOAD,		/* every named app's reload ended */
-	WAIT_STOP,		/* every named app stopped */
-	WAIT_DELETE,		/* every named app gone */
-	WAIT_KILL		/* everything stopped; then pmcd exits */
-};
+static void	*client_open(struct conn *);
+static void	 client_input(struct conn *, int);
+static void	 client_sent(struct conn *);
+static void	 client_free(void *);
 
-struct client {
-	TAILQ_ENTRY(client)	 entry;
-	struct watch		 w;
-	struct timer		 idle;
-	struct pmc_msghdr	 hdr;
-	size_t			 hdr_got;
-	char			*payload;
-	size_t			 payload_got;
-	int			 have_request;
-	struct pbuf		 out;		/* queued replies */
-	size_t			 out_off;
-	int			 closing;	/* close once out is sent */
-	enum wait_kind		 wait;
-	char			**names;	/* apps waited for */
-	size_t			 nnames;
-	int			 wait_status;	/* exit status so far */
+static const struct conn_ops	 control_ops = {
+	"control", CLIENTS_MAX, 1, CLIENT_IDLE_MS,
+	client_open, client_input, client_sent, client_free
 };
-
-static TAILQ_HEAD(, client)	 clients = TAILQ_HEAD_INITIALIZER(clients);
-static int			 nclients;
-static struct watch		 listener = { .fd = -1 };
-static struct timer		 accept_pause;
+static struct conn_listener	 listener = { .w = { .fd = -1 } };
 static char			 sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-
-static void	client_io(struct watch *, uint32_t);
-static void	accept_resume(void *);
-static void	client_interest(struct client *);
-static int	client_flush(struct client *);
-
-/* --- replies -------------------------------------------------------------- */
-
-static void
-reply(struct client *c, uint32_t type, const char *payload, size_t len)
-{
-	struct pmc_msghdr	 hdr = { PMC_PROTO_VERSION, type, 0, 0 };
-
-	if (c->closing)
-		return;
-	hdr.len = (uint32_t)len;
-	pbuf_add(&c->out, &hdr, sizeof(hdr));
-	pbuf_add(&c->out, payload, len);
-	client_interest(c);
-}
-
-static void
-reply_text(struct client *c, uint32_t type, const char *text)
-{
-	reply(c, type, text, strlen(text) + 1);
-}
-
-static void
-reply_errf(struct client *c, const char *fmt, ...)
-    __attribute__((__format__(__printf__, 2, 3)));
-
-static void
-reply_errf(struct client *c, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	 buf[1024];
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	reply_text(c, MSG_ERR, buf);
-}
-
-static void
-reply_outf(struct client *c, const char *fmt, ...)
-    __attribute__((__format__(__printf__, 2, 3)));
-
-static void
-reply_outf(struct client *c, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	 buf[1024];
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	reply_text(c, MSG_OUT, buf);
-}
-
-static void
-reply_exit(struct client *c, int status)
-{
-	char	 buf[4];
-
-	snprintf(buf, sizeof(buf), "%d", status);
-	reply_text(c, MSG_EXIT, buf);
-	c->closing = 1;
-}
-
-/* Send each NUL-ended field of errs as one MSG_ERR. */
-static void
-reply_errs(struct client *c, const struct pbuf *errs)
-{
-	const char	*fields[PMC_FIELDS_MAX];
-	int		 i, n;
-
-	n = proto_fields(errs->data, errs->len, fields, PMC_FIELDS_MAX);
-	for (i = 0; i < n; i++)
-		reply_text(c, MSG_ERR, fields[i]);
-}
 
 /* --- client life ---------------------------------------------------------- */
 
-/* Read until the request is whole; write while replies are queued. */
-static void
-client_interest(struct client *c)
-{
-	uint32_t	 ev = 0;
+static void	dispatch(struct client *);
 
-	if (!c->have_request && !c->closing)
-		ev |= EPOLLIN;
-	if (c->out.len > c->out_off)
-		ev |= EPOLLOUT;
-	watch_mod(&c->w, ev);
+/* Only our own user and root may talk to pmcd. */
+static void *
+client_open(struct conn *cn)
+{
+	struct client	*c;
+	struct ucred	 cred;
+	socklen_t	 len = sizeof(cred);
+
+	if (getsockopt(cn->w.fd, SOL_SOCKET, SO_PEERCRED, &cred,
+	    &len) == -1) {
+		log_warn("control: SO_PEERCRED");
+		return (NULL);
+	}
+	if (cred.uid != geteuid() && cred.uid != 0) {
+		log_warnx("control: refused a client of uid %u",
+		    (unsigned)cred.uid);
+		return (NULL);
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		fatal("calloc");
+	c->conn = cn;
+	cn->want = sizeof(c->hdr);
+	conn_deadline(cn, CLIENT_IDLE_MS);
+	return (c);
+}
+
+/* Read the header, then the payload; dispatch when complete. */
+static void
+client_input(struct conn *cn, int eof)
+{
+	struct client	*c = cn->arg;
+	const char	*why;
+
+	if (eof) {
+		conn_drop(cn);
+		return;
+	}
+	if (cn->want > 0)
+		return;
+	if (cn->inlen == sizeof(c->hdr)) {
+		memcpy(&c->hdr, cn->in, sizeof(c->hdr));
+		if ((why = proto_check(&c->hdr)) != NULL) {
+			reply_text(c, MSG_ERR, why);
+			reply_exit(c, 2);
+			return;
+		}
+		if ((cn->want = c->hdr.len) > 0)
+			return;
+	}
+	c->have_request = 1;
+	conn_deadline(cn, 0);
+	dispatch(c);
+}
+
+/* All replies sent: no deadline while the request waits; maybe the end. */
+static void
+client_sent(struct conn *cn)
+{
+	struct client	*c = cn->arg;
+
+	if (c->have_request)
+		conn_deadline(cn, 0);
+	if (c->closing)
+		conn_drop(cn);
 }
 
 static void
 client_free(void *arg)
 {
 	struct client	*c = arg;
-	size_t		 i;
 
-	for (i = 0; i < c->nnames; i++)
-		free(c->names[i]);
-	free(c->names);
-	free(c->payload);
-	pbuf_free(&c->out);
+	client_wait_free(c);
 	free(c);
-}
-
-static void
-client_drop(struct client *c)
-{
-	timer_stop(&c->idle);
-	watch_close(&c->w);
-	TAILQ_REMOVE(&clients, c, entry);
-	nclients--;
-	loop_defer(client_free, c);
-}
-
-static void
-client_idle(void *arg)
-{
-	client_drop(arg);
-}
-
-/* Full: drop the oldest client still sending its request; 0 if any. */
-static int
-client_evict(void)
-{
-	struct client	*c;
-
-	TAILQ_FOREACH(c, &clients, entry) {
-		if (!c->have_request && !c->closing) {
-			client_drop(c);
-			return (0);
-		}
-	}
-	return (-1);
-}
-
-static void
-listener_accept(struct watch *w, uint32_t events)
-{
-	struct client	*c;
-	struct ucred	 cred;
-	socklen_t	 len = sizeof(cred);
-	int		 fd;
-
-	(void)events;
-	while ((fd = accept4(w->fd, NULL, NULL,
-	    SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred,
-		    &len) == -1) {
-			log_warn("control: SO_PEERCRED");
-			close(fd);
-			continue;
-		}
-		if (cred.uid != geteuid() && cred.uid != 0) {
-			log_warnx("control: refused a client of uid %u",
-			    (unsigned)cred.uid);
-			close(fd);
-			continue;
-		}
-		if (nclients >= CLIENTS_MAX) {
-			if (client_evict() == -1) {
-				log_warnx("control: too many clients, all "
-				    "busy; refusing one");
-				close(fd);
-				continue;
-			}
-			log_warnx("control: too many clients; dropped the "
-			    "oldest that had not sent a request");
-		}
-		if ((c = calloc(1, sizeof(*c))) == NULL)
-			fatal("calloc");
-		c->w.fd = fd;
-		c->w.fn = client_io;
-		c->w.arg = c;
-		timer_set(&c->idle, client_idle, c);
-		timer_start(&c->idle, CLIENT_IDLE_MS);
-		if (watch_add(&c->w, EPOLLIN) == -1)
-			fatal("epoll_ctl");
-		TAILQ_INSERT_TAIL(&clients, c, entry);
-		nclients++;
-	}
-	if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-	    errno == ENOMEM) {
-		/* Out of descriptors: stop accepting a moment, not spin. */
-		log_warn("control: accept, pausing 100ms");
-		watch_mod(&listener, 0);
-		timer_start(&accept_pause, 100);
-	} else if (errno != EAGAIN && errno != EINTR &&
-	    errno != ECONNABORTED)
-		log_warn("control: accept");
-}
-
-static void
-accept_resume(void *arg)
-{
-	(void)arg;
-	if (listener.fd != -1)
-		watch_mod(&listener, EPOLLIN);
 }
 
 void
@@ -290,821 +140,55 @@ control_init(const char *path)
 	umask(old);
 	if (listen(fd, SOMAXCONN) == -1)
 		fatal("listen %s", path);
-	listener.fd = fd;
-	listener.fn = listener_accept;
-	timer_set(&accept_pause, accept_resume, NULL);
-	if (watch_add(&listener, EPOLLIN) == -1)
-		fatal("epoll_ctl");
+	conn_listen(&listener, fd, &control_ops);
 }
 
+/* Last words: a short blocking send of what each client has queued. */
 void
 control_close(void)
 {
-	struct client	*c;
-
-	if (listener.fd != -1) {
-		watch_close(&listener);
+	if (listener.w.fd != -1)
 		unlink(sock_path);
-	}
-	while ((c = TAILQ_FIRST(&clients)) != NULL) {
-		/* Last words: a short blocking send of what is queued. */
-		if (c->out.len > c->out_off) {
-			struct timeval	 tv = { 1, 0 };
-
-			setsockopt(c->w.fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
-			    sizeof(tv));
-			fcntl(c->w.fd, F_SETFL, 0);
-			client_flush(c);
-		}
-		client_drop(c);
-	}
-}
-
-/* Write what is queued; 0 when all is sent, -1 when the client is gone. */
-static int
-client_flush(struct client *c)
-{
-	ssize_t	 n;
-
-	while (c->out_off < c->out.len) {
-		n = send(c->w.fd, c->out.data + c->out_off,
-		    c->out.len - c->out_off, MSG_NOSIGNAL);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN) {
-			/* One that reads nothing goes in CLIENT_IDLE_MS. */
-			timer_start(&c->idle, CLIENT_IDLE_MS);
-			return (1);
-		}
-		if (n <= 0)
-			return (-1);
-		c->out_off += (size_t)n;
-	}
-	if (c->have_request)
-		timer_stop(&c->idle);
-	c->out.len = c->out_off = 0;
-	client_interest(c);
-	return (c->closing ? -1 : 0);
-}
-
-static void	dispatch(struct client *);
-
-/* Read into the header, then the payload; dispatch when complete. */
-static int
-client_read(struct client *c)
-{
-	const char	*why;
-	char		*dst;
-	size_t		 want;
-	ssize_t		 n;
-
-	for (;;) {
-		if (c->hdr_got < sizeof(c->hdr)) {
-			dst = (char *)&c->hdr + c->hdr_got;
-			want = sizeof(c->hdr) - c->hdr_got;
-		} else {
-			dst = c->payload + c->payload_got;
-			want = c->hdr.len - c->payload_got;
-		}
-		if (want == 0)
-			break;
-		n = recv(c->w.fd, dst, want, 0);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN)
-			return (0);
-		if (n <= 0)
-			return (-1);
-		if (c->hdr_got < sizeof(c->hdr)) {
-			c->hdr_got += (size_t)n;
-			if (c->hdr_got < sizeof(c->hdr))
-				continue;
-			if ((why = proto_check(&c->hdr)) != NULL) {
-				reply_text(c, MSG_ERR, why);
-				reply_exit(c, 2);
-				return (0);
-			}
-			if ((c->payload = malloc(c->hdr.len + 1)) == NULL)
-				fatal("malloc");
-		} else
-			c->payload_got += (size_t)n;
-	}
-	c->payload[c->hdr.len] = '\0';
-	c->have_request = 1;
-	timer_stop(&c->idle);
-	dispatch(c);
-	return (0);
-}
-
-static void
-client_io(struct watch *w, uint32_t events)
-{
-	struct client	*c = w->arg;
-
-	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->have_request &&
-	    !c->closing && client_read(c) == -1) {
-		client_drop(c);
-		return;
-	}
-	/*
-	 * After the request pmcd reads no more: a client may half-close
-	 * and still get its replies.  A hang-up means it is gone.
-	 */
-	if ((events & (EPOLLHUP | EPOLLERR)) && c->have_request) {
-		client_drop(c);
-		return;
-	}
-	if (c->out.len > c->out_off && client_flush(c) == -1)
-		client_drop(c);
-	else if (c->closing && c->out.len == c->out_off)
-		client_drop(c);
-	else
-		client_interest(c);
-}
-
-/* --- waiting for an outcome ------------------------------------------------ */
-
-static void
-wait_for(struct client *c, enum wait_kind kind)
-{
-	c->wait = kind;
-}
-
-static void
-wait_add(struct client *c, const char *name)
-{
-	char	**names;
-
-	names = reallocarray(c->names, c->nnames + 1, sizeof(*names));
-	if (names == NULL || (names[c->nnames] = strdup(name)) == NULL)
-		fatal("wait_add");
-	c->names = names;
-	c->nnames++;
-}
-
-static int
-count_state(const struct app *app, enum istate s)
-{
-	size_t	 i;
-	int	 k = 0;
-
-	for (i = 0; i < app->ninst; i++)
-		k += app->inst[i]->state == s && !instance_dropped(app->inst[i]);
-	return (k);
-}
-
-/* Tell how a start went: online count, and each failure's reason. */
-static int
-report_start(struct client *c, const struct app *app)
-{
-	const struct instance	*in;
-	char			 buf[512];
-	size_t			 i;
-	int			 bad = 0, online = count_state(app, IS_ONLINE);
-
-	for (i = 0; i < app->ninst; i++) {
-		in = app->inst[i];
-		if (instance_dropped(in) || (in->state == IS_ONLINE && !in->failed))
-			continue;
-		if (in->state == IS_STOPPED && !in->failed)
-			continue;
-		reply_errf(c, "%s[%d]: %s (%s)", app->spec->name, in->slot,
-		    in->reason[0] != '\0' ? in->reason : "did not start",
-		    istate_name(in->state));
-		bad = 1;
-	}
-	if (reload_status(app, buf, sizeof(buf))) {
-		reply_errf(c, "%s: %s", app->spec->name, buf);
-		bad = 1;
-	}
-	snprintf(buf, sizeof(buf), "%s: %d/%d online\n", app->spec->name,
-	    online, app->spec->instances);
-	reply_text(c, MSG_OUT, buf);
-	return (bad);
-}
-
-static int
-client_settled(struct client *c)
-{
-	struct app	*app;
-	size_t		 i;
-
-	if (c->wait == WAIT_KILL)
-		return (apps_all_stopped());
-	for (i = 0; i < c->nnames; i++) {
-		if ((app = app_find(c->names[i])) == NULL)
-			continue;
-		if (c->wait == WAIT_DELETE || reload_running(app))
-			return (0);
-		if (!app_settled(app, c->wait == WAIT_STOP))
-			return (0);
-	}
-	return (1);
-}
-
-static void
-client_finish(struct client *c)
-{
-	struct app	*app;
-	size_t		 i;
-	int		 status = c->wait_status;
-	char		 buf[256];
-
-	for (i = 0; i < c->nnames; i++) {
-		app = app_find(c->names[i]);
-		if ((c->wait == WAIT_START || c->wait == WAIT_RELOAD) &&
-		    app != NULL)
-			status |= report_start(c, app);
-		else if (c->wait == WAIT_STOP && app != NULL) {
-			snprintf(buf, sizeof(buf), "%s: stopped\n",
-			    c->names[i]);
-			reply_text(c, MSG_OUT, buf);
-		} else if (c->wait == WAIT_DELETE) {
-			snprintf(buf, sizeof(buf), "%s: deleted\n",
-			    c->names[i]);
-			reply_text(c, MSG_OUT, buf);
-		}
-	}
-	if (c->wait == WAIT_KILL)
-		reply_text(c, MSG_OUT, "pmcd: every app stopped, exiting\n");
-	c->wait = WAIT_NONE;
-	reply_exit(c, status);
+	conn_close(&listener, 1);
 }
 
 void
 control_changed(void)
 {
-	struct client	*c, *next;
+	struct conn	*cn, *next;
+	struct client	*c;
 
-	TAILQ_FOREACH_SAFE(c, &clients, entry, next)
+	TAILQ_FOREACH_SAFE(cn, &listener.conns, entry, next) {
+		c = cn->arg;
 		if (c->wait != WAIT_NONE && client_settled(c))
 			client_finish(c);
-}
-
-/* --- requests --------------------------------------------------------------- */
-
-static void
-do_ping(struct client *c, const char **f, int n)
-{
-	(void)f;
-	(void)n;
-	reply_text(c, MSG_OUT, "pong\n");
-	reply_exit(c, 0);
-}
-
-static void
-free_specs(struct spec **specs, size_t n)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		spec_free(specs[i]);
-	free(specs);
-}
-
-/* Apply specs as `pmc start` does, and wait for the outcome. */
-static void
-apply_and_wait(struct client *c, struct spec **specs, size_t nspecs,
-    int prune)
-{
-	struct pbuf	 perr = { 0 }, out = { 0 };
-	struct app	**victims = NULL;
-	size_t		 i, j, nvictims = 0;
-
-	for (i = 0; i < nspecs; i++)
-		for (j = 0; j < specs[i]->napps; j++)
-			wait_add(c, specs[i]->apps[j]->name);
-	if (prune)
-		victims = apps_pruned(specs, nspecs, &nvictims);
-	if (app_apply(specs, nspecs, victims, nvictims,
-	    &perr, &out) == -1) {
-		reply_errs(c, &perr);
-		reply_exit(c, 1);
-	} else {
-		for (i = 0; i < nvictims; i++) {
-			pbuf_printf(&out, "%s: deleted (no longer in %s)\n",
-			    victims[i]->spec->name, victims[i]->file);
-			wait_add(c, victims[i]->spec->name);
-			app_delete(victims[i]);
-		}
-		if (out.len > 0) {
-			pbuf_add(&out, "", 1);
-			reply_text(c, MSG_OUT, out.data);
-		}
-		wait_for(c, WAIT_START);
-	}
-	free(victims);
-	pbuf_free(&perr);
-	pbuf_free(&out);
-}
-
-/*
- * Parse the files of a MSG_START or MSG_RESURRECT, each as three fields
- * (real path, content, answers): as root, only files that no one but
- * root can change (specfile.h).  0, or -1 with every error replied.
- */
-static int
-parse_files(struct client *c, const char **f, int n, struct spec **specs,
-    size_t *nspecs)
-{
-	struct spec_errors	 errs = { NULL, 0 };
-	char			 why[PATH_MAX + 160];
-	size_t			 i;
-	int			 k;
-
-	*nspecs = 0;
-	for (k = 0; k + 2 < n; k += 3) {
-		if (geteuid() == 0 && specfile_trusted(f[k], geteuid(), why,
-		    sizeof(why)) == -1)
-			spec_errors_add(&errs, "%s", why);
-		else if (specfile_parse(f[k], f[k + 1], f[k + 2],
-		    &specs[*nspecs], &errs) == 0)
-			(*nspecs)++;
-	}
-	for (i = 0; i < errs.count; i++)
-		reply_text(c, MSG_ERR, errs.msgs[i]);
-	if (errs.count == 0)
-		return (0);
-	spec_errors_clear(&errs);
-	while (*nspecs > 0)
-		spec_free(specs[--*nspecs]);
-	reply_exit(c, 1);
-	return (-1);
-}
-
-static void
-do_start(struct client *c, const char **f, int n)
-{
-	struct spec	**specs;
-	size_t		 nspecs;
-
-	if (n < 4 || (n - 1) % 3 != 0) {
-		reply_text(c, MSG_ERR, "start: expected flags, then path, "
-		    "content and answers of each file");
-		reply_exit(c, 2);
-		return;
-	}
-	if ((specs = calloc((size_t)n / 3 + 1, sizeof(*specs))) == NULL)
-		fatal("calloc");
-	if (parse_files(c, f + 1, n - 1, specs, &nspecs) == 0) {
-		apply_and_wait(c, specs, nspecs, strcmp(f[0], "prune") == 0);
-		free_specs(specs, nspecs);
-	} else
-		free(specs);
-}
-
-static void
-do_save(struct client *c, const char **f, int n)
-{
-	char	 why[PATH_MAX + 256], path[PATH_MAX];
-	size_t	 saved;
-
-	if (n != 1) {
-		reply_text(c, MSG_ERR, "save: expected a flags field");
-		reply_exit(c, 2);
-		return;
-	}
-	if (dump_save(strcmp(f[0], "force") == 0, &saved, why,
-	    sizeof(why)) == -1) {
-		reply_text(c, MSG_ERR, why);
-		reply_exit(c, 1);
-		return;
-	}
-	pmc_dump_path(path, sizeof(path));
-	reply_outf(c, "saved %zu app%s to %s\n", saved, saved == 1 ? "" : "s",
-	    path);
-	reply_exit(c, 0);
-}
-
-/* pmc read the dump (an empty one is not sent) and looked its names up. */
-static void
-do_resurrect(struct client *c, const char **f, int n)
-{
-	struct spec	*spec[1];
-	size_t		 nspecs;
-
-	if (n != 3) {
-		reply_text(c, MSG_ERR, "resurrect: expected the dump's path, "
-		    "content and answers");
-		reply_exit(c, 2);
-		return;
-	}
-	if (parse_files(c, f, n, spec, &nspecs) == 0) {
-		apply_and_wait(c, spec, 1, 0);
-		spec_free(spec[0]);
 	}
 }
-
-static void
-do_list(struct client *c, const char **f, int n)
-{
-	struct app	*app;
-	struct instance	*in;
-	struct pbuf	 rec = { 0 };
-	size_t		 i;
-	uint64_t	 up;
-
-	(void)f;
-	(void)n;
-	sample_fresh();
-	TAILQ_FOREACH(app, &sv->apps, entry) {
-		for (i = 0; i <= app->ninst; i++) {
-			/* A reload's new instance follows the others. */
-			in = i < app->ninst ? app->inst[i] : app->surge;
-			if (in == NULL)
-				continue;
-			up = in->pid != 0 ? now_ms() - in->started_ms : 0;
-			rec.len = 0;
-			pbuf_printf(&rec, "%s\t%d\t%d\t%s\t%u\t%llu\t%.1f\t%llu",
-			    app->spec->name, in->slot, (int)in->pid,
-			    istate_name(in->state), in->restarts,
-			    (unsigned long long)up, in->pid != 0 ? in->cpu : 0,
-			    (unsigned long long)(in->pid != 0 ? in->rss : 0));
-			pbuf_add(&rec, "", 1);
-			reply(c, MSG_DATA, rec.data, rec.len);
-		}
-	}
-	pbuf_free(&rec);
-	reply_exit(c, 0);
-}
-
-/* The apps named in f[0..n-1], or all of them for "all". */
-static struct app **
-resolve(struct client *c, const char **f, int n, size_t *count, int *bad)
-{
-	struct app	**apps, *app;
-	size_t		 k = 0, total = 0;
-	int		 i, all = 0;
-
-	TAILQ_FOREACH(app, &sv->apps, entry)
-		total++;
-	for (i = 0; i < n; i++)
-		all |= strcmp(f[i], "all") == 0;
-	if ((apps = calloc(total + (size_t)n + 1, sizeof(*apps))) == NULL)
-		fatal("calloc");
-	*bad = 0;
-	if (all) {
-		TAILQ_FOREACH(app, &sv->apps, entry)
-			if (!app->deleting)
-				apps[k++] = app;
-	} else
-		for (i = 0; i < n; i++) {
-			if ((app = app_find(f[i])) == NULL || app->deleting) {
-				reply_errf(c, "%s: no such app", f[i]);
-				*bad = 1;
-			} else
-				apps[k++] = app;
-		}
-	*count = k;
-	return (apps);
-}
-
-static void
-do_verb(struct client *c, const char **f, int n, uint32_t type)
-{
-	struct app	**apps;
-	size_t		 i, k;
-	int		 bad;
-
-	if (n < 1) {
-		reply_text(c, MSG_ERR, "expected an app name or all");
-		reply_exit(c, 2);
-		return;
-	}
-	apps = resolve(c, f, n, &k, &bad);
-	for (i = 0; i < k; i++) {
-		if (type == MSG_RESTART && reload_by_user(apps[i])) {
-			reply_errf(c, "%s: a reload is under way; wait for it "
-			    "to end, or stop the app", apps[i]->spec->name);
-			bad = 1;
-			continue;
-		}
-		wait_add(c, apps[i]->spec->name);
-		if (type == MSG_STOP)
-			app_stop(apps[i]);
-		else if (type == MSG_RESTART)
-			app_restart(apps[i]);
-		else
-			app_delete(apps[i]);
-	}
-	c->wait_status = bad;
-	wait_for(c, type == MSG_STOP ? WAIT_STOP : type == MSG_RESTART ?
-	    WAIT_START : WAIT_DELETE);
-	free(apps);
-}
-
-static void
-do_stop(struct client *c, const char **f, int n)
-{
-	do_verb(c, f, n, MSG_STOP);
-}
-
-static void
-do_restart(struct client *c, const char **f, int n)
-{
-	do_verb(c, f, n, MSG_RESTART);
-}
-
-static void
-do_delete(struct client *c, const char **f, int n)
-{
-	do_verb(c, f, n, MSG_DELETE);
-}
-
-static void
-do_kill(struct client *c, const char **f, int n)
-{
-	(void)f;
-	(void)n;
-	log_info("stopping every app and exiting (pmc kill)");
-	sdnotify_stopping();
-	sv->stopping = 1;
-	apps_stop_all();
-	wait_for(c, WAIT_KILL);
-}
-
-static void
-do_describe(struct client *c, const char **f, int n)
-{
-	struct app	*app;
-	struct pbuf	 out = { 0 };
-
-	if (n != 1) {
-		reply_text(c, MSG_ERR, "describe: expected one app name");
-		reply_exit(c, 2);
-		return;
-	}
-	if ((app = app_find(f[0])) == NULL) {
-		reply_errf(c, "%s: no such app", f[0]);
-		reply_exit(c, 1);
-		return;
-	}
-	app_describe(app, &out);
-	pbuf_add(&out, "", 1);
-	reply_text(c, MSG_OUT, out.data);
-	pbuf_free(&out);
-	reply_exit(c, 0);
-}
-
-/* reload [nowait] NAME...|all */
-static void
-do_reload(struct client *c, const char **f, int n)
-{
-	struct app	**apps;
-	size_t		 i, k;
-	int		 bad, nowait;
-
-	if (n < 2) {
-		reply_text(c, MSG_ERR, "reload: expected flags and app names");
-		reply_exit(c, 2);
-		return;
-	}
-	nowait = strcmp(f[0], "nowait") == 0;
-	for (i = 1; i < (size_t)n; i++)
-		if (strcmp(f[i], "all") == 0)
-			sdnotify_reloading();
-	apps = resolve(c, f + 1, n - 1, &k, &bad);
-	for (i = 0; i < k; i++) {
-		/* Queued: it follows the max_memory replacement under
-		 * way, and answers as started. */
-		if (reload_request(apps[i]) == RELOAD_BUSY) {
-			reply_errf(c, "%s: a reload is already under way",
-			    apps[i]->spec->name);
-			bad = 1;
-			continue;
-		}
-		wait_add(c, apps[i]->spec->name);
-		if (nowait)
-			reply_outf(c, "%s: reload started\n",
-			    apps[i]->spec->name);
-	}
-	free(apps);
-	c->wait_status = bad;
-	if (nowait) {
-		reply_exit(c, bad);
-		return;
-	}
-	wait_for(c, WAIT_RELOAD);
-}
-
-/* scale NAME N|+N|-N */
-static void
-do_scale(struct client *c, const char **f, int n)
-{
-	struct app	*app;
-	struct pbuf	 errs = { 0 };
-	const char	*errstr;
-	long long	 v;
-	int		 to;
-
-	if (n != 2) {
-		reply_text(c, MSG_ERR, "scale: expected an app name and a count");
-		reply_exit(c, 2);
-		return;
-	}
-	if ((app = app_find(f[0])) == NULL || app->deleting) {
-		reply_errf(c, "%s: no such app", f[0]);
-		reply_exit(c, 1);
-		return;
-	}
-	v = strtonum(f[1] + (f[1][0] == '+' || f[1][0] == '-'), 0,
-	    SPEC_INSTANCES_MAX, &errstr);
-	to = f[1][0] == '+' ? app->spec->instances + (int)v :
-	    f[1][0] == '-' ? app->spec->instances - (int)v : (int)v;
-	if (errstr != NULL || to < 1 || to > SPEC_INSTANCES_MAX) {
-		reply_errf(c, "scale: %s: expected a count from 1 to %d, or "
-		    "+N or -N, got \"%s\"", f[0], SPEC_INSTANCES_MAX, f[1]);
-		reply_exit(c, 2);
-		return;
-	}
-	if (app_scale(app, to, &errs) == -1) {
-		reply_errs(c, &errs);
-		pbuf_free(&errs);
-		reply_exit(c, 1);
-		return;
-	}
-	pbuf_free(&errs);
-	wait_add(c, app->spec->name);
-	wait_for(c, WAIT_START);
-}
-
-/* signal SIG NAME...|all */
-static void
-do_signal(struct client *c, const char **f, int n)
-{
-	struct app	**apps;
-	struct instance	*in;
-	size_t		 i, j, k;
-	int		 bad, sig, sent;
-
-	if (n < 2) {
-		reply_text(c, MSG_ERR, "signal: expected a signal and names");
-		reply_exit(c, 2);
-		return;
-	}
-	if ((sig = parse_signal(f[0])) <= 0) {
-		reply_errf(c, "signal: unknown signal \"%s\"", f[0]);
-		reply_exit(c, 2);
-		return;
-	}
-	apps = resolve(c, f + 1, n - 1, &k, &bad);
-	for (i = 0; i < k; i++) {
-		sent = 0;
-		for (j = 0; j <= apps[i]->ninst; j++) {
-			in = j < apps[i]->ninst ? apps[i]->inst[j] :
-			    apps[i]->surge;
-			if (in == NULL || in->pid == 0)
-				continue;
-			if (killpg(in->pid, sig) == 0)
-				sent++;
-		}
-		reply_outf(c, "%s: sent %s to %d instance%s\n",
-		    apps[i]->spec->name, signal_name(sig), sent,
-		    sent == 1 ? "" : "s");
-	}
-	free(apps);
-	reply_exit(c, bad);
-}
-
-/* flush [NAME...|all] */
-static void
-do_flush(struct client *c, const char **f, int n)
-{
-	static const char	*all[] = { "all" };
-	struct app		**apps;
-	struct pbuf		 errs = { 0 };
-	size_t			 i, k;
-	int			 bad;
-
-	apps = n == 0 ? resolve(c, all, 1, &k, &bad) : resolve(c, f, n, &k,
-	    &bad);
-	for (i = 0; i < k; i++) {
-		if (logs_flush(apps[i]->spec, &errs) == -1) {
-			reply_errs(c, &errs);
-			errs.len = 0;
-			bad = 1;
-		} else
-			reply_outf(c, "%s: logs flushed\n",
-			    apps[i]->spec->name);
-	}
-	pbuf_free(&errs);
-	free(apps);
-	reply_exit(c, bad);
-}
-
-static void
-do_reopen(struct client *c, const char **f, int n)
-{
-	struct pbuf	 errs = { 0 };
-	int		 bad;
-
-	(void)f;
-	(void)n;
-	bad = logs_reopen(&errs) == -1;
-	if (bad)
-		reply_errs(c, &errs);
-	else
-		reply_text(c, MSG_OUT, "log files reopened\n");
-	pbuf_free(&errs);
-	reply_exit(c, bad);
-}
-
-/* logs [NAME...]: where each app's files are, for pmc logs to read. */
-static void
-do_logs(struct client *c, const char **f, int n)
-{
-	static const char	*all[] = { "all" };
-	struct app		**apps;
-	struct pbuf		 rec = { 0 };
-	char			 path[PATH_MAX];
-	size_t			 i, k;
-	int			 bad, err;
-
-	apps = n == 0 ? resolve(c, all, 1, &k, &bad) : resolve(c, f, n, &k,
-	    &bad);
-	for (i = 0; i < k; i++)
-		for (err = 0; err < 2; err++) {
-			logs_path(apps[i]->spec, err, path, sizeof(path));
-			rec.len = 0;
-			pbuf_printf(&rec, "%s\t%s\t%s\t%u",
-			    apps[i]->spec->name, err ? "err" : "out", path,
-			    apps[i]->spec->log_keep);
-			pbuf_add(&rec, "", 1);
-			reply(c, MSG_DATA, rec.data, rec.len);
-		}
-	pbuf_free(&rec);
-	free(apps);
-	reply_exit(c, bad);
-}
-
-static void
-do_metrics(struct client *c, const char **f, int n)
-{
-	struct pbuf	 out = { 0 };
-
-	(void)f;
-	(void)n;
-	sample_fresh();
-	metrics_text(&out);
-	pbuf_add(&out, "", 1);
-	reply_text(c, MSG_OUT, out.data);
-	pbuf_free(&out);
-	reply_exit(c, 0);
-}
-
-static const struct handler {
-	uint32_t	 type;
-	void		(*fn)(struct client *, const char **, int);
-} handlers[] = {
-	{ MSG_PING, do_ping },
-	{ MSG_START, do_start },
-	{ MSG_LIST, do_list },
-	{ MSG_DESCRIBE, do_describe },
-	{ MSG_STOP, do_stop },
-	{ MSG_RESTART, do_restart },
-	{ MSG_DELETE, do_delete },
-	{ MSG_KILL, do_kill },
-	{ MSG_RELOAD, do_reload },
-	{ MSG_SCALE, do_scale },
-	{ MSG_SIGNAL, do_signal },
-	{ MSG_SAVE, do_save },
-	{ MSG_RESURRECT, do_resurrect },
-	{ MSG_FLUSH, do_flush },
-	{ MSG_REOPEN, do_reopen },
-	{ MSG_LOGS, do_logs },
-	{ MSG_METRICS, do_metrics },
-};
 
 static void
 dispatch(struct client *c)
 {
-	const char	**f;
-	size_t		 i;
-	int		 n;
+	const struct handler	 *h;
+	const char		**f;
+	int			  n;
 
 	if ((f = calloc(PMC_FIELDS_MAX, sizeof(*f))) == NULL)
 		fatal("calloc");
-	n = proto_fields(c->payload, c->hdr.len, f, PMC_FIELDS_MAX);
+	n = proto_fields(c->conn->in + sizeof(c->hdr), c->hdr.len, f,
+	    PMC_FIELDS_MAX);
 	if (n == -1) {
 		reply_text(c, MSG_ERR, "malformed request: fields not "
 		    "NUL-terminated or too many");
 		reply_exit(c, 2);
-		free(f);
-		return;
-	}
-	for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
-		if (handlers[i].type == c->hdr.type) {
-			if (sv->stopping && c->hdr.type != MSG_PING &&
-			    c->hdr.type != MSG_LIST &&
-			    c->hdr.type != MSG_METRICS) {
-				reply_text(c, MSG_ERR, "pmcd is shutting down");
-				reply_exit(c, 1);
-			} else
-				handlers[i].fn(c, f, n);
-			free(f);
-			return;
-		}
-	reply_errf(c, "unknown request type %u (a newer pmc?)", c->hdr.type);
-	reply_exit(c, 2);
+	} else if ((h = handler_find(c->hdr.type)) == NULL) {
+		reply_errf(c, "unknown request type %u (a newer pmc?)",
+		    c->hdr.type);
+		reply_exit(c, 2);
+	} else if (sv->stopping && c->hdr.type != MSG_PING &&
+	    c->hdr.type != MSG_LIST && c->hdr.type != MSG_METRICS) {
+		reply_text(c, MSG_ERR, "pmcd is shutting down");
+		reply_exit(c, 1);
+	} else
+		h->fn(c, f, n);
 	free(f);
 }

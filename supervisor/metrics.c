@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "log.h"
 #include "pmcd.h"
 
@@ -32,6 +33,7 @@
 #define HTTP_WRITE_MS		5000	/* to take the answer */
 #define HTTP_LINGER_MS		1000	/* to close after the answer */
 #define HTTP_LINGER_MAX		(1024 * 1024)	/* bytes read then */
+#define HTTP_LINGER_CHUNK	16384
 
 /* --- the text format --------------------------------------------------- */
 
@@ -151,81 +153,69 @@ enum hstate {
 };
 
 struct hclient {
-	TAILQ_ENTRY(hclient)	 entry;
-	struct watch		 w;
-	struct timer		 timer;	/* the end of the current state */
-	enum hstate		 state;
-	char			 req[HTTP_REQUEST_MAX + 1];
-	size_t			 got;
-	struct pbuf		 out;
-	size_t			 off;
-	size_t			 drained;	/* bytes read in H_LINGER */
+	struct conn	*conn;
+	enum hstate	 state;
+	size_t		 drained;	/* bytes read in H_LINGER */
 };
 
-/* Oldest first. */
-static TAILQ_HEAD(, hclient)	 hclients = TAILQ_HEAD_INITIALIZER(hclients);
-static int			 nhclients;
-static struct watch		 hlistener = { .fd = -1 };
-static struct timer		 haccept_pause;
+static void	*hclient_open(struct conn *);
+static void	 hclient_input(struct conn *, int);
+static void	 hclient_sent(struct conn *);
 
-static void
-hclient_free(void *arg)
+static const struct conn_ops	 hops = {
+	"metrics", HTTP_CLIENTS_MAX, 0, 0,
+	hclient_open, hclient_input, hclient_sent, free
+};
+static struct conn_listener	 hlistener = { .w = { .fd = -1 } };
+
+static void *
+hclient_open(struct conn *c)
 {
-	struct hclient	*h = arg;
+	struct hclient	*h;
 
-	pbuf_free(&h->out);
-	free(h);
-}
-
-static void
-hclient_drop(struct hclient *h)
-{
-	timer_stop(&h->timer);
-	watch_close(&h->w);
-	TAILQ_REMOVE(&hclients, h, entry);
-	nhclients--;
-	loop_defer(hclient_free, h);
-}
-
-static void
-hclient_expire(void *arg)
-{
-	hclient_drop(arg);
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		fatal("calloc");
+	h->conn = c;
+	h->state = H_HEAD;
+	c->want = HTTP_REQUEST_MAX;
+	conn_deadline(c, HTTP_HEAD_MS);
+	return (h);
 }
 
 static void
 respond(struct hclient *h, int code, const char *reason, int head)
 {
+	struct conn	*c = h->conn;
 	struct pbuf	 body = { 0 };
 
 	if (code == 200)
 		metrics_text(&body);
 	else
 		pbuf_printf(&body, "%d %s\n", code, reason);
-	pbuf_printf(&h->out, "HTTP/1.0 %d %s\r\n"
+	pbuf_printf(&c->out, "HTTP/1.0 %d %s\r\n"
 	    "Content-Type: %s\r\n"
 	    "Content-Length: %zu\r\n"
 	    "Connection: close\r\n\r\n", code, reason, code == 200 ?
 	    "text/plain; version=0.0.4; charset=utf-8" :
 	    "text/plain; charset=utf-8", body.len);
 	if (!head)
-		pbuf_add(&h->out, body.data, body.len);
+		pbuf_add(&c->out, body.data, body.len);
 	pbuf_free(&body);
 	h->state = H_WRITE;
-	timer_start(&h->timer, HTTP_WRITE_MS);
-	watch_mod(&h->w, EPOLLOUT);
+	c->want = 0;
+	conn_deadline(c, HTTP_WRITE_MS);
+	conn_interest(c);
 }
 
 /* A whole request head, or all the client sent: answer its first line. */
 static void
 answer(struct hclient *h)
 {
-	char	*method, *target, *version, *save;
+	char	*req = h->conn->in, *method, *target, *version, *save;
 	int	 head;
 
-	h->req[h->got] = '\0';
-	h->req[strcspn(h->req, "\r\n")] = '\0';
-	method = strtok_r(h->req, " ", &save);
+	req[strcspn(req, "\r\n")] = '\0';
+	method = strtok_r(req, " ", &save);
 	target = strtok_r(NULL, " ", &save);
 	version = strtok_r(NULL, " ", &save);
 	if (method == NULL || target == NULL || version == NULL ||
@@ -253,188 +243,62 @@ answer(struct hclient *h)
 static void
 hclient_eof(struct hclient *h)
 {
-	if (h->got == 0)
-		hclient_drop(h);
-	else if (memchr(h->req, '\n', h->got) == NULL)
+	struct conn	*c = h->conn;
+
+	if (c->inlen == 0)
+		conn_drop(c);
+	else if (memchr(c->in, '\n', c->inlen) == NULL)
 		respond(h, 400, "Bad Request", 0);
 	else
 		answer(h);
 }
 
-static void
-hclient_read(struct hclient *h)
-{
-	ssize_t	 n;
-
-	for (;;) {
-		n = recv(h->w.fd, h->req + h->got, HTTP_REQUEST_MAX - h->got,
-		    0);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN)
-			return;
-		if (n == 0) {
-			hclient_eof(h);
-			return;
-		}
-		if (n == -1) {
-			hclient_drop(h);
-			return;
-		}
-		h->got += (size_t)n;
-		h->req[h->got] = '\0';
-		if (strstr(h->req, "\r\n\r\n") != NULL ||
-		    strstr(h->req, "\n\n") != NULL) {
-			answer(h);
-			return;
-		}
-		/* A NUL in the head hides its end: no need to wait. */
-		if (memchr(h->req + h->got - (size_t)n, '\0', (size_t)n) != NULL) {
-			respond(h, 400, "Bad Request", 0);
-			return;
-		}
-		if (h->got == HTTP_REQUEST_MAX) {
-			respond(h, 431, "Request Header Fields Too Large", 0);
-			return;
-		}
-	}
-}
-
 /* Answered: throw away what comes until the client closes. */
 static void
-hclient_drain(struct hclient *h)
+hclient_drain(struct hclient *h, int eof)
 {
-	char	 buf[16384];
-	ssize_t	 n;
+	struct conn	*c = h->conn;
 
-	for (;;) {
-		n = recv(h->w.fd, buf, sizeof(buf), 0);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN)
-			return;
-		if (n <= 0)
-			break;
-		h->drained += (size_t)n;
-		if (h->drained > HTTP_LINGER_MAX)
-			break;
-	}
-	hclient_drop(h);
+	h->drained += c->inlen;
+	c->inlen = 0;
+	c->want = HTTP_LINGER_CHUNK;
+	if (eof || h->drained > HTTP_LINGER_MAX)
+		conn_drop(c);
 }
 
 static void
-hclient_write(struct hclient *h)
+hclient_input(struct conn *c, int eof)
 {
-	ssize_t	 n;
+	struct hclient	*h = c->arg;
 
-	while (h->off < h->out.len) {
-		n = send(h->w.fd, h->out.data + h->off, h->out.len - h->off,
-		    MSG_NOSIGNAL);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN)
-			return;
-		if (n <= 0) {
-			hclient_drop(h);
-			return;
-		}
-		h->off += (size_t)n;
-	}
-	if (shutdown(h->w.fd, SHUT_WR) == -1) {
-		hclient_drop(h);
+	if (h->state == H_LINGER)
+		hclient_drain(h, eof);
+	else if (eof)
+		hclient_eof(h);
+	else if (strstr(c->in, "\r\n\r\n") != NULL ||
+	    strstr(c->in, "\n\n") != NULL)
+		answer(h);
+	/* A NUL in the head hides its end: no need to wait. */
+	else if (memchr(c->in, '\0', c->inlen) != NULL)
+		respond(h, 400, "Bad Request", 0);
+	else if (c->want == 0)
+		respond(h, 431, "Request Header Fields Too Large", 0);
+}
+
+/* The answer is out: say so, and linger. */
+static void
+hclient_sent(struct conn *c)
+{
+	struct hclient	*h = c->arg;
+
+	if (shutdown(c->w.fd, SHUT_WR) == -1) {
+		conn_drop(c);
 		return;
 	}
 	h->state = H_LINGER;
-	timer_start(&h->timer, HTTP_LINGER_MS);
-	watch_mod(&h->w, EPOLLIN);
-	hclient_drain(h);
-}
-
-static void
-hclient_io(struct watch *w, uint32_t events)
-{
-	struct hclient	*h = w->arg;
-
-	switch (h->state) {
-	case H_HEAD:
-		if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-			hclient_read(h);
-		break;
-	case H_WRITE:
-		if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
-			hclient_write(h);
-		break;
-	case H_LINGER:
-		if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-			hclient_drain(h);
-		break;
-	}
-}
-
-/*
- * All places taken: free the oldest that is not writing an answer, one
- * that has not sent its request or that is done; 0, or -1 when every
- * client is being answered.
- */
-static int
-hclient_evict(void)
-{
-	struct hclient	*h;
-
-	TAILQ_FOREACH(h, &hclients, entry) {
-		if (h->state != H_WRITE) {
-			hclient_drop(h);
-			return (0);
-		}
-	}
-	return (-1);
-}
-
-static void
-hlistener_accept(struct watch *w, uint32_t events)
-{
-	struct hclient	*h;
-	int		 fd;
-
-	(void)events;
-	while ((fd = accept4(w->fd, NULL, NULL,
-	    SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
-		if (nhclients >= HTTP_CLIENTS_MAX && hclient_evict() == -1) {
-			close(fd);	/* a scraper retries */
-			continue;
-		}
-		if ((h = calloc(1, sizeof(*h))) == NULL)
-			fatal("calloc");
-		h->w.fd = fd;
-		h->w.fn = hclient_io;
-		h->w.arg = h;
-		h->state = H_HEAD;
-		timer_set(&h->timer, hclient_expire, h);
-		timer_start(&h->timer, HTTP_HEAD_MS);
-		if (watch_add(&h->w, EPOLLIN) == -1)
-			fatal("epoll_ctl");
-		TAILQ_INSERT_TAIL(&hclients, h, entry);
-		nhclients++;
-		/* A request already there is answered before a later
-		   client can take this one's place. */
-		hclient_read(h);
-	}
-	if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-	    errno == ENOMEM) {
-		log_warn("metrics: accept, pausing 100ms");
-		watch_mod(&hlistener, 0);
-		timer_start(&haccept_pause, 100);
-	} else if (errno != EAGAIN && errno != EINTR &&
-	    errno != ECONNABORTED)
-		log_warn("metrics: accept");
-}
-
-static void
-haccept_resume(void *arg)
-{
-	(void)arg;
-	if (hlistener.fd != -1)
-		watch_mod(&hlistener, EPOLLIN);
+	c->inlen = 0;
+	c->want = HTTP_LINGER_CHUNK;
+	conn_deadline(c, HTTP_LINGER_MS);
 }
 
 /* Serve /metrics on addr (host:port or [v6]:port); 0, or -1 and why. */
@@ -463,22 +327,12 @@ metrics_listen(const char *text, char *why, size_t len)
 			close(fd);
 		return (-1);
 	}
-	hlistener.fd = fd;
-	hlistener.fn = hlistener_accept;
-	timer_set(&haccept_pause, haccept_resume, NULL);
-	if (watch_add(&hlistener, EPOLLIN) == -1)
-		fatal("epoll_ctl");
+	conn_listen(&hlistener, fd, &hops);
 	return (0);
 }
 
 void
 metrics_close(void)
 {
-	struct hclient	*h;
-
-	timer_stop(&haccept_pause);
-	if (hlistener.fd != -1)
-		watch_close(&hlistener);
-	while ((h = TAILQ_FIRST(&hclients)) != NULL)
-		hclient_drop(h);
+	conn_close(&hlistener, 0);
 }
