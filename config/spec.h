@@ -93,7 +93,8 @@ struct app_spec {
 	enum restart_policy	 restart;
 	uint64_t		 backoff_initial_ms;	/* default 100 */
 	uint64_t		 backoff_max_ms;	/* default 30000 */
-	uint64_t		 backoff_reset_ms;	/* default 30000 */
+	uint64_t		 backoff_min_uptime_ms;	/* default 1000 */
+	uint64_t		 backoff_reset_ms;	/* default 30000: max_memory */
 	unsigned int		 max_restarts;		/* 0: unlimited */
 	int			 stop_signal;		/* default SIGTERM */
 	uint64_t		 kill_timeout_ms;	/* default 5000 */

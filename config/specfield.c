@@ -81,6 +81,8 @@ const struct spec_field spec_fields[] = {
 	{ "backoff.initial", SK_DURATION, APP(backoff_initial_ms),
 	    .def = "100ms", .flags = SF_NONZERO },
 	{ "backoff.max", SK_DURATION, APP(backoff_max_ms), .def = "30s" },
+	{ "backoff.min_uptime", SK_DURATION, APP(backoff_min_uptime_ms),
+	    .def = "1s", .flags = SF_NONZERO },
 	{ "backoff.reset_after", SK_DURATION, APP(backoff_reset_ms),
 	    .def = "30s" },
 	{ "max_restarts", SK_COUNT, APP(max_restarts), .def = "0",

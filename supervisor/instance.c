@@ -447,13 +447,21 @@ set_state(struct instance *in, enum istate s)
 	in->app->changed = 1;
 }
 
-/* One more restart in a row: counted, and the next delay doubled. */
+/*
+ * Count a restart: one more in a row of quick ones (in_loop), its next
+ * delay doubled; or one after a good run, which starts the row over.
+ */
 void
-instance_count_restart(struct instance *in)
+instance_count_restart(struct instance *in, int in_loop)
 {
 	in->restarts++;
-	in->streak++;
-	in->delay_ms = backoff_next(in->app->spec, in->delay_ms);
+	if (in_loop) {
+		in->streak++;
+		in->delay_ms = backoff_next(in->app->spec, in->delay_ms);
+	} else {
+		in->streak = 0;
+		in->delay_ms = in->app->spec->backoff_initial_ms;
+	}
 }
 
 /*
@@ -600,18 +608,28 @@ backoff_next(const struct app_spec *s, uint64_t delay)
 }
 
 /*
- * Back off and restart, or give up after max_restarts in a row; the
- * delay doubles from backoff.initial up to backoff.max, and starts over
- * once an instance stayed up for backoff.reset_after.
+ * The restart policy.  An instance that was up for backoff.min_uptime
+ * or more before it exited is not in a crash loop: it starts again at
+ * once and its delay starts over.  One that exits sooner (or was never
+ * ready in time) backs off: backoff.initial, doubled each time up to
+ * backoff.max, and after max_restarts such exits in a row it is given
+ * up on.
  */
 static void
-schedule_restart(struct instance *in)
+schedule_restart(struct instance *in, int failed_start)
 {
 	const struct app_spec	*s = in->app->spec;
+	uint64_t		 up = in->exited_ms - in->started_ms;
+	char			 d[32], m[32];
 
-	if (in->exited_ms - in->started_ms >= s->backoff_reset_ms) {
-		in->streak = 0;
-		in->delay_ms = s->backoff_initial_ms;
+	if (!failed_start && up >= s->backoff_min_uptime_ms) {
+		format_duration(up, d, sizeof(d));
+		format_duration(s->backoff_min_uptime_ms, m, sizeof(m));
+		in_warnx(in, "%s after %s up (min_uptime %s), restarting now",
+		    in->reason, d, m);
+		instance_count_restart(in, 0);
+		start(in);
+		return;
 	}
 	if (s->max_restarts != 0 && in->streak >= s->max_restarts) {
 		in_warnx(in, "%s, giving up after %u restarts", in->reason,
@@ -625,7 +643,7 @@ schedule_restart(struct instance *in)
 	    (unsigned long long)in->delay_ms);
 	set_state(in, IS_BACKOFF);
 	timer_start(&in->timer, in->delay_ms);
-	instance_count_restart(in);
+	instance_count_restart(in, 1);
 }
 
 /*
@@ -698,7 +716,7 @@ a_restart(struct instance *in)
 static void
 a_recycle(struct instance *in)
 {
-	instance_count_restart(in);
+	instance_count_restart(in, 1);
 	begin_stop(in, IS_RECYCLING);
 }
 
@@ -761,7 +779,7 @@ a_crashed(struct instance *in)
 	if (in->pending)
 		in->failed = 1;
 	if ((ex = exec_error(in)) == 2 && !in->surge) {
-		schedule_restart(in);
+		schedule_restart(in, 1);
 		return;
 	}
 	if (ex) {
@@ -784,7 +802,7 @@ a_crashed(struct instance *in)
 		set_state(in, clean ? IS_STOPPED : IS_ERRORED);
 		return;
 	}
-	schedule_restart(in);
+	schedule_restart(in, 0);
 }
 
 /* The exit a stop waited for; what follows depends on the state. */
@@ -799,7 +817,7 @@ on_exit_(struct instance *in)
 		if (in->app->spec->restart == RESTART_NEVER)
 			set_state(in, IS_ERRORED);
 		else
-			schedule_restart(in);
+			schedule_restart(in, 1);
 		return;
 	case IS_RECYCLING:
 		/* Its reason says why it was restarted: keep it. */

@@ -39,8 +39,8 @@ static void		 reread_files(void);
 static void __attribute__((__noreturn__))
 usage(void)
 {
-	fprintf(stderr, "usage: pmcd [-fv] [--resurrect] [--metrics address] "
-	    "[file ...]\n"
+	fprintf(stderr, "usage: pmcd [-f] [-v] [--resurrect] "
+	    "[--metrics address] [file ...]\n"
 	    "       pmcd -n [-v | -w] file ...\n");
 	exit(2);
 }

@@ -167,7 +167,7 @@ void		 instance_free(struct instance *);
 void		 instance_event(struct instance *, enum ievent);
 int		 instance_down(const struct instance *);
 int		 instance_dropped(const struct instance *);	/* its slot goes */
-void		 instance_count_restart(struct instance *);
+void		 instance_count_restart(struct instance *, int in_loop);
 void		 instances_clear_verdicts(struct app *);
 void		 in_debug(const struct instance *, const char *, ...)
 		    __attribute__((__format__(__printf__, 2, 3)));

@@ -468,7 +468,7 @@ surge_ready(struct app *app)
 		/* A restart, as far as counts and pacing go. */
 		s->streak = old->streak;
 		s->delay_ms = old->delay_ms;
-		instance_count_restart(s);
+		instance_count_restart(s, 1);
 		strlcpy(s->reason, r->why, sizeof(s->reason));
 		in_info(s, "replaced, new pid %d", (int)s->pid);
 	}

@@ -148,6 +148,11 @@ slot_pid() {
 	slot_field "$1" "$2" pid
 }
 
+# pmcd_logged REGEX: a line of the detached pmcd's log matches.
+pmcd_logged() {
+	grep -q -- "$1" "$PMC_HOME/pmcd.log"
+}
+
 # restarts_at_least APP N: slot 0 of APP was restarted N times or more.
 restarts_at_least() {
 	[ "$(slot_field "$1" 0 restarts)" -ge "$2" ]

@@ -60,7 +60,7 @@ write_full_spec() {
 	    user: $(id -un)
 	    group: $(id -gn)
 	    restart: always
-	    backoff: {initial: 100ms, max: 30s, reset_after: 30s}
+	    backoff: {initial: 100ms, max: 30s, min_uptime: 1s, reset_after: 30s}
 	    max_restarts: 0
 	    stop_signal: TERM
 	    kill_timeout: 5s

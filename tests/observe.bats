@@ -34,10 +34,6 @@ replacing() {
 	[ "$("$PMC" list --json | grep -c "\"name\": \"$1\"")" -ge 2 ]
 }
 
-pmcd_logged() {
-	grep -q -- "$1" "$PMC_HOME/pmcd.log"
-}
-
 # metric TEXT NAME APP SLOT: the value of one sample.
 metric() {
 	sed -n "s/^$2{app=\"$3\",instance=\"$4\"} //p" <<< "$1"

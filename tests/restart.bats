@@ -158,10 +158,10 @@ up_for() {
 	[ -z "$(app_pids web)" ]
 }
 
-@test "backoff.reset_after brings the delay back to initial" {
+@test "backoff.min_uptime: an exit after that long restarts at once and the delay starts over" {
 	port=$(free_port)
 	demo_spec app.yaml web 1 "127.0.0.1:$port" \
-	    'backoff: {initial: 100ms, max: 10s, reset_after: 1500ms}'
+	    'backoff: {initial: 100ms, max: 10s, min_uptime: 1500ms}'
 	pmc_start app.yaml
 	[ "$status" -eq 0 ]
 	# Three quick crashes in a row: each new instance gets the next
@@ -171,12 +171,58 @@ up_for() {
 		wait_for 5 logged_restarts web 0 "$n"
 	done
 	[ "$(backoff_delays web 0)" = "100 200 400" ]
-	# Up for reset_after, then crash: the delay starts over.
+	# Up for min_uptime, then crash: no delay, and the row is over.
 	wait_for 5 all_online web 1
 	wait_for 5 up_for web 0 1600
 	http_get "$port" /exit/3
+	wait_for 5 pmcd_logged 'web\[0\]: exited with status 3 after [0-9]*m\?s up (min_uptime 1500ms), restarting now'
+	[ "$(slot_field web 0 restarts)" -eq 4 ]
+	# The next quick crash backs off from initial again.
+	wait_for 5 all_online web 1
+	http_get "$port" /exit/3
 	wait_for 5 logged_restarts web 0 4
 	[ "$(backoff_delays web 0)" = "100 200 400 100" ]
+}
+
+@test "a kill -9 after min_uptime restarts at once, even with a long backoff.initial" {
+	port=$(free_port)
+	# Were the exit treated as a crash loop, the next start would be
+	# 60 s away; the wait below is far shorter.
+	demo_spec app.yaml web 1 "127.0.0.1:$port" \
+	    'backoff: {initial: 60s, max: 60s, min_uptime: 200ms}'
+	pmc_start app.yaml
+	[ "$status" -eq 0 ]
+	old=$(slot_pid web 0)
+	wait_for 5 up_for web 0 300
+	kill -KILL "$old"
+	wait_for 10 all_online web 1
+	[ "$(slot_pid web 0)" != "$old" ]
+	[ "$(slot_field web 0 restarts)" -eq 1 ]
+	pmcd_logged 'web\[0\]: killed by signal KILL after [0-9.]*m\?s up (min_uptime 200ms), restarting now'
+	! pmcd_logged 'restarting in'
+}
+
+@test "max_restarts counts only exits before min_uptime" {
+	# Up 400 ms each time, past min_uptime: never a crash loop, so never
+	# given up on, however often it exits.
+	cat > app.yaml <<-EOF
+	apps:
+	  - name: web
+	    command: ["sh", "-c", "sleep 0.4; exit 1"]
+	    ready: delay:50ms
+	    backoff: {initial: 50ms, min_uptime: 200ms}
+	    max_restarts: 2
+	EOF
+	pmc_start app.yaml
+	wait_for 20 restarts_at_least web 4
+	[ "$(app_statuses web)" != errored ]
+	! pmcd_logged 'giving up'
+	# The same program below min_uptime: given up on after 2.
+	run -0 "$PMC" delete web
+	sed -i 's/min_uptime: 200ms/min_uptime: 5s/' app.yaml
+	pmc_start app.yaml
+	wait_for 20 is_status web errored
+	[ "$(slot_field web 0 restarts)" -eq 2 ]
 }
 
 @test "pmc restart NAME replaces every instance and all come back online" {

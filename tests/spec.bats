@@ -423,7 +423,7 @@ apps:
     command: x
     backoff: 100ms
 === errors
-app.yaml:4:14: backoff: expected a mapping with initial, max, reset_after, got "100ms"
+app.yaml:4:14: backoff: expected a mapping with initial, max, min_uptime, reset_after, got "100ms"
 EOF
 }
 
@@ -822,7 +822,7 @@ apps:
     user: $me
     group: $grp
     restart: on-failure
-    backoff: {initial: 200ms, max: 1m, reset_after: 2h}
+    backoff: {initial: 200ms, max: 1m, min_uptime: 3s, reset_after: 2h}
     max_restarts: 3
     stop_signal: SIGINT
     kill_timeout: 1500ms
@@ -847,6 +847,7 @@ web.1_x-y.group=$grp
 web.1_x-y.restart=on-failure
 web.1_x-y.backoff.initial=200ms
 web.1_x-y.backoff.max=1m
+web.1_x-y.backoff.min_uptime=3s
 web.1_x-y.backoff.reset_after=2h
 web.1_x-y.max_restarts=3
 web.1_x-y.stop_signal=INT
@@ -881,6 +882,7 @@ web.group=
 web.restart=always
 web.backoff.initial=100ms
 web.backoff.max=30s
+web.backoff.min_uptime=1s
 web.backoff.reset_after=30s
 web.max_restarts=0
 web.stop_signal=TERM
