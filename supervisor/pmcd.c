@@ -112,16 +112,40 @@ check_files(char **files, int n, int verbose, int yaml)
 	return (0);
 }
 
+/*
+ * Reap every child that exited: first a look without reaping (its /proc
+ * entry says its group), then wait4 for what it used.
+ */
 static void
 reap(void)
 {
-	pid_t	 pid;
-	int	 ws;
+	struct instance	*in;
+	struct rusage	 ru;
+	siginfo_t	 si;
+	pid_t		 pid, pgrp;
+	int		 ws;
 
-	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0)
-		instance_reaped(pid, ws);
-	if (pid == -1 && errno != ECHILD && errno != EINTR)
-		log_warn("waitpid");
+	for (;;) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != ECHILD)
+				log_warn("waitid");
+			break;
+		}
+		if ((pid = si.si_pid) == 0)
+			break;
+		in = instance_of_child(pid, &pgrp);
+		if (wait4(pid, &ws, WNOHANG, &ru) <= 0) {
+			if (errno == EINTR)
+				continue;
+			log_warn("wait4 %d", (int)pid);
+			break;
+		}
+		if (in != NULL)
+			instance_reaped(in, pid, pgrp, ws, &ru);
+	}
 	instances_check_groups();
 }
 
@@ -518,8 +542,9 @@ arguments(int argc, char *argv[], struct options *o)
 
 /*
  * What pmcd takes from its environment, then removes so that instances
- * never inherit it: the metrics address, and what a service manager or
- * a shim set for pmcd itself.
+ * never inherit it: the metrics address, the service manager's notify
+ * socket and watchdog, and what a service manager or a shim set for
+ * pmcd itself.
  */
 static void
 environment(struct options *o)
@@ -534,6 +559,9 @@ environment(struct options *o)
 	 * instances also go to our stdout unless a spec says otherwise. */
 	sv->log_to_auto = o->fg && (getenv("JOURNAL_STREAM") != NULL ||
 	    getpid() == 1) ? LOGS_TO_BOTH : LOGS_TO_FILE;
+	sdnotify_init();	/* NOTIFY_SOCKET, WATCHDOG_*: ours */
+	unsetenv("WATCHDOG_USEC");
+	unsetenv("WATCHDOG_PID");
 	unsetenv("PMCD_METRICS");
 	unsetenv("PMC_SHIM_PID");	/* a shim's, if we run under one */
 	unsetenv("PMC_SHIM_FDS");
@@ -561,7 +589,6 @@ run(struct options *o)
 		fatalx("--metrics: %s", why);
 	if (mkdir(pmc_logdir(), 0700) == -1 && errno != EEXIST)
 		fatal("%s", pmc_logdir());
-	sdnotify_init();
 	sample_then(reload_memory_check);
 	shim_locate(sv->shim_path, sizeof(sv->shim_path));
 	raise_nofile();
