@@ -186,7 +186,9 @@ app_describe(const struct app *app, struct pbuf *out)
 	pbuf_printf(out, "log files:\n  stdout: %s\n", path);
 	logs_path(app->spec, 1, path, sizeof(path));
 	pbuf_printf(out, "  stderr: %s\n", path);
-	/* One walk of the processes for every instance, not one each. */
+	/* The figures of now, and one walk of the processes for every
+	 * instance, not one each. */
+	sample_fresh();
 	sample_members(app, &m);
 	pbuf_printf(out, "instances:\n");
 	for (i = 0; i < app->ninst; i++)

@@ -363,7 +363,7 @@ spawn(struct instance *in)
 	leftover_changed();
 	in->started_ms = now_ms();
 	in->started_wall_ms = wall_ms();
-	in->cpu_ticks = 0;
+	in->cpu_base_us = 0;
 	in->cpu_sampled_ms = 0;
 	in->cpu = 0;
 	in->rss = 0;
@@ -371,7 +371,7 @@ spawn(struct instance *in)
 	in->memory_retry_ms = 0;
 	in->status_text[0] = '\0';
 	pids_add(in);
-	sample_arm();
+	sample_arm(in);
 	return (0);
 fail_ex:
 	close(exp[0]);
@@ -917,19 +917,49 @@ instance_event(struct instance *in, enum ievent ev)
 
 /* --- exits -------------------------------------------------------------- */
 
+/* Its group is over: what is left of it belongs to an earlier run. */
+static void
+group_ended(struct instance *in)
+{
+	in->old_pgid = in->pgid;
+	in->pgid = 0;
+	sample_ended(in);
+	leftover_changed();
+}
+
 /*
- * The leader was reaped.  When it was asked to stop, the rest of its
- * process group gets the rest of kill_timeout to finish (a wrapper
- * script's worker may still be cleaning up); otherwise what is left of
- * the group is killed at once, so that the slot can start afresh.
+ * Whose is a child that exited?  Asked before it is reaped, while its
+ * /proc entry still says its group: an instance's leader, or a member of
+ * an instance's group that pmcd adopted as subreaper.
  */
-void
-instance_reaped(pid_t pid, int wstatus)
+struct instance *
+instance_of_child(pid_t pid, pid_t *pgrp)
 {
 	struct instance	*in;
 
-	if ((in = instance_by_pid(pid)) == NULL)
-		return;		/* an orphan we adopted as subreaper */
+	if ((in = instance_by_pid(pid)) != NULL) {
+		*pgrp = in->pgid;
+		return (in);
+	}
+	if ((*pgrp = sample_pgrp(pid)) <= 0)
+		return (NULL);
+	return (instance_by_group(*pgrp));
+}
+
+/*
+ * A child of in was reaped, with what it used (ru).  For its leader:
+ * when it was asked to stop, the rest of its process group gets the
+ * rest of kill_timeout to finish (a wrapper script's worker may still
+ * be cleaning up); otherwise what is left of the group is killed at
+ * once, so that the slot can start afresh.
+ */
+void
+instance_reaped(struct instance *in, pid_t pid, pid_t pgrp, int wstatus,
+    const struct rusage *ru)
+{
+	sample_reaped(in, pgrp, ru);
+	if (pid != in->pid)
+		return;		/* a member of its group */
 	pids_remove(in);
 	in->last_pid = in->pid;
 	in->pid = 0;
@@ -943,8 +973,7 @@ instance_reaped(pid_t pid, int wstatus)
 	if (killpg(in->pgid, SIGKILL) == 0)
 		in_info(in, "killed what was left of process group %d",
 		    in->pgid);
-	in->pgid = 0;
-	leftover_changed();
+	group_ended(in);
 	instance_event(in, IE_EXIT);
 }
 
@@ -955,8 +984,7 @@ group_gone(struct instance *in)
 	if (killpg(in->pgid, 0) == 0 || errno != ESRCH)
 		return (0);
 	in->draining = 0;
-	in->pgid = 0;
-	leftover_changed();
+	group_ended(in);
 	instance_event(in, IE_EXIT);
 	return (1);
 }

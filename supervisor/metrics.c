@@ -61,10 +61,7 @@ value_restarts(const struct instance *in, struct pbuf *out)
 static void
 value_cpu(const struct instance *in, struct pbuf *out)
 {
-	long	 tck = sysconf(_SC_CLK_TCK);
-
-	pbuf_printf(out, "%.2f", tck > 0 ?
-	    (double)in->cpu_total_ticks / (double)tck : 0.0);
+	pbuf_printf(out, "%.2f", (double)in->cpu_total_us / 1e6);
 }
 
 static void

@@ -85,11 +85,20 @@ struct instance {
 	char			 status_text[128];	/* STATUS= */
 	struct timer		 timer;
 
-	/* Its whole process group, sampled once a second (sample.c). */
-	uint64_t		 cpu_ticks;	/* the group's, at the last sample */
-	uint64_t		 cpu_ticks_now;	/* being summed */
+	/*
+	 * Its whole process group, sampled when someone looks, and once
+	 * a second for max_memory (sample.c).  CPU time in microseconds:
+	 * cpu_total_us counts what was seen, cpu_base_us is the group's
+	 * sum at the last sample less what was reaped since, so that the
+	 * next sample (or the group's end) adds the rest exactly.
+	 */
+	int64_t			 cpu_base_us;
+	int64_t			 cpu_old_us;	/* earlier runs' members, seen
+						   by a sample, not reaped */
+	uint64_t		 cpu_now_us;	/* being summed */
 	uint64_t		 cpu_sampled_ms;	/* 0: not since the spawn */
-	uint64_t		 cpu_total_ticks;	/* the slot's, every run */
+	uint64_t		 cpu_total_us;	/* the slot's, every run */
+	pid_t			 old_pgid;	/* the group of its last run */
 	double			 cpu;		/* percent of one CPU */
 	uint64_t		 rss;		/* bytes, summed */
 	int			 nprocs;
@@ -160,6 +169,7 @@ void		 app_describe(const struct app *, struct pbuf *);
 void		 pids_add(struct instance *);	/* its pid is set */
 void		 pids_remove(struct instance *);
 struct instance	*instance_by_pid(pid_t);
+struct instance	*instance_by_group(pid_t pgid);	/* this run's or the last */
 
 /* instance.c */
 struct instance	*instance_new(struct app *, int slot);
@@ -176,7 +186,9 @@ void		 in_info(const struct instance *, const char *, ...)
 void		 in_warnx(const struct instance *, const char *, ...)
 		    __attribute__((__format__(__printf__, 2, 3)));
 uint64_t	 backoff_next(const struct app_spec *, uint64_t delay_ms);
-void		 instance_reaped(pid_t, int wstatus);
+struct instance	*instance_of_child(pid_t, pid_t *pgrp);	/* before reaping */
+void		 instance_reaped(struct instance *, pid_t, pid_t pgrp,
+		    int wstatus, const struct rusage *);
 void		 instances_check_groups(void);	/* after reaping */
 const char	*istate_name(enum istate);	/* as pmc list shows it */
 int64_t		 wall_ms(void);		/* CLOCK_REALTIME, ms */
@@ -190,8 +202,12 @@ int		 logs_check(const struct app_spec *, struct pbuf *errs);
 void		 logs_path(const struct app_spec *, int err, char *, size_t);
 
 /* sample.c */
-void		 sample_arm(void);	/* after a spawn */
-void		 sample_fresh(void);	/* sample what never was */
+void		 sample_arm(const struct instance *);	/* after a spawn */
+void		 sample_fresh(void);	/* before showing the figures */
+pid_t		 sample_pgrp(pid_t);	/* a process's group, or -1 */
+void		 sample_reaped(struct instance *, pid_t pgrp,
+		    const struct rusage *);
+void		 sample_ended(struct instance *);	/* its group is empty */
 void		 sample_then(void (*)(void));	/* call after each sample */
 struct sample_members {
 	pid_t			*pid;

@@ -462,7 +462,7 @@ surge_ready(struct app *app)
 	if (!instance_down(old))
 		return (0);
 	s->restarts = old->restarts;
-	s->cpu_total_ticks += old->cpu_total_ticks;
+	s->cpu_total_us += old->cpu_total_us;
 	s->replaced_ms = now_ms();	/* max_memory paces from here */
 	if (r->kind == RELOAD_MEMORY) {
 		/* A restart, as far as counts and pacing go. */

@@ -1,8 +1,15 @@
 /*
  * sample.c -- what each instance costs: the cpu and resident memory of
- * its whole process group, read from /proc once a second while anything
- * runs.  It only measures: what acts on the figures (max_memory) is
- * called after each sample, see sample_then().
+ * its whole process group, read from /proc when someone looks (pmc list,
+ * describe, monit, a metrics scrape: sample_fresh, at most one walk per
+ * FRESH_MS), and once a second for the apps that set max_memory.  With
+ * neither, pmcd reads nothing and does not wake up.  It only measures:
+ * what acts on the figures (max_memory) is called after each sample, see
+ * sample_then().
+ *
+ * CPU totals do not depend on sampling: what a process of the group used
+ * until it was reaped comes from wait4's rusage (sample_reaped), and the
+ * rest when the group ends (sample_ended).
  *
  * Which processes: pmcd's own children are the instances' leaders and,
  * pmcd being the child subreaper, the orphans of their groups.  From each
@@ -26,6 +33,7 @@
 #include "pmcd.h"
 
 #define SAMPLE_MS	1000
+#define FRESH_MS	200	/* a burst of lists costs one walk */
 #define MIN_WINDOW_MS	250
 #define STR(x)		#x
 #define XSTR(x)		STR(x)
@@ -34,7 +42,7 @@
 /* What one /proc/PID/stat says. */
 struct pstat {
 	pid_t		 pgrp;
-	uint64_t	 ticks;		/* utime stime cutime cstime */
+	uint64_t	 us;		/* utime stime cutime cstime */
 	uint64_t	 rss;		/* bytes */
 };
 
@@ -56,11 +64,12 @@ struct walk {
 static struct timer	 sample_timer;
 static int		 sample_timer_set;
 static uint64_t		 page_size;
+static uint64_t		 fresh_ms;	/* the last walk of every group */
 
 static void	(*sampled_hook)(void);
 
 static void	sample_tick(void *);
-static void	sample_all(void);
+static void	sample_all(int memory_only);
 
 static int
 read_file(const char *path, char *buf, size_t len)
@@ -76,6 +85,17 @@ read_file(const char *path, char *buf, size_t len)
 		return (-1);
 	buf[n] = '\0';
 	return (0);
+}
+
+static uint64_t
+clock_ticks(void)
+{
+	static uint64_t	 tck;
+	long		 t;
+
+	if (tck == 0)
+		tck = (t = sysconf(_SC_CLK_TCK)) > 0 ? (uint64_t)t : 100;
+	return (tck);
 }
 
 static int
@@ -95,8 +115,8 @@ read_stat(pid_t pid, struct pstat *ps)
 	    "%*d %*u %*u %ld", &pgrp, &ut, &st, &cut, &cst, &pages) != 6)
 		return (-1);
 	ps->pgrp = pgrp;
-	ps->ticks = (uint64_t)ut + st + (cut > 0 ? (uint64_t)cut : 0) +
-	    (cst > 0 ? (uint64_t)cst : 0);
+	ps->us = ((uint64_t)ut + st + (cut > 0 ? (uint64_t)cut : 0) +
+	    (cst > 0 ? (uint64_t)cst : 0)) * 1000000 / clock_ticks();
 	ps->rss = pages > 0 ? (uint64_t)pages * page_size : 0;
 	return (0);
 }
@@ -220,48 +240,38 @@ push_children(struct walk *w, const char *proc, struct instance *in)
 	closedir(d);
 }
 
-/* The instance whose process group is pgid, if any. */
-static struct instance *
-by_group(pid_t pgid)
-{
-	struct instance	*in;
-	struct app	*app;
-	size_t		 i;
-
-	if ((in = instance_by_pid(pgid)) != NULL)
-		return (in->pgid == pgid ? in : NULL);
-	/* A draining group: its leader is gone. */
-	TAILQ_FOREACH(app, &sv->apps, entry) {
-		for (i = 0; i <= app->ninst; i++) {
-			in = i < app->ninst ? app->inst[i] : app->surge;
-			if (in != NULL && in->pgid == pgid)
-				return (in);
-		}
-	}
-	return (NULL);
-}
-
 static void
-instance_update(struct instance *in, uint64_t ticks, uint64_t now)
+instance_update(struct instance *in, uint64_t us, uint64_t now)
 {
-	uint64_t	 since, delta;
-	long		 tck = sysconf(_SC_CLK_TCK);
+	uint64_t	 since;
+	int64_t		 delta;
 
 	since = in->cpu_sampled_ms != 0 ? in->cpu_sampled_ms : in->started_ms;
-	/* A member reaped by pmcd takes its ticks away: never negative. */
-	delta = ticks > in->cpu_ticks ? ticks - in->cpu_ticks : 0;
-	in->cpu_total_ticks += delta;
+	/* A member that left the group takes its time away: not negative. */
+	delta = (int64_t)us - in->cpu_base_us;
+	if (delta < 0)
+		delta = 0;
+	in->cpu_total_us += (uint64_t)delta;
 	/* Over less than a few ticks, a percentage says nothing. */
-	if (now - since >= MIN_WINDOW_MS && tck > 0)
-		in->cpu = (double)delta * 1000.0 / (double)tck /
-		    (double)(now - since) * 100.0;
-	in->cpu_ticks = ticks;
+	if (now - since >= MIN_WINDOW_MS)
+		in->cpu = (double)delta / 10.0 / (double)(now - since);
+	in->cpu_base_us = (int64_t)us;
 	in->cpu_sampled_ms = now;
 }
 
-/* fn on every instance with a process group; the sum of what it says. */
+/* Who is sampled: every app, or those with max_memory. */
 static int
-foreach_group(int (*fn)(struct instance *))
+sampled(const struct app *app, int memory_only)
+{
+	return (!memory_only || app->spec->max_memory != 0);
+}
+
+/*
+ * fn on every instance with a process group (of the apps with max_memory
+ * only, when memory_only); the sum of what it says.
+ */
+static int
+foreach_group(int (*fn)(struct instance *), int memory_only)
 {
 	struct app	*app;
 	struct instance	*in;
@@ -269,7 +279,8 @@ foreach_group(int (*fn)(struct instance *))
 	int		 n = 0;
 
 	TAILQ_FOREACH(app, &sv->apps, entry)
-		for (i = 0; i <= app->ninst; i++) {
+		for (i = 0; i <= app->ninst && sampled(app, memory_only);
+		    i++) {
 			in = i < app->ninst ? app->inst[i] : app->surge;
 			if (in != NULL && in->pgid != 0)
 				n += fn != NULL ? fn(in) : 1;
@@ -282,21 +293,15 @@ zero(struct instance *in)
 {
 	in->rss = 0;
 	in->nprocs = 0;
-	in->cpu_ticks_now = 0;
+	in->cpu_now_us = 0;
 	return (1);
 }
 
 static int
 update(struct instance *in)
 {
-	instance_update(in, in->cpu_ticks_now, now_ms());
+	instance_update(in, in->cpu_now_us, now_ms());
 	return (1);
-}
-
-static int
-unsampled(struct instance *in)
-{
-	return (in->cpu_sampled_ms == 0);
 }
 
 /* A process of an instance's group, and what it says. */
@@ -327,10 +332,12 @@ scan_proc(struct walk *w)
 
 /*
  * Call fn for every process of every instance's group (of only's
- * instances, when only is not NULL).
+ * instances, when only is not NULL; of the apps with max_memory, when
+ * memory_only).
  */
 static void
-walk_groups(const struct app *only, member_fn fn, void *arg)
+walk_groups(const struct app *only, int memory_only, member_fn fn,
+    void *arg)
 {
 	struct walk	 w = { 0 };
 	struct pstat	 ps;
@@ -357,11 +364,12 @@ walk_groups(const struct app *only, member_fn fn, void *arg)
 		if (read_stat(w.pid[k], &ps) == -1)
 			continue;	/* gone meanwhile */
 		in = w.in[k];
-		if (in == NULL && (in = by_group(ps.pgrp)) == NULL)
+		if (in == NULL && (in = instance_by_group(ps.pgrp)) == NULL)
 			continue;	/* not an instance's */
 		if (ps.pgrp != in->pgid)
 			continue;	/* left the group: not ours now */
-		if (only != NULL && in->app != only)
+		if ((only != NULL && in->app != only) ||
+		    !sampled(in->app, memory_only))
 			continue;
 		fn(in, w.pid[k], &ps, arg);
 		snprintf(proc, sizeof(proc), "/proc/%d", (int)w.pid[k]);
@@ -381,17 +389,19 @@ add_member(struct instance *in, pid_t pid, const struct pstat *ps,
 	(void)pid;
 	(void)arg;
 	in->rss += ps->rss;
-	in->cpu_ticks_now += ps->ticks;
+	in->cpu_now_us += ps->us;
 	in->nprocs++;
 }
 
 static void
-sample_all(void)
+sample_all(int memory_only)
 {
-	if (foreach_group(zero) == 0)
+	if (!memory_only)
+		fresh_ms = now_ms();
+	if (foreach_group(zero, memory_only) == 0)
 		return;
-	walk_groups(NULL, add_member, NULL);
-	foreach_group(update);
+	walk_groups(NULL, memory_only, add_member, NULL);
+	foreach_group(update, memory_only);
 	if (sampled_hook != NULL)
 		sampled_hook();
 }
@@ -414,7 +424,7 @@ void
 sample_members(const struct app *app, struct sample_members *m)
 {
 	memset(m, 0, sizeof(*m));
-	walk_groups(app, list_member, m);
+	walk_groups(app, 0, list_member, m);
 }
 
 void
@@ -429,8 +439,8 @@ static void
 sample_tick(void *arg)
 {
 	(void)arg;
-	sample_all();
-	if (foreach_group(NULL) > 0)
+	sample_all(1);
+	if (foreach_group(NULL, 1) > 0)
 		timer_start(&sample_timer, SAMPLE_MS);
 }
 
@@ -441,9 +451,12 @@ sample_then(void (*hook)(void))
 	sampled_hook = hook;
 }
 
+/* A spawn: an app with max_memory is watched from now on. */
 void
-sample_arm(void)
+sample_arm(const struct instance *in)
 {
+	if (in->app->spec->max_memory == 0)
+		return;
 	if (!sample_timer_set) {
 		timer_set(&sample_timer, sample_tick, NULL);
 		sample_timer_set = 1;
@@ -452,12 +465,70 @@ sample_arm(void)
 		timer_start(&sample_timer, SAMPLE_MS);
 }
 
-/* Before a list: sample now when an instance never was since its spawn. */
+/* Before the figures are shown: sample, unless that was just done. */
 void
 sample_fresh(void)
 {
-	if (foreach_group(unsampled) > 0) {
-		sample_all();
-		timer_start(&sample_timer, SAMPLE_MS);
+	uint64_t	 now = now_ms();
+
+	if (fresh_ms != 0 && now - fresh_ms < FRESH_MS)
+		return;
+	sample_all(0);
+}
+
+pid_t
+sample_pgrp(pid_t pid)
+{
+	struct pstat	 ps;
+
+	if (page_size == 0)
+		page_size = (uint64_t)sysconf(_SC_PAGESIZE);
+	return (read_stat(pid, &ps) == -1 ? -1 : ps.pgrp);
+}
+
+/* What the old runs' reaped members used past their last sample. */
+static void
+settle_old(struct instance *in)
+{
+	if (in->cpu_old_us < 0) {
+		in->cpu_total_us += (uint64_t)-in->cpu_old_us;
+		in->cpu_old_us = 0;
 	}
+}
+
+/*
+ * A process of in's group (pgrp) was reaped, with what it and the
+ * children it reaped used.  Of the running group: the next sample, or
+ * the group's end, adds what no sample saw.  Of an earlier run, whose
+ * group already ended: all of it now.
+ */
+void
+sample_reaped(struct instance *in, pid_t pgrp, const struct rusage *ru)
+{
+	uint64_t	 us;
+
+	us = (uint64_t)ru->ru_utime.tv_sec * 1000000 +
+	    (uint64_t)ru->ru_utime.tv_usec +
+	    (uint64_t)ru->ru_stime.tv_sec * 1000000 +
+	    (uint64_t)ru->ru_stime.tv_usec;
+	if (in->pgid != 0 && pgrp == in->pgid)
+		in->cpu_base_us -= (int64_t)us;
+	else {
+		in->cpu_old_us -= (int64_t)us;
+		settle_old(in);
+	}
+}
+
+/*
+ * The group's run is over (its leader reaped, what was left killed).
+ * What the last sample saw of members not reaped yet stays owed by
+ * them (cpu_old_us) until they are; the rest is counted now.  The
+ * total never goes down.
+ */
+void
+sample_ended(struct instance *in)
+{
+	in->cpu_old_us += in->cpu_base_us;
+	in->cpu_base_us = 0;
+	settle_old(in);
 }

@@ -328,25 +328,106 @@ ctxt() {
 	awk '/^voluntary_ctxt_switches:/ { print $2 }' "/proc/$1/status"
 }
 
-@test "sampling wakes pmcd once a second while an instance runs, never when none does" {
+@test "idle and unwatched, pmcd does not wake up; with max_memory it samples once a second" {
 	write_spec app.yaml <<-EOF
 	apps:
 	  - name: web
-	    command: ["$DEMO", "--port", "$(free_port)"]
+	    command: ["sleep", "600"]
+	    instances: 2
+	    ready: delay:10ms
 	EOF
 	pmc_start app.yaml
 	[ "$status" -eq 0 ]
 	pid=$(pmcd_pid)
 	# Not a wait for something: the window the wake-ups are counted in.
 	a=$(ctxt "$pid")
+	sleep 5
+	b=$(ctxt "$pid")
+	echo "wake-ups in 5 s, nothing watching: $((b - a))"
+	[ $((b - a)) -eq 0 ]
+	# Asked, it samples then and there: figures of now.
+	[ "$(slot_field web 0 memory)" -gt 0 ]
+	# An app with max_memory is watched: once a second.
+	cat >> app.yaml <<-EOF
+	  - name: capped
+	    command: ["sleep", "600"]
+	    max_memory: 1G
+	EOF
+	pmc_start app.yaml
+	a=$(ctxt "$pid")
 	sleep 4
 	b=$(ctxt "$pid")
+	echo "wake-ups in 4 s with max_memory: $((b - a))"
 	[ $((b - a)) -ge 3 ]
-	run -0 "$PMC" stop web
+	run -0 "$PMC" stop capped
 	a=$(ctxt "$pid")
 	sleep 3
 	b=$(ctxt "$pid")
 	[ $((b - a)) -le 1 ]
+}
+
+# cpu_total APP SLOT: pmc_instance_cpu_seconds_total of one instance.
+cpu_total() {
+	metric "$("$PMC" metrics)" pmc_instance_cpu_seconds_total "$1" "$2"
+}
+
+@test "cpu_seconds_total keeps what an instance used though no one sampled it before it died" {
+	# Each burns 0.6 s of CPU with nobody looking (no list, no metrics
+	# until the end): the first itself, the second in a child it waits
+	# for, the third in a worker that outlives its leader's stop and
+	# that pmcd, the subreaper, reaps.
+	cat > burn.py <<-'EOF'
+	import os, signal, sys, time
+	def burn():
+	    t = time.process_time()
+	    while time.process_time() - t < 0.6:
+	        pass
+	mode = sys.argv[1]
+	if mode == "self":
+	    burn()
+	elif mode == "child":
+	    if os.fork() == 0:
+	        burn()
+	        os._exit(0)
+	    os.wait()
+	else:
+	    if os.fork() == 0:
+	        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+	        open("burning", "w").close()
+	        burn()
+	        os._exit(0)
+	    while True:
+	        time.sleep(1)
+	EOF
+	write_spec app.yaml <<-EOF
+	apps:
+	  - name: self
+	    command: ["python3", "burn.py", "self"]
+	    ready: delay:10ms
+	    restart: never
+	  - name: child
+	    command: ["python3", "burn.py", "child"]
+	    ready: delay:10ms
+	    restart: never
+	  - name: orphan
+	    command: ["python3", "burn.py", "orphan"]
+	    ready: delay:10ms
+	    kill_timeout: 10s
+	EOF
+	pmc_start app.yaml
+	leaders=$(pgrep -P "$(pmcd_pid)" -f burn.py)
+	[ "$(echo "$leaders" | wc -w)" -ge 2 ]
+	wait_for 10 test -e burning
+	run -0 "$PMC" stop orphan
+	for pid in $leaders; do
+		wait_for 20 not_alive "$pid"
+	done
+	text=$("$PMC" metrics)
+	for app in self child orphan; do
+		v=$(metric "$text" pmc_instance_cpu_seconds_total "$app" 0)
+		echo "$app: $v s"
+		python3 -c 'import sys; sys.exit(float(sys.argv[1]) < 0.5)' "$v"
+	done
 }
 
 # group_rss_bytes PGID: what ps says the group holds, summed.
