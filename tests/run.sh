@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.." || exit 1
 [ $# -gt 0 ] || set -- tests/*.bats
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-bats --tap "$@" | tee "$out"
+bats --tap --timing "$@" | tee "$out"
 passed=$(grep -Ec '^ok [0-9]+ ' "$out" | tr -d ' ')
 skipped=$(grep -Ec '^ok [0-9]+ .*# skip' "$out" | tr -d ' ')
 failed=$(grep -Ec '^not ok [0-9]+ ' "$out" | tr -d ' ')
@@ -24,6 +24,10 @@ if [ -n "${PMC_SANITIZER_REPORTS:-}" ]; then
 		failed=$((failed + 1))
 	done
 fi
+# The slowest tests, for whoever keeps the suite under its 10 minutes.
+echo "# slowest:"
+sed -n 's/^ok [0-9]* \(.*\) in \([0-9]*\)ms$/\2 \1/p' "$out" | sort -rn |
+    head -n 15 | awk '{ ms = $1; $1 = ""; printf "#  %6.1f s %s\n", ms / 1000, $0 }'
 if [ "$skipped" -gt 0 ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"
 else
