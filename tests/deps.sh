@@ -11,6 +11,8 @@ tests="bats curl python3 iproute2 procps util-linux mandoc wrk"
 tests="$tests systemd libc6-dev"
 # tmux: the terminal that tests/monit.bats runs pmc monit in.
 tests="$tests tmux"
+# parallel: bats --jobs, two suites at a time (tests/run.sh).
+tests="$tests parallel"
 # valgrind: make valgrind (tests/valgrind.sh).
 tests="$tests valgrind"
 # The stock servers of tests/matrix.bats, run unmodified.

@@ -1,11 +1,19 @@
 #!/bin/sh
 # Run every bats suite and end with one line: "N passed, N failed[, N skipped]".
-# Usage: tests/run.sh [FILE.bats...]
+# Usage: tests/run.sh [FILE.bats...]; TEST_JOBS=1 runs one suite at a time.
 cd "$(dirname "$0")/.." || exit 1
 [ $# -gt 0 ] || set -- tests/*.bats
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-bats --tap --timing "$@" | tee "$out"
+# Two suites at a time (each one's tests in order): most of a test is
+# waiting for a process, so two cores run two of them at once, and the
+# suite fits in its 10 minutes.  Without GNU parallel, one at a time.
+jobs=
+if command -v parallel >/dev/null 2>&1 && [ "${TEST_JOBS:-2}" -gt 1 ]; then
+	jobs="--jobs ${TEST_JOBS:-2} --no-parallelize-within-files"
+fi
+# shellcheck disable=SC2086
+bats --tap --timing $jobs "$@" | tee "$out"
 passed=$(grep -Ec '^ok [0-9]+ ' "$out" | tr -d ' ')
 skipped=$(grep -Ec '^ok [0-9]+ .*# skip' "$out" | tr -d ' ')
 failed=$(grep -Ec '^not ok [0-9]+ ' "$out" | tr -d ' ')
