@@ -505,7 +505,9 @@ HZ=$(getconf CLK_TCK)
 # Issue 15's idle targets, per IDLE seconds: no wake-up, and at most
 # 10 ms of CPU per 30 s.
 IDLE_CPU_MAX=$(awk -v i="$IDLE" 'BEGIN { print 10 * i / 30 }')
-IDLE_CPU_TARGET="≤ $IDLE_CPU_MAX ms (10 ms / 30 s)"
+IDLE_CPU_TARGET="≤ 10 ms"
+[ "$IDLE" -eq 30 ] ||
+    IDLE_CPU_TARGET="≤ $(fmt "$IDLE_CPU_MAX" 2) ms (10 ms per 30 s)"
 
 COST_PORT='' COST_PM2_PORT=''
 fig_daemon() {
