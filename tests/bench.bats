@@ -36,16 +36,18 @@ rows() {
 	grep -q '^Versions: pmc [0-9a-f]*.*, node v[0-9].*, pm2 ' "$out"
 	grep -q '^| # | figure | subject | median | min–max | ratio | target |$' "$out"
 	# 8 node and 5 C subjects; pmcd and pm2 for RSS, private memory, CPU
-	# and wake-ups; 4 CLIs, 2 cold starts and 2 starts until online under
-	# ready: auto; 4 kill -9s; 5 reloads or restarts; pmc's 6 scale
-	# figures and pm2's one saying why not; logs.
+	# and wake-ups, and pmcd's CPU and wake-ups at 200 and 100 idle
+	# instances; 4 CLIs, 2 cold starts and 2 starts until online under
+	# ready: auto; 4 kill -9s; 7 reloads or restarts (a draining and a
+	# naive node app); pmc's 8 scale figures and pm2's one saying why
+	# not; logs.
 	[ "$(grep -c '^| 1 | throughput, node | ' "$out")" -eq 8 ]
 	[ "$(grep -c '^| 1 | throughput, C | ' "$out")" -eq 5 ]
-	[ "$(rows 2)" -eq 8 ]
+	[ "$(rows 2)" -eq 12 ]
 	[ "$(rows 3)" -eq 8 ]
 	[ "$(rows 4)" -eq 4 ]
-	[ "$(rows 5)" -eq 5 ]
-	[ "$(grep -c '^| 6 | scale: pmc, 100 instances | ' "$out")" -eq 6 ]
+	[ "$(rows 5)" -eq 7 ]
+	[ "$(grep -c '^| 6 | scale: pmc, 100 instances | ' "$out")" -eq 8 ]
 	[ "$(grep -c '^| 6 | scale: pm2, ' "$out")" -eq 1 ]
 	[ "$(rows 7)" -eq 2 ]
 	# Every row holds a figure (or, for PM2, says why not).
@@ -58,12 +60,20 @@ rows() {
 	grep -Eq '^\| 1 \| throughput, C \| pmc, 2 instances, balance: shared \| [1-9][0-9]* req/s, p99 [0-9.]* ms \|' "$out" ||
 	    grep -Eq '^\| 1 \| throughput, C \| pmc, [0-9]+ instances, balance: shared \| [1-9][0-9]* req/s' "$out"
 	grep -Eq '^\| 2 \| daemon RSS, 2 instances \| pmcd \| [0-9.]+ MB \|.*(PASS|MISS)' "$out"
+	for n in 2 200 100; do
+		grep -Eq "^\| 2 \| daemon CPU over 1 s idle, $n instances[^|]* \| pmcd \| [0-9.]+ ms \|.*(PASS|MISS)" "$out"
+		grep -Eq "^\| 2 \| daemon wake-ups \(voluntary switches\) over 1 s idle, $n instances[^|]* \| pmcd \| [0-9]+ \|.*0: (PASS|MISS)" "$out"
+	done
 	grep -Eq '^\| 3 \| .* \| pmc list \| [0-9.]+ ms \|.*(PASS|MISS)' "$out"
 	grep -Eq '^\| 3 \| pmc start until online, .* \| node, online at the shim.s listen\(\) \| [0-9]+ ms \|.*(PASS|MISS)' "$out"
 	grep -Eq '^\| 3 \| pmc start until online, .* \| C server, online at its READY=1 \| [0-9]+ ms \|.*(PASS|MISS)' "$out"
 	grep -Eq '^\| 4 \| .* \| [0-9.]+ ms; [0-9]+ failed \([0-9]+ timed out\), [0-9]+ answered \|' "$out"
 	grep -Eq '^\| 6 \| scale: pmc, 100 instances \| pmc describe \| [0-9.]+ ms \|' "$out"
-	grep -Eq '^\| 5 \| .* \| pmc reload, node \(shim\) \| [0-9]+ failed, [1-9][0-9]* answered .*(PASS|MISS)' "$out"
+	grep -Eq "^\| 6 \| scale: pmc, 100 instances \| pmcd's own CPU time during that start \| [0-9]+ ms \|" "$out"
+	grep -Eq '^\| 6 \| scale: pmc, 100 instances \| pmc list --json, first after the idle window \| [0-9.]+ ms \|.*50 ms' "$out"
+	grep -Eq '^\| 5 \| .* \| pmc reload, node \(shim\), drains on SIGTERM \| [0-9]+ failed, [1-9][0-9]* answered .*(PASS|MISS)' "$out"
+	# The naive app is naive: a reload under load costs it requests.
+	grep -Eq '^\| 5 \| .* \| pmc reload, node \(shim\), naive: no SIGTERM handler \| [1-9][0-9]* failed, [1-9][0-9]* answered ' "$out"
 	# The PM2 rows say why they are empty.
 	grep -q '^Versions: .*pm2 n/a (pm2 left out: BENCH_PM2=off)' "$out"
 	grep -q '| pm2 daemon | n/a (pm2 left out: BENCH_PM2=off) |' "$out"

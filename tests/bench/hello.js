@@ -11,7 +11,10 @@
 //
 // SIGTERM or SIGINT drains: stop accepting, answer each connection's
 // next request with "Connection: close", exit once none is open (3 s
-// at most) -- what lets a rolling reload drop nothing.
+// at most) -- what lets a rolling reload drop nothing.  BENCH_NAIVE=1
+// leaves the signals alone, as most apps do: node's default, die at
+// once with the connections open (the "naive" rows of make bench; the
+// draining lines for each runtime are in pm.yaml(5), "Draining on stop").
 'use strict';
 const cluster = require('cluster');
 const http = require('http');
@@ -51,8 +54,10 @@ if (workers > 0 && cluster.isPrimary) {
 		server.close(() => process.exit(0));
 		setTimeout(() => process.exit(0), 3000).unref();
 	};
-	process.on('SIGTERM', drain);
-	process.on('SIGINT', drain);
+	if (!process.env.BENCH_NAIVE) {
+		process.on('SIGTERM', drain);
+		process.on('SIGINT', drain);
+	}
 	const fds = process.env.LISTEN_FDS !== undefined &&
 	    Number(process.env.LISTEN_PID) === process.pid &&
 	    !process.env.BENCH_PLAIN;
