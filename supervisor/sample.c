@@ -44,6 +44,7 @@ struct pstat {
 	pid_t		 pgrp;
 	uint64_t	 us;		/* utime stime cutime cstime */
 	uint64_t	 rss;		/* bytes */
+	long		 threads;
 };
 
 /*
@@ -103,7 +104,7 @@ read_stat(pid_t pid, struct pstat *ps)
 {
 	char		 path[64], buf[1024], *p;
 	unsigned long	 ut, st;
-	long		 cut, cst, pages;
+	long		 cut, cst, threads, pages;
 	int		 pgrp;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -111,13 +112,15 @@ read_stat(pid_t pid, struct pstat *ps)
 		return (-1);
 	/* After the comm: state(3) ppid pgrp ... utime(14) ... rss(24). */
 	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1, " %*c %*d %d "
-	    "%*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %ld %ld %*d %*d %*d "
-	    "%*d %*u %*u %ld", &pgrp, &ut, &st, &cut, &cst, &pages) != 6)
+	    "%*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %ld %ld %*d %*d %ld "
+	    "%*d %*u %*u %ld", &pgrp, &ut, &st, &cut, &cst, &threads,
+	    &pages) != 7)
 		return (-1);
 	ps->pgrp = pgrp;
 	ps->us = ((uint64_t)ut + st + (cut > 0 ? (uint64_t)cut : 0) +
 	    (cst > 0 ? (uint64_t)cst : 0)) * 1000000 / clock_ticks();
 	ps->rss = pages > 0 ? (uint64_t)pages * page_size : 0;
+	ps->threads = threads;
 	return (0);
 }
 
@@ -210,15 +213,43 @@ read_children(struct walk *w, const char *path)
 	return (0);
 }
 
-/* The children of every thread of pid, pushed with in (or NULL). */
+/* The children one thread lists, pushed with in (or NULL). */
 static void
-push_children(struct walk *w, const char *proc, struct instance *in)
+push_listed(struct walk *w, const char *path, struct instance *in)
 {
-	char		 path[384], *p, *end;
+	char	*p, *end;
+	long	 c;
+
+	if (read_children(w, path) == -1)
+		return;
+	for (p = w->buf; ; p = end) {
+		c = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (c > 0)
+			walk_push(w, (pid_t)c, in);
+	}
+}
+
+/*
+ * The children of every thread of pid (proc: its /proc folder), pushed
+ * with in (or NULL).  A process of one thread, as most are, has one
+ * list, under its own id: the task folder need not be read.
+ */
+static void
+push_children(struct walk *w, const char *proc, pid_t pid, long threads,
+    struct instance *in)
+{
+	char		 path[384];
 	struct dirent	*de;
 	DIR		*d;
-	long		 c;
 
+	if (threads == 1) {
+		snprintf(path, sizeof(path), "%s/task/%d/children", proc,
+		    (int)pid);
+		push_listed(w, path, in);
+		return;
+	}
 	snprintf(path, sizeof(path), "%s/task", proc);
 	if ((d = opendir(path)) == NULL)
 		return;
@@ -227,15 +258,7 @@ push_children(struct walk *w, const char *proc, struct instance *in)
 			continue;
 		snprintf(path, sizeof(path), "%s/task/%s/children", proc,
 		    de->d_name);
-		if (read_children(w, path) == -1)
-			continue;
-		for (p = w->buf; ; p = end) {
-			c = strtol(p, &end, 10);
-			if (end == p)
-				break;
-			if (c > 0)
-				walk_push(w, (pid_t)c, in);
-		}
+		push_listed(w, path, in);
 	}
 	closedir(d);
 }
@@ -357,7 +380,7 @@ walk_groups(const struct app *only, int memory_only, member_fn fn,
 			    "/proc", proc);
 	}
 	if (children)
-		push_children(&w, "/proc/self", NULL);
+		push_children(&w, "/proc/self", getpid(), 0, NULL);
 	else
 		scan_proc(&w);
 	for (k = 0; k < w.n; k++) {
@@ -374,7 +397,7 @@ walk_groups(const struct app *only, int memory_only, member_fn fn,
 		fn(in, w.pid[k], &ps, arg);
 		snprintf(proc, sizeof(proc), "/proc/%d", (int)w.pid[k]);
 		if (children)
-			push_children(&w, proc, in);
+			push_children(&w, proc, w.pid[k], ps.threads, in);
 	}
 	free(w.pid);
 	free(w.in);
