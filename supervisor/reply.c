@@ -30,28 +30,33 @@ reply_text(struct client *c, uint32_t type, const char *text)
 	reply(c, type, text, strlen(text) + 1);
 }
 
+static void __attribute__((__format__(__printf__, 3, 0)))
+reply_vf(struct client *c, uint32_t type, const char *fmt, va_list ap)
+{
+	char	 buf[1024];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	reply_text(c, type, buf);
+}
+
 void
 reply_errf(struct client *c, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	 buf[1024];
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	reply_vf(c, MSG_ERR, fmt, ap);
 	va_end(ap);
-	reply_text(c, MSG_ERR, buf);
 }
 
 void
 reply_outf(struct client *c, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	 buf[1024];
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	reply_vf(c, MSG_OUT, fmt, ap);
 	va_end(ap);
-	reply_text(c, MSG_OUT, buf);
 }
 
 void
