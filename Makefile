@@ -53,7 +53,7 @@ PMCD_SRCS =	supervisor/pmcd.c supervisor/log.c supervisor/loop.c \
 		supervisor/frame.c supervisor/sample.c supervisor/metrics.c \
 		supervisor/specread.c supervisor/leftover.c \
 		supervisor/describe.c supervisor/conn.c supervisor/request.c \
-		supervisor/reply.c
+		supervisor/reply.c supervisor/balance.c supervisor/bpf.c
 FIXTURE_SRCS =	tests/fixtures/demo-httpd.c tests/fixtures/shim-probe.c
 SHIM_SRCS =	supervisor/shim.c
 

@@ -445,6 +445,7 @@ set_state(struct instance *in, enum istate s)
 	    states[s].name, (int)(in->pid != 0 ? in->pid : in->last_pid));
 	in->state = s;
 	in->app->changed = 1;
+	in->app->rebalance = 1;
 }
 
 /*
