@@ -87,6 +87,8 @@ struct app_spec {
 	struct listen_addr	*listen;
 	size_t			 nlisten;
 	enum balance_mode	 balance;
+	int			 balance_default;	/* not given: round-robin,
+						   shared where it cannot be */
 	uint64_t		 slow_start_ms;	/* round-robin; 0: none */
 	int			 intercept_bind;
 

@@ -68,7 +68,7 @@ const struct spec_field spec_fields[] = {
 	    .expect = EXPECT_INST, .hooks = &instances_hooks },
 	{ "listen", SK_CUSTOM, APP(listen), .flags = SF_LIST,
 	    .expect = ADDR_EXPECT, .hooks = &listen_hooks },
-	{ "balance", SK_ENUM, APP(balance), .def = "shared",
+	{ "balance", SK_ENUM, APP(balance), .def = "round-robin",
 	    .words = balance_words, .hooks = &balance_hooks },
 	{ "slow_start", SK_DURATION, APP(slow_start_ms), .def = "0",
 	    .hooks = &slow_start_hooks },
@@ -524,7 +524,11 @@ static const struct spec_hooks listen_hooks = {
 	.equal = listen_equal, .copy = listen_copy, .release = listen_release
 };
 
-/* A per-slot balance needs sockets that each slot can have its own of. */
+/*
+ * A per-slot balance needs sockets that each slot can have its own of.
+ * The default, round-robin, is shared where it cannot be (a unix socket
+ * here; a socket the service manager passed, in pmcd: app.c).
+ */
 static void
 balance_finish(struct spec_ctx *ctx, const struct spec_field *f,
     const struct ynode *n)
@@ -534,7 +538,14 @@ balance_finish(struct spec_ctx *ctx, const struct spec_field *f,
 	size_t		 i;
 
 	(void)n;
-	if (!BALANCE_PER_SLOT(app->balance) || AT(ctx, f) == NULL)
+	if (AT(ctx, f) == NULL) {
+		app->balance_default = 1;
+		for (i = 0; i < app->nlisten; i++)
+			if (app->listen[i].family == AF_UNIX)
+				app->balance = BALANCE_SHARED;
+		return;
+	}
+	if (!BALANCE_PER_SLOT(app->balance))
 		return;
 	for (i = 0; i < app->nlisten; i++) {
 		if (app->listen[i].family != AF_UNIX)

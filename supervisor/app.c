@@ -378,6 +378,28 @@ apply_one(struct change *p, struct pbuf *out)
 	}
 }
 
+/*
+ * The default balance, round-robin, needs sockets of its own: where the
+ * service manager passed the address, the app shares that one.  Before
+ * any comparison, so that a spec read again compares equal.
+ */
+static void
+resolve_balance(struct app_spec *s)
+{
+	size_t	 i;
+
+	if (!s->balance_default || !BALANCE_PER_SLOT(s->balance))
+		return;
+	for (i = 0; i < s->nlisten; i++)
+		if (listen_adopted(s->listen[i].text)) {
+			log_info("%s: balance: shared, the default where the "
+			    "service manager passed the socket (%s)", s->name,
+			    s->listen[i].text);
+			s->balance = BALANCE_SHARED;
+			return;
+		}
+}
+
 /* Equal but for the instance count: a change that scale can apply. */
 static int
 only_count_differs(const struct app_spec *a, const struct app_spec *b)
@@ -415,6 +437,7 @@ app_apply(struct spec **specs, size_t nspecs, struct app **victims,
 	for (i = 0, n = 0; i < nspecs; i++)
 		for (j = 0; j < specs[i]->napps; j++, n++) {
 			ps[n].spec = specs[i]->apps[j];
+			resolve_balance(ps[n].spec);
 			ps[n].file = specs[i]->path;
 			ps[n].old = app_find(ps[n].spec->name);
 			if (ps[n].old != NULL && ps[n].old->deleting) {

@@ -152,8 +152,8 @@ take_adopted(const struct app_spec *app, const struct listen_addr *la)
 	return (-1);
 }
 
-static int
-adopted_at(const char *text)
+int
+listen_adopted(const char *text)
 {
 	size_t	 i;
 
@@ -215,7 +215,7 @@ listen_open(const struct app_spec *app, const struct listen_addr *la,
 
 	if (!reuseport && (fd = take_adopted(app, la)) != -1)
 		return (fd);
-	if (reuseport && adopted_at(la->text)) {
+	if (reuseport && listen_adopted(la->text)) {
 		snprintf(why, len, "%s: the service manager passed this "
 		    "address; a passed socket serves only balance: shared",
 		    la->text);

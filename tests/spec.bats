@@ -365,7 +365,7 @@ EOF
 apps:
   - name: web
     command: x
-    listen: 127.0.0.1:8080
+    listen: unix:/tmp/web.sock
     slow_start: 30s
   - name: api
     command: x
@@ -916,7 +916,7 @@ EOF
 web.cwd=$dir
 web.instances=1
 web.listen=
-web.balance=shared
+web.balance=round-robin
 web.slow_start=0
 web.intercept_bind=false
 web.user=
@@ -1078,18 +1078,23 @@ unix:/tmp/../run/web.sock" "$(value web.listen)"
 	same balance reuseport "$(value api.balance)"
 }
 
-@test "spec: balance round-robin with slow_start, sticky; defaults shared and 0" {
+@test "spec: balance round-robin with slow_start, sticky; the default round-robin, shared on a unix socket" {
 	spec_ok <<'EOF'
 apps:
   - {name: a, command: x, listen: "127.0.0.1:1", balance: round-robin, slow_start: 30s}
   - {name: b, command: x, listen: "[::1]:2", balance: sticky}
-  - {name: c, command: x, listen: "127.0.0.1:3"}
+  - {name: c, command: x, listen: "127.0.0.1:3", slow_start: 2s}
+  - {name: d, command: x, listen: ["127.0.0.1:4", "unix:/tmp/d.sock"]}
+  - {name: e, command: x, listen: "127.0.0.1:5", balance: shared}
 EOF
 	same balance round-robin "$(value a.balance)"
 	same slow_start 30s "$(value a.slow_start)"
 	same balance sticky "$(value b.balance)"
-	same balance shared "$(value c.balance)"
-	same slow_start 0 "$(value c.slow_start)"
+	same balance round-robin "$(value c.balance)"
+	same slow_start 2s "$(value c.slow_start)"
+	same balance shared "$(value d.balance)"
+	same slow_start 0 "$(value d.slow_start)"
+	same balance shared "$(value e.balance)"
 }
 
 @test "spec: YAML booleans" {
