@@ -386,18 +386,38 @@ apply_one(struct change *p, struct pbuf *out)
 static void
 resolve_balance(struct app_spec *s)
 {
-	size_t	 i;
-
-	if (!s->balance_default || !BALANCE_PER_SLOT(s->balance))
+	if (!s->balance_default || !BALANCE_PER_SLOT(s->balance) ||
+	    !listen_adopted_for(s))
 		return;
-	for (i = 0; i < s->nlisten; i++)
-		if (listen_adopted(s->listen[i].text)) {
-			log_info("%s: balance: shared, the default where the "
-			    "service manager passed the socket (%s)", s->name,
-			    s->listen[i].text);
-			s->balance = BALANCE_SHARED;
-			return;
-		}
+	log_info("%s: balance: shared, the default where the service manager "
+	    "passed the socket", s->name);
+	s->balance = BALANCE_SHARED;
+}
+
+static int	open_slot_sockets(struct app *, int, int, struct pbuf *);
+static void	close_slot_sockets(struct app *, int);
+
+/* A scale up of per-slot sockets: the new slots' sockets, or -1. */
+static int
+scale_sockets(struct change *p, struct pbuf *errs)
+{
+	if (!BALANCE_PER_SLOT(p->spec->balance) ||
+	    p->spec->instances <= p->old->spec->instances)
+		return (0);
+	return (open_slot_sockets(p->old, p->old->spec->instances,
+	    p->spec->instances, errs));
+}
+
+/* Undo scale_sockets: the request failed elsewhere. */
+static void
+unscale_sockets(struct change *p)
+{
+	int	 i;
+
+	if (!BALANCE_PER_SLOT(p->spec->balance))
+		return;
+	for (i = p->spec->instances - 1; i >= p->old->spec->instances; i--)
+		close_slot_sockets(p->old, i);
 }
 
 /* Equal but for the instance count: a change that scale can apply. */
@@ -460,19 +480,21 @@ app_apply(struct spec **specs, size_t nspecs, struct app **victims,
 	for (i = 0; i < n; i++) {
 		ps[i].unchanged = ps[i].old != NULL &&
 		    app_spec_equal(ps[i].old->spec, ps[i].spec);
-		/* Growing reuseport needs sockets: a reload opens them here,
-		 * before anything changes, where a scale could not. */
 		ps[i].scale_only = ps[i].old != NULL && !ps[i].unchanged &&
-		    only_count_differs(ps[i].old->spec, ps[i].spec) &&
-		    (!BALANCE_PER_SLOT(ps[i].spec->balance) ||
-		    ps[i].spec->instances < ps[i].old->spec->instances);
+		    only_count_differs(ps[i].old->spec, ps[i].spec);
 		if (!ps[i].unchanged && !ps[i].scale_only &&
 		    open_sockets(&ps[i], &ctx, errs) == -1)
+			break;
+		/* Growing per-slot sockets: bound here, before anything
+		 * changes; app_scale finds them open. */
+		if (ps[i].scale_only && scale_sockets(&ps[i], errs) == -1)
 			break;
 	}
 	if (i < n) {
 		for (j = 0; j <= i; j++) {
 			close_new_sockets(&ps[j]);
+			if (ps[j].scale_only && j < i)
+				unscale_sockets(&ps[j]);
 			free(ps[j].fds);
 			free(ps[j].reused);
 		}

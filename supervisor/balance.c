@@ -27,6 +27,8 @@
  * (balances_step) and, while a slot ramps up or a sticky slot's grace
  * runs, on a timer; otherwise there is no periodic work.
  */
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,17 +43,28 @@
 #define WEIGHT_FULL	16	/* a slot's weight once ramped */
 #define RAMP_STEP_MIN_MS 100	/* no more rewrites than this while ramping */
 
-/* One listen address: its group's program and the sockets given to it. */
+/*
+ * One listen address: its group's program and the sockets given to it.
+ * An address the spec no longer has is retired, not closed: the old
+ * instances of a reload still serve it until they are replaced.
+ */
 struct bal_addr {
 	char		 text[SPEC_ADDR_MAX];
+	int		 family;
 	struct balancer	*b;		/* NULL: none (kernel's hash only) */
 	int		*fds;		/* per slot, as given to b; -1 none */
+	ino_t		*ino;		/* the same sockets' inodes */
 	size_t		 nfds;
+	int		 retired;
+	uint16_t	 turns[BAL_TURNS_MAX];
+	size_t		 nturns;	/* as written; SIZE_MAX: never */
+	uint16_t	 buckets[BAL_BUCKETS];
+	int		 buckets_set;
 };
 
 struct balance {
 	enum balance_mode	 mode;
-	struct bal_addr		*a;
+	struct bal_addr		**a;
 	size_t			 na;
 	const char		*engine;	/* "ebpf", "classic", "kernel" */
 	char			 why[512];	/* why not eBPF; "" when it is */
@@ -60,11 +73,7 @@ struct balance {
 	uint64_t		*live_since;	/* per slot: ms, 0 when not */
 	uint64_t		*down_since;	/* per slot: ms, 0 when up or
 						   never was */
-	unsigned int		*weight;	/* per slot, as written */
-	uint16_t		 turns[BAL_TURNS_MAX];
-	size_t			 nturns;	/* as written; SIZE_MAX: never */
-	uint16_t		 buckets[BAL_BUCKETS];
-	int			 buckets_set;
+	unsigned int		*weight;	/* per slot, by slow_start */
 	struct timer		 timer;
 };
 
@@ -91,7 +100,6 @@ balance_new(struct app *app)
 	if ((bl = calloc(1, sizeof(*bl))) == NULL)
 		fatal("calloc");
 	bl->mode = app->spec->balance;
-	bl->nturns = SIZE_MAX;
 	bl->engine = "kernel";
 	timer_set(&bl->timer, balance_timer, app);
 	return (bl);
@@ -100,10 +108,13 @@ balance_new(struct app *app)
 static void
 addr_free(struct bal_addr *a)
 {
+	if (a == NULL)
+		return;
 	if (a->b != NULL)
 		bal_close(a->b);
 	free(a->fds);
-	memset(a, 0, sizeof(*a));
+	free(a->ino);
+	free(a);
 }
 
 void
@@ -116,7 +127,7 @@ balance_free(struct app *app)
 		return;
 	timer_stop(&bl->timer);
 	for (i = 0; i < bl->na; i++)
-		addr_free(&bl->a[i]);
+		addr_free(bl->a[i]);
 	free(bl->a);
 	free(bl->live_since);
 	free(bl->down_since);
@@ -134,29 +145,34 @@ slot_fd(const struct app *app, size_t j, size_t slot)
 	return (i < app->nfds ? app->fds[i] : -1);
 }
 
-/* Open the program of address j (text) on one of its sockets. */
-static void
-addr_open(struct app *app, struct bal_addr *a, size_t j)
+/* A new address j: its program, on one of its sockets. */
+static struct bal_addr *
+addr_open(struct app *app, size_t j)
 {
 	struct balance		*bl = app->bal;
 	const struct listen_addr *la = &app->spec->listen[j];
+	struct bal_addr		*a;
 	char			 why[sizeof(bl->why)];
 	size_t			 s;
 	int			 fd = -1;
 
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		fatal("calloc");
 	strlcpy(a->text, la->text, sizeof(a->text));
+	a->family = la->family;
+	a->nturns = SIZE_MAX;
 	for (s = 0; s * app->spec->nlisten < app->nfds && fd == -1; s++)
 		fd = slot_fd(app, j, s);
 	if (fd == -1)
-		return;
+		return (a);
 	why[0] = '\0';
 	a->b = bal_open(kind_of(bl->mode), fd, la->family, 0, why,
 	    sizeof(why));
 	if (a->b != NULL && bal_is_ebpf(a->b)) {
 		bl->engine = "ebpf";
-		return;
+		return (a);
 	}
-	if (a->b != NULL)
+	if (a->b != NULL && strcmp(bl->engine, "ebpf") != 0)
 		bl->engine = "classic";
 	if (bl->why[0] == '\0' && why[0] != '\0') {
 		strlcpy(bl->why, why, sizeof(bl->why));
@@ -172,66 +188,78 @@ addr_open(struct app *app, struct bal_addr *a, size_t j)
 			    "connections queued on a slot that is scaled away "
 			    "are reset: %s", app->spec->name, why);
 	}
+	return (a);
+}
+
+/* Give a's program the sockets of address j in the current layout. */
+static void
+addr_sockets(struct app *app, struct bal_addr *a, size_t j)
+{
+	struct stat	 sb;
+	size_t		 s, nslots = app->nfds / app->spec->nlisten;
+	char		 why[256];
+	int		 fd;
+
+	if (nslots > a->nfds) {
+		a->fds = reallocarray(a->fds, nslots, sizeof(*a->fds));
+		a->ino = reallocarray(a->ino, nslots, sizeof(*a->ino));
+		if (a->fds == NULL || a->ino == NULL)
+			fatal("reallocarray");
+		for (s = a->nfds; s < nslots; s++) {
+			a->fds[s] = -1;
+			a->ino[s] = 0;
+		}
+		a->nfds = nslots;
+	}
+	for (s = 0; s < a->nfds; s++) {
+		fd = s < nslots ? slot_fd(app, j, s) : -1;
+		if (fd == a->fds[s])
+			continue;
+		if (a->b != NULL && s < BAL_SLOTS_MAX && bal_set_socket(a->b,
+		    (int)s, fd, why, sizeof(why)) == -1)
+			log_warnx("%s: %s slot %zu: %s", app->spec->name,
+			    a->text, s, why);
+		a->fds[s] = fd;
+		a->ino[s] = fd != -1 && fstat(fd, &sb) == 0 ? sb.st_ino : 0;
+	}
 }
 
 /*
- * Match the addresses to the spec's (a reload may add or remove some)
- * and give each program the sockets of the current layout.
+ * Match the addresses to the spec's (a reload may add or remove some):
+ * a kept one keeps its program, a new one gets one, a dropped one is
+ * retired until no instance holds its sockets.
  */
 static void
 sync_sockets(struct app *app)
 {
 	struct balance	*bl = app->bal;
-	struct bal_addr	*na;
-	size_t		 j, k, s, nslots;
-	char		 why[256];
-	int		 fd;
+	struct bal_addr	**na, *a;
+	size_t		 j, k, n = 0, nl = app->spec->nlisten;
 
-	nslots = app->nfds / app->spec->nlisten;
-	na = calloc(app->spec->nlisten, sizeof(*na));
-	if (na == NULL)
+	if ((na = calloc(nl + bl->na + 1, sizeof(*na))) == NULL)
 		fatal("calloc");
-	for (j = 0; j < app->spec->nlisten; j++) {
+	for (j = 0; j < nl; j++) {
 		for (k = 0; k < bl->na; k++)
-			if (bl->a[k].text[0] != '\0' && strcmp(bl->a[k].text,
+			if (bl->a[k] != NULL && strcmp(bl->a[k]->text,
 			    app->spec->listen[j].text) == 0)
 				break;
 		if (k < bl->na) {
-			na[j] = bl->a[k];
-			memset(&bl->a[k], 0, sizeof(bl->a[k]));
+			a = bl->a[k];
+			bl->a[k] = NULL;
 		} else
-			addr_open(app, &na[j], j);
+			a = addr_open(app, j);
+		a->retired = 0;
+		addr_sockets(app, a, j);
+		na[n++] = a;
 	}
 	for (k = 0; k < bl->na; k++)
-		addr_free(&bl->a[k]);
+		if (bl->a[k] != NULL) {
+			bl->a[k]->retired = 1;
+			na[n++] = bl->a[k];
+		}
 	free(bl->a);
 	bl->a = na;
-	bl->na = app->spec->nlisten;
-
-	for (j = 0; j < bl->na; j++) {
-		struct bal_addr	*a = &bl->a[j];
-
-		if (a->b == NULL)
-			continue;
-		if (nslots > a->nfds) {
-			a->fds = reallocarray(a->fds, nslots, sizeof(int));
-			if (a->fds == NULL)
-				fatal("reallocarray");
-			for (s = a->nfds; s < nslots; s++)
-				a->fds[s] = -1;
-			a->nfds = nslots;
-		}
-		for (s = 0; s < a->nfds && s < BAL_SLOTS_MAX; s++) {
-			fd = s < nslots ? slot_fd(app, j, s) : -1;
-			if (fd == a->fds[s])
-				continue;
-			if (bal_set_socket(a->b, (int)s, fd, why,
-			    sizeof(why)) == -1)
-				log_warnx("%s: %s slot %zu: %s",
-				    app->spec->name, a->text, s, why);
-			a->fds[s] = fd;
-		}
-	}
+	bl->na = n;
 }
 
 /* Grow the per-slot arrays to n. */
@@ -255,43 +283,44 @@ slots_grow(struct balance *bl, size_t n)
 	bl->nslots = n;
 }
 
+/* Does in run, online, holding the socket of inode ino? */
+static int
+serves(const struct instance *in, ino_t ino)
+{
+	size_t	 j;
+
+	if (in == NULL || in->state != IS_ONLINE || ino == 0)
+		return (0);
+	for (j = 0; j < in->nheld; j++)
+		if (in->held[j] == ino)
+			return (1);
+	return (0);
+}
+
+/* Is slot's socket of a accepted on by an online instance? */
+static int
+holds(const struct app *app, const struct bal_addr *a, size_t slot)
+{
+	if (slot >= a->nfds || slot >= (size_t)app->spec->instances)
+		return (0);
+	return ((slot < app->ninst && serves(app->inst[slot], a->ino[slot])) ||
+	    (app->surge != NULL && app->surge->slot == (int)slot &&
+	    serves(app->surge, a->ino[slot])));
+}
+
 /* Is slot's instance, or a reload's new one for it, online? */
 static int
 slot_live(const struct app *app, size_t slot)
 {
-	const struct instance	*in;
-
 	if (slot >= (size_t)app->spec->instances)
 		return (0);
-	if (slot < app->ninst && (in = app->inst[slot]) != NULL &&
-	    in->state == IS_ONLINE)
+	if (slot < app->ninst && app->inst[slot]->state == IS_ONLINE)
 		return (1);
 	return (app->surge != NULL && app->surge->slot == (int)slot &&
 	    app->surge->state == IS_ONLINE);
 }
 
-/* Note who is live since when; returns how many are. */
-static size_t
-update_live(struct app *app, uint64_t now)
-{
-	struct balance	*bl = app->bal;
-	size_t		 s, n = 0;
-
-	for (s = 0; s < bl->nslots; s++) {
-		if (slot_live(app, s)) {
-			if (bl->live_since[s] == 0)
-				bl->live_since[s] = now;
-			bl->down_since[s] = 0;
-			n++;
-		} else if (bl->live_since[s] != 0) {
-			bl->live_since[s] = 0;
-			bl->down_since[s] = now;
-		}
-	}
-	return (n);
-}
-
-/* The later of a timer already due and one in ms. */
+/* The sooner of a timer already due and one at ms. */
 static void
 timer_sooner(uint64_t *next, uint64_t ms)
 {
@@ -300,18 +329,30 @@ timer_sooner(uint64_t *next, uint64_t ms)
 }
 
 /*
- * round-robin: each live slot's weight (full, or ramping under
- * slow_start), then the turns by smooth weighted round-robin.
+ * Who is live since when, and each slot's weight: full, or, under
+ * slow_start, growing from 1 to full over that time.
  */
 static void
-make_turns(struct app *app, size_t nlive, uint64_t now, uint64_t *next)
+update_slots(struct app *app, uint64_t now, uint64_t *next)
 {
 	struct balance	*bl = app->bal;
-	uint64_t	 ramp = app->spec->slow_start_ms, up, step;
+	uint64_t	 ramp = 0, up, step;
 	unsigned int	 full = 1, w;
-	long long	 cur[BAL_SLOTS_MAX] = { 0 }, best;
-	size_t		 s, k, total = 0, pick;
+	size_t		 s, nlive = 0;
 
+	for (s = 0; s < bl->nslots; s++) {
+		if (slot_live(app, s)) {
+			if (bl->live_since[s] == 0)
+				bl->live_since[s] = now;
+			bl->down_since[s] = 0;
+			nlive++;
+		} else if (bl->live_since[s] != 0) {
+			bl->live_since[s] = 0;
+			bl->down_since[s] = now;
+		}
+	}
+	if (bl->mode == BALANCE_ROUND_ROBIN)
+		ramp = app->spec->slow_start_ms;
 	if (ramp > 0 && nlive > 0) {
 		full = BAL_TURNS_MAX / (unsigned int)nlive;
 		if (full > WEIGHT_FULL)
@@ -319,10 +360,10 @@ make_turns(struct app *app, size_t nlive, uint64_t now, uint64_t *next)
 		if (full < 1)
 			full = 1;
 	}
-	step = ramp / (full > 0 ? full : 1);
+	step = ramp / full;
 	if (step < RAMP_STEP_MIN_MS)
 		step = RAMP_STEP_MIN_MS;
-	for (s = 0; s < bl->nslots && s < BAL_SLOTS_MAX; s++) {
+	for (s = 0; s < bl->nslots; s++) {
 		w = 0;
 		if (bl->live_since[s] != 0) {
 			w = full;
@@ -335,26 +376,54 @@ make_turns(struct app *app, size_t nlive, uint64_t now, uint64_t *next)
 			}
 		}
 		bl->weight[s] = w;
-		total += w;
+	}
+}
+
+/*
+ * round-robin: the turns of the slots that serve a, by weight (smooth
+ * weighted round-robin); written when they changed.
+ */
+static void
+make_turns(struct app *app, struct bal_addr *a)
+{
+	struct balance	*bl = app->bal;
+	long long	 cur[BAL_SLOTS_MAX] = { 0 }, best;
+	unsigned int	 w[BAL_SLOTS_MAX];
+	uint16_t	 turns[BAL_TURNS_MAX];
+	size_t		 s, k, total = 0, pick, n = bl->nslots;
+	char		 why[256];
+
+	if (n > BAL_SLOTS_MAX)
+		n = BAL_SLOTS_MAX;
+	for (s = 0; s < n; s++) {
+		w[s] = holds(app, a, s) ? bl->weight[s] : 0;
+		total += w[s];
 	}
 	if (total > BAL_TURNS_MAX)
 		total = BAL_TURNS_MAX;
 	for (k = 0; k < total; k++) {
 		pick = SIZE_MAX;
 		best = 0;
-		for (s = 0; s < bl->nslots && s < BAL_SLOTS_MAX; s++) {
-			if (bl->weight[s] == 0)
+		for (s = 0; s < n; s++) {
+			if (w[s] == 0)
 				continue;
-			cur[s] += bl->weight[s];
+			cur[s] += w[s];
 			if (pick == SIZE_MAX || cur[s] > best) {
 				best = cur[s];
 				pick = s;
 			}
 		}
 		cur[pick] -= (long long)total;
-		bl->turns[k] = (uint16_t)pick;
+		turns[k] = (uint16_t)pick;
 	}
-	bl->nturns = total;
+	if (a->nturns == total &&
+	    memcmp(a->turns, turns, total * sizeof(turns[0])) == 0)
+		return;
+	memcpy(a->turns, turns, total * sizeof(turns[0]));
+	a->nturns = total;
+	if (a->b != NULL && bal_set_turns(a->b, a->turns, a->nturns, why,
+	    sizeof(why)) == -1)
+		log_warnx("%s: %s: %s", app->spec->name, a->text, why);
 }
 
 /* murmur3's finalizer: the rank of slot for bucket b. */
@@ -372,46 +441,70 @@ rank(uint32_t b, uint32_t slot)
 }
 
 /*
- * sticky: a slot keeps its buckets while live, or down for less than
- * STICKY_GRACE_MS; with none such, every slot of the app competes.
+ * sticky: each bucket to the slot that ranks highest for it among those
+ * that serve a, or went down less than STICKY_GRACE_MS ago; with none
+ * such, among every slot that has a socket.
  */
 static void
-make_buckets(struct app *app, uint64_t now, uint64_t *next, uint16_t *out)
+make_buckets(struct app *app, struct bal_addr *a, uint64_t now,
+    uint64_t *next)
 {
 	struct balance	*bl = app->bal;
-	size_t		 s, n = (size_t)app->spec->instances, ok = 0;
+	size_t		 s, n = a->nfds, ok = 0;
 	uint32_t	 b, r, best;
-	int		 pick, any;
+	uint16_t	 buckets[BAL_BUCKETS];
 	unsigned char	 cand[BAL_SLOTS_MAX];
+	char		 why[256];
+	int		 pick, any;
 
 	if (n > bl->nslots)
 		n = bl->nslots;
 	if (n > BAL_SLOTS_MAX)
 		n = BAL_SLOTS_MAX;
 	for (s = 0; s < n; s++) {
-		cand[s] = bl->live_since[s] != 0 || (bl->down_since[s] != 0 &&
+		cand[s] = holds(app, a, s) || (bl->live_since[s] == 0 &&
+		    bl->down_since[s] != 0 && a->fds[s] != -1 &&
 		    now - bl->down_since[s] < STICKY_GRACE_MS);
 		if (cand[s] && bl->live_since[s] == 0)
 			timer_sooner(next, bl->down_since[s] +
 			    STICKY_GRACE_MS);
 		ok += cand[s];
-		bl->weight[s] = bl->live_since[s] != 0;
 	}
 	any = ok == 0;
 	for (b = 0; b < BAL_BUCKETS; b++) {
-		pick = 0;
+		pick = -1;
 		best = 0;
 		for (s = 0; s < n; s++) {
-			if (!any && !cand[s])
+			if (any ? a->fds[s] == -1 : !cand[s])
 				continue;
 			r = rank(b, (uint32_t)s);
-			if (r >= best) {
+			if (pick == -1 || r > best) {
 				best = r;
 				pick = (int)s;
 			}
 		}
-		out[b] = (uint16_t)pick;
+		buckets[b] = (uint16_t)(pick == -1 ? 0 : pick);
 	}
+	if (a->buckets_set && memcmp(buckets, a->buckets,
+	    sizeof(buckets)) == 0)
+		return;
+	memcpy(a->buckets, buckets, sizeof(buckets));
+	a->buckets_set = 1;
+	if (a->b != NULL && bal_set_buckets(a->b, a->buckets, why,
+	    sizeof(why)) == -1)
+		log_warnx("%s: %s: %s", app->spec->name, a->text, why);
+}
+
+/* Does any online instance still accept on one of a's sockets? */
+static int
+addr_served(const struct app *app, const struct bal_addr *a)
+{
+	size_t	 s;
+
+	for (s = 0; s < a->nfds; s++)
+		if (holds(app, a, s))
+			return (1);
+	return (0);
 }
 
 /* Rewrite what the programs read, when it changed. */
@@ -419,35 +512,28 @@ static void
 rewrite(struct app *app)
 {
 	struct balance	*bl = app->bal;
-	uint16_t	 old[BAL_TURNS_MAX], buckets[BAL_BUCKETS];
-	size_t		 j, oldn = bl->nturns, nlive;
+	struct bal_addr	*a;
 	uint64_t	 now = now_ms(), next = 0;
-	char		 why[256];
-	int		 same;
+	size_t		 i, n;
 
-	slots_grow(bl, (size_t)app->spec->instances);
-	nlive = update_live(app, now);
-	if (bl->mode == BALANCE_ROUND_ROBIN) {
-		memcpy(old, bl->turns, sizeof(old));
-		make_turns(app, nlive, now, &next);
-		same = oldn == bl->nturns &&
-		    memcmp(old, bl->turns, bl->nturns * sizeof(old[0])) == 0;
-		for (j = 0; j < bl->na && !same; j++)
-			if (bl->a[j].b != NULL && bal_set_turns(bl->a[j].b,
-			    bl->turns, bl->nturns, why, sizeof(why)) == -1)
-				log_warnx("%s: %s: %s", app->spec->name,
-				    bl->a[j].text, why);
-	} else if (bl->mode == BALANCE_STICKY) {
-		make_buckets(app, now, &next, buckets);
-		same = bl->buckets_set &&
-		    memcmp(buckets, bl->buckets, sizeof(buckets)) == 0;
-		memcpy(bl->buckets, buckets, sizeof(buckets));
-		bl->buckets_set = 1;
-		for (j = 0; j < bl->na && !same; j++)
-			if (bl->a[j].b != NULL && bal_set_buckets(bl->a[j].b,
-			    bl->buckets, why, sizeof(why)) == -1)
-				log_warnx("%s: %s: %s", app->spec->name,
-				    bl->a[j].text, why);
+	n = (size_t)app->spec->instances;
+	for (i = 0; i < bl->na; i++)
+		if (bl->a[i]->nfds > n)
+			n = bl->a[i]->nfds;
+	slots_grow(bl, n);
+	update_slots(app, now, &next);
+	for (i = 0; i < bl->na; ) {
+		a = bl->a[i];
+		if (a->retired && !addr_served(app, a)) {
+			addr_free(a);
+			bl->a[i] = bl->a[--bl->na];
+			continue;
+		}
+		if (bl->mode == BALANCE_ROUND_ROBIN)
+			make_turns(app, a);
+		else if (bl->mode == BALANCE_STICKY)
+			make_buckets(app, a, now, &next);
+		i++;
 	}
 	if (next != 0)
 		timer_start(&bl->timer, next > now ? next - now : 0);

@@ -152,13 +152,26 @@ take_adopted(const struct app_spec *app, const struct listen_addr *la)
 	return (-1);
 }
 
-int
-listen_adopted(const char *text)
+static int
+adopted_at(const char *text)
 {
 	size_t	 i;
 
 	for (i = 0; i < nadopted; i++)
 		if (strcmp(adopted[i].text, text) == 0)
+			return (1);
+	return (0);
+}
+
+/* Would the app be given a socket the service manager passed? */
+int
+listen_adopted_for(const struct app_spec *app)
+{
+	size_t	 i;
+
+	for (i = 0; i < nadopted; i++)
+		if (strcmp(adopted[i].name, app->name) == 0 ||
+		    app_has(app, adopted[i].text))
 			return (1);
 	return (0);
 }
@@ -215,7 +228,7 @@ listen_open(const struct app_spec *app, const struct listen_addr *la,
 
 	if (!reuseport && (fd = take_adopted(app, la)) != -1)
 		return (fd);
-	if (reuseport && listen_adopted(la->text)) {
+	if (reuseport && adopted_at(la->text)) {
 		snprintf(why, len, "%s: the service manager passed this "
 		    "address; a passed socket serves only balance: shared",
 		    la->text);

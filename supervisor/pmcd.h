@@ -70,6 +70,9 @@ struct instance {
 	int			 draining;	/* leader gone, group not yet */
 	int			 killed;	/* SIGKILL sent in this stop */
 	int			 exec_fd;	/* error pipe of the last spawn */
+	ino_t			*held;		/* its listen sockets' inodes, as
+						   spawned (balance.c) */
+	size_t			 nheld;
 	int			 surge;		/* a reload's new instance: one
 						   chance, never restarted */
 	int			 pending;	/* a client waits for a verdict */
