@@ -97,7 +97,7 @@ describe_balance(const struct app *app, struct pbuf *out)
 		pbuf_printf(out, ": no program attached");
 	pbuf_printf(out, "\n");
 	if (*why != '\0')
-		pbuf_printf(out, "  not eBPF: %s\n", why);
+		pbuf_printf(out, "  %s\n", why);
 }
 
 static void
