@@ -279,5 +279,5 @@ survives_kill() {
 	[ "$n" -ge 1 ] && [ "$n" -le "$(nproc)" ]
 	stays_healthy web "$n" 1
 	[ "$(http_get "$port" /hello.txt)" = "served by pmc" ]
-	[ "$(listeners "$port")" -eq $N ]
+	[ "$(listeners "$port")" -eq "$n" ]
 }
