@@ -184,7 +184,7 @@ describe_sockets(const struct app *app, struct pbuf *out)
 			continue;
 		pbuf_printf(out, "  %s", layout_addr(s, i)->text);
 		if (BALANCE_PER_SLOT(s->balance))
-			pbuf_printf(out, " (reuseport, slot %zu)",
+			pbuf_printf(out, " (slot %zu)",
 			    i / s->nlisten);
 		sl = sizeof(ss);
 		if (getsockname(app->fds[i], (struct sockaddr *)&ss,
