@@ -9,7 +9,7 @@ load helper
 
 bats_require_minimum_version 1.5.0
 
-CHECK="$ROOT/tests/bin/bpfcheck"
+CHECK="$PMC_TESTBIN/bpfcheck"
 
 # needs_ebpf: skip unless this process may load eBPF (root, and a kernel
 # that lets it: some containers filter bpf(2)).
