@@ -40,7 +40,7 @@ CLIENTS=200
 # ensure_socketio: the pinned packages in $CACHE; else fails with the
 # reason in $SIO_WHY.
 ensure_socketio() {
-	local out
+	local out line rc
 	if ! command -v node >/dev/null 2>&1; then
 		SIO_WHY="node not installed (sh tests/deps.sh installs nodejs)"
 		return 1
@@ -61,15 +61,22 @@ ensure_socketio() {
 	    { SIO_WHY="cannot write $CACHE"; return 1; }
 	# npm's own download cache goes in the folder too; no install
 	# scripts (none of these packages has one).
-	if ! out=$(timeout 60 npm ci --prefix "$CACHE" \
+	rc=0
+	out=$(timeout 60 npm ci --prefix "$CACHE" \
 	    --cache "$CACHE/.npm" --ignore-scripts --no-audit --no-fund \
 	    --loglevel=error --fetch-retries=0 --fetch-timeout=15000 \
-	    2>&1 </dev/null); then
-		SIO_WHY="socket.io not installable: npm ci: $(echo "$out" |
-		    grep -m1 -iE 'err|timed out|ETIMEDOUT|ENOTFOUND' |
-		    sed 's/^npm [A-Za-z!]* *//' | cut -c1-100)"
-		[ "${SIO_WHY%: }" != "${SIO_WHY}" ] &&
-		    SIO_WHY="socket.io not installable: npm ci failed or took over 60 s"
+	    2>&1 </dev/null) || rc=$?
+	if [ "$rc" -eq 124 ]; then
+		SIO_WHY="socket.io not installable: npm ci took over 60 s"
+		return 1
+	elif [ "$rc" -ne 0 ]; then
+		# The line that names the failure (the URL that failed, the
+		# version not found), else the first error line.
+		line=$(echo "$out" | grep -m1 -E \
+		    'FetchError|request to|E404|ETARGET|EACCES|ENOSPC|EINTEGRITY') ||
+		    line=$(echo "$out" | grep -m1 -i 'err')
+		SIO_WHY="socket.io not installable: npm ci: $(echo "$line" |
+		    sed 's/^npm [A-Za-z!]* *//' | cut -c1-120)"
 		return 1
 	fi
 	cp "$FIXTURE/package-lock.json" "$CACHE/installed.json"
