@@ -185,7 +185,8 @@ sio_clients() {
 	sio_clients "sticky, $CLIENTS clients"
 	[ "$connections" -eq "$requests" ]
 	[ "$status" -eq 0 ]
-	[ "$ok" -eq $CLIENTS ] && [ "$failed" -eq 0 ]
+	[ "$ok" -eq $CLIENTS ]
+	[ "$failed" -eq 0 ]
 	[ "$answers" -eq $((CLIENTS * 5)) ]
 	# Every client met one instance only...
 	[ "$mixed" -eq 0 ]
