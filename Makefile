@@ -53,7 +53,7 @@ PMCD_SRCS =	supervisor/pmcd.c supervisor/log.c supervisor/loop.c \
 		supervisor/frame.c supervisor/sample.c supervisor/metrics.c \
 		supervisor/specread.c supervisor/leftover.c \
 		supervisor/describe.c supervisor/conn.c supervisor/request.c \
-		supervisor/reply.c
+		supervisor/reply.c supervisor/balance.c supervisor/bpf.c
 FIXTURE_SRCS =	tests/fixtures/demo-httpd.c tests/fixtures/shim-probe.c
 SHIM_SRCS =	supervisor/shim.c
 
@@ -62,7 +62,8 @@ PMC_OBJS =	$(PMC_SRCS:%.c=$(B)/obj/%.o)
 PMCD_OBJS =	$(PMCD_SRCS:%.c=$(B)/obj/%.o)
 
 PROGS =		$(B)/bin/pmc $(B)/bin/pmcd $(B)/tests/bin/demo-httpd \
-		$(B)/tests/bin/shim-probe $(B)/tests/bin/hang-nss.so
+		$(B)/tests/bin/shim-probe $(B)/tests/bin/hang-nss.so \
+		$(B)/tests/bin/bpfcheck
 SHIM =		$(B)/lib/libpmc-shim.so
 
 all: $(PROGS) $(SHIM)
@@ -89,6 +90,11 @@ $(SHIM): $(SHIM_SRCS)
 $(B)/tests/bin/hang-nss.so: tests/fixtures/hang-nss.c
 	@mkdir -p $(@D)
 	$(CC) $(SHIM_ALL_CFLAGS) -fPIC -shared $(SHIM_LDFLAGS) -o $@ $< -ldl
+
+# supervisor/bpf.c on its own (tests/bpf.bats).
+$(B)/tests/bin/bpfcheck: tests/fixtures/bpfcheck.c supervisor/bpf.c supervisor/bpf.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Isupervisor $(LDFLAGS) -o $@ tests/fixtures/bpfcheck.c supervisor/bpf.c $(PKG_LIBS)
 
 $(B)/tests/bin/shim-probe: tests/fixtures/shim-probe.c
 	@mkdir -p $(@D)

@@ -186,9 +186,16 @@ print_json(const struct list_rows *rows)
 		    row->instance, row->pid);
 		json_string(row->status);
 		printf(", \"restarts\": %llu, \"uptime_ms\": %llu, "
-		    "\"cpu\": %.10g, \"memory\": %llu}%s\n", row->restarts,
-		    row->uptime_ms, row->cpu, row->memory,
-		    r + 1 < rows->n ? "," : "");
+		    "\"cpu\": %.10g, \"memory\": %llu", row->restarts,
+		    row->uptime_ms, row->cpu, row->memory);
+		if (row->engine[0] != '\0') {
+			printf(", \"balance\": ");
+			json_string(row->balance);
+			printf(", \"balance_engine\": ");
+			json_string(row->engine);
+			printf(", \"weight\": %llu", row->weight);
+		}
+		printf("}%s\n", r + 1 < rows->n ? "," : "");
 	}
 	printf("]\n");
 }

@@ -13,7 +13,8 @@
 #include "protocol.h"
 
 /* The columns this pmc knows; a newer pmcd may send more after them. */
-#define LISTING_NCOLUMNS	(LIST_MEMORY + 1)
+#define LISTING_NCOLUMNS	LIST_NCOLUMNS
+#define LISTING_NEEDED		(LIST_MEMORY + 1)	/* an older pmcd's */
 
 /* A decimal number of digits only, at most max; 0 or -1. */
 static int
@@ -91,6 +92,15 @@ parse_row(char **col, struct list_row *row)
 	    parse_cpu(col[LIST_CPU], &row->cpu) == -1 ||
 	    parse_number(col[LIST_MEMORY], UINT64_MAX, &row->memory) == -1)
 		return (-1);
+	row->balance[0] = row->engine[0] = '\0';
+	row->weight = 0;
+	if (col[LIST_WEIGHT] != NULL &&
+	    (parse_status(col[LIST_BALANCE], row->balance,
+	    sizeof(row->balance)) == -1 ||
+	    parse_status(col[LIST_ENGINE], row->engine,
+	    sizeof(row->engine)) == -1 ||
+	    parse_number(col[LIST_WEIGHT], UINT32_MAX, &row->weight) == -1))
+		return (-1);
 	return (0);
 }
 
@@ -106,8 +116,10 @@ listing_add(const char *record, void *arg)
 		return (-1);
 	for (n = 0, p = copy; n < LISTING_NCOLUMNS && p != NULL; n++)
 		col[n] = strsep(&p, "\t");
+	for (; n < LISTING_NCOLUMNS; n++)
+		col[n] = NULL;
 	r = -1;
-	if (n == LISTING_NCOLUMNS) {
+	if (col[LISTING_NEEDED - 1] != NULL) {
 		v = reallocarray(rows->v, rows->n + 1, sizeof(*rows->v));
 		if (v != NULL) {
 			rows->v = v;

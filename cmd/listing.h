@@ -21,6 +21,9 @@ struct list_row {
 	unsigned long long	 uptime_ms;
 	double			 cpu;
 	unsigned long long	 memory;
+	char			 balance[LISTING_STATUS_MAX + 1];	/* "" */
+	char			 engine[LISTING_STATUS_MAX + 1];	/* from an */
+	unsigned long long	 weight;			/* old pmcd */
 };
 
 struct list_rows {

@@ -94,6 +94,9 @@ enum list_column {
 	LIST_CPU,		/* percent of one CPU over the last sample
 				   of its process group, one decimal: "12.5" */
 	LIST_MEMORY,		/* RSS bytes, summed over its process group */
+	LIST_BALANCE,		/* the app's balance: shared, reuseport, ... */
+	LIST_ENGINE,		/* who applies it: ebpf, classic, kernel */
+	LIST_WEIGHT,		/* its slot's weight in the turns; 0: none */
 	LIST_NCOLUMNS
 };
 

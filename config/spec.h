@@ -24,8 +24,14 @@
 
 enum balance_mode {
 	BALANCE_SHARED = 0,		/* one socket for all instances */
-	BALANCE_REUSEPORT		/* one SO_REUSEPORT socket per slot */
+	BALANCE_REUSEPORT,		/* one SO_REUSEPORT socket per slot,
+					   the kernel's hash picks */
+	BALANCE_ROUND_ROBIN,		/* per slot, a program takes turns */
+	BALANCE_STICKY			/* per slot, by client address */
 };
+
+/* Does the mode give each slot its own SO_REUSEPORT socket? */
+#define BALANCE_PER_SLOT(m)	((m) != BALANCE_SHARED)
 
 enum restart_policy {
 	RESTART_ALWAYS = 0,
@@ -81,6 +87,9 @@ struct app_spec {
 	struct listen_addr	*listen;
 	size_t			 nlisten;
 	enum balance_mode	 balance;
+	int			 balance_default;	/* not given: round-robin,
+						   shared where it cannot be */
+	uint64_t		 slow_start_ms;	/* round-robin; 0: none */
 	int			 intercept_bind;
 
 	char			**env;		/* "KEY=value", NULL-terminated */

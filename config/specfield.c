@@ -38,10 +38,12 @@
 
 static const struct spec_hooks name_hooks, command_hooks, instances_hooks,
     listen_hooks, balance_hooks, env_hooks, user_hooks, group_hooks,
-    ids_hooks, backoff_hooks, ready_hooks;
+    ids_hooks, backoff_hooks, ready_hooks, slow_start_hooks;
 
 /* Words by value: the enums of spec.h. */
-static const char *const balance_words[] = { "shared", "reuseport", NULL };
+static const char *const balance_words[] = {
+	"shared", "reuseport", "round-robin", "sticky", NULL
+};
 static const char *const restart_words[] = {
 	"always", "on-failure", "never", NULL
 };
@@ -66,8 +68,10 @@ const struct spec_field spec_fields[] = {
 	    .expect = EXPECT_INST, .hooks = &instances_hooks },
 	{ "listen", SK_CUSTOM, APP(listen), .flags = SF_LIST,
 	    .expect = ADDR_EXPECT, .hooks = &listen_hooks },
-	{ "balance", SK_ENUM, APP(balance), .def = "shared",
+	{ "balance", SK_ENUM, APP(balance), .def = "round-robin",
 	    .words = balance_words, .hooks = &balance_hooks },
+	{ "slow_start", SK_DURATION, APP(slow_start_ms), .def = "0",
+	    .hooks = &slow_start_hooks },
 	{ "intercept_bind", SK_BOOL, APP(intercept_bind), .def = "false" },
 	{ "env", SK_STRV, APP(env), APP(nenv), .flags = SF_PAIRS,
 	    .expect = "a mapping of names to values", .hooks = &env_hooks },
@@ -520,7 +524,11 @@ static const struct spec_hooks listen_hooks = {
 	.equal = listen_equal, .copy = listen_copy, .release = listen_release
 };
 
-/* balance: reuseport needs sockets that each slot can have its own of. */
+/*
+ * A per-slot balance needs sockets that each slot can have its own of.
+ * The default, round-robin, is shared where it cannot be (a unix socket
+ * here; a socket the service manager passed, in pmcd: app.c).
+ */
 static void
 balance_finish(struct spec_ctx *ctx, const struct spec_field *f,
     const struct ynode *n)
@@ -530,7 +538,14 @@ balance_finish(struct spec_ctx *ctx, const struct spec_field *f,
 	size_t		 i;
 
 	(void)n;
-	if (app->balance != BALANCE_REUSEPORT || AT(ctx, f) == NULL)
+	if (AT(ctx, f) == NULL) {
+		app->balance_default = 1;
+		for (i = 0; i < app->nlisten; i++)
+			if (app->listen[i].family == AF_UNIX)
+				app->balance = BALANCE_SHARED;
+		return;
+	}
+	if (!BALANCE_PER_SLOT(app->balance))
 		return;
 	for (i = 0; i < app->nlisten; i++) {
 		if (app->listen[i].family != AF_UNIX)
@@ -543,6 +558,25 @@ balance_finish(struct spec_ctx *ctx, const struct spec_field *f,
 }
 
 static const struct spec_hooks balance_hooks = { .finish = balance_finish };
+
+/* slow_start: only round-robin has turns to share out by weight. */
+static void
+slow_start_finish(struct spec_ctx *ctx, const struct spec_field *f,
+    const struct ynode *n)
+{
+	const struct app_spec	*app = ctx->app;
+
+	(void)n;
+	if (AT(ctx, f) == NULL || BAD(ctx, f) || app->slow_start_ms == 0 ||
+	    app->balance == BALANCE_ROUND_ROBIN)
+		return;
+	problem_at(ctx, AT(ctx, f), "slow_start: needs balance: round-robin "
+	    "(balance is %s)", balance_name(app->balance));
+}
+
+static const struct spec_hooks slow_start_hooks = {
+	.finish = slow_start_finish
+};
 
 /* env: a mapping of names to strings, none that pmcd sets itself. */
 static int

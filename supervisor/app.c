@@ -71,7 +71,7 @@ take_old_fd(struct change *p, size_t i, int *taken)
 		if (strcmp(layout_addr(os, k)->text,
 		    layout_addr(ns, i)->text) != 0)
 			continue;
-		if (ns->balance == BALANCE_REUSEPORT &&
+		if (BALANCE_PER_SLOT(ns->balance) &&
 		    k / os->nlisten != i / ns->nlisten)
 			continue;
 		taken[k] = 1;
@@ -95,7 +95,7 @@ take_victim_fd(struct apply *ctx, const struct app_spec *ns, size_t i)
 			if (v->fds[k] == -1 || strcmp(layout_addr(v->spec,
 			    k)->text, layout_addr(ns, i)->text) != 0)
 				continue;
-			if (ns->balance == BALANCE_REUSEPORT &&
+			if (BALANCE_PER_SLOT(ns->balance) &&
 			    k / v->spec->nlisten != i / ns->nlisten)
 				continue;
 			for (h = 0; h < ctx->nho; h++)
@@ -136,7 +136,7 @@ open_sockets(struct change *p, struct apply *ctx, struct pbuf *errs)
 			continue;
 		}
 		p->fds[i] = listen_open(s, layout_addr(s, i),
-		    s->balance == BALANCE_REUSEPORT, why, sizeof(why));
+		    BALANCE_PER_SLOT(s->balance), why, sizeof(why));
 		if (p->fds[i] == -1) {
 			pbuf_printf(errs, "%s: listen %s", s->name, why);
 			pbuf_add_field(errs, "");
@@ -291,6 +291,7 @@ app_new(struct change *p)
 	for (i = 0; i < p->spec->instances; i++)
 		app->inst[i] = instance_new(app, i);
 	TAILQ_INSERT_TAIL(&sv->apps, app, entry);
+	app->rebalance = 1;
 	return (app);
 }
 
@@ -377,6 +378,48 @@ apply_one(struct change *p, struct pbuf *out)
 	}
 }
 
+/*
+ * The default balance, round-robin, needs sockets of its own: where the
+ * service manager passed the address, the app shares that one.  Before
+ * any comparison, so that a spec read again compares equal.
+ */
+static void
+resolve_balance(struct app_spec *s)
+{
+	if (!s->balance_default || !BALANCE_PER_SLOT(s->balance) ||
+	    !listen_adopted_for(s))
+		return;
+	log_info("%s: balance: shared, the default where the service manager "
+	    "passed the socket", s->name);
+	s->balance = BALANCE_SHARED;
+}
+
+static int	open_slot_sockets(struct app *, int, int, struct pbuf *);
+static void	close_slot_sockets(struct app *, int);
+
+/* A scale up of per-slot sockets: the new slots' sockets, or -1. */
+static int
+scale_sockets(struct change *p, struct pbuf *errs)
+{
+	if (!BALANCE_PER_SLOT(p->spec->balance) ||
+	    p->spec->instances <= p->old->spec->instances)
+		return (0);
+	return (open_slot_sockets(p->old, p->old->spec->instances,
+	    p->spec->instances, errs));
+}
+
+/* Undo scale_sockets: the request failed elsewhere. */
+static void
+unscale_sockets(struct change *p)
+{
+	int	 i;
+
+	if (!BALANCE_PER_SLOT(p->spec->balance))
+		return;
+	for (i = p->spec->instances - 1; i >= p->old->spec->instances; i--)
+		close_slot_sockets(p->old, i);
+}
+
 /* Equal but for the instance count: a change that scale can apply. */
 static int
 only_count_differs(const struct app_spec *a, const struct app_spec *b)
@@ -414,6 +457,7 @@ app_apply(struct spec **specs, size_t nspecs, struct app **victims,
 	for (i = 0, n = 0; i < nspecs; i++)
 		for (j = 0; j < specs[i]->napps; j++, n++) {
 			ps[n].spec = specs[i]->apps[j];
+			resolve_balance(ps[n].spec);
 			ps[n].file = specs[i]->path;
 			ps[n].old = app_find(ps[n].spec->name);
 			if (ps[n].old != NULL && ps[n].old->deleting) {
@@ -436,19 +480,21 @@ app_apply(struct spec **specs, size_t nspecs, struct app **victims,
 	for (i = 0; i < n; i++) {
 		ps[i].unchanged = ps[i].old != NULL &&
 		    app_spec_equal(ps[i].old->spec, ps[i].spec);
-		/* Growing reuseport needs sockets: a reload opens them here,
-		 * before anything changes, where a scale could not. */
 		ps[i].scale_only = ps[i].old != NULL && !ps[i].unchanged &&
-		    only_count_differs(ps[i].old->spec, ps[i].spec) &&
-		    (ps[i].spec->balance != BALANCE_REUSEPORT ||
-		    ps[i].spec->instances < ps[i].old->spec->instances);
+		    only_count_differs(ps[i].old->spec, ps[i].spec);
 		if (!ps[i].unchanged && !ps[i].scale_only &&
 		    open_sockets(&ps[i], &ctx, errs) == -1)
+			break;
+		/* Growing per-slot sockets: bound here, before anything
+		 * changes; app_scale finds them open. */
+		if (ps[i].scale_only && scale_sockets(&ps[i], errs) == -1)
 			break;
 	}
 	if (i < n) {
 		for (j = 0; j <= i; j++) {
 			close_new_sockets(&ps[j]);
+			if (ps[j].scale_only && j < i)
+				unscale_sockets(&ps[j]);
 			free(ps[j].fds);
 			free(ps[j].reused);
 		}
@@ -559,6 +605,7 @@ app_free(struct app *app)
 	if (app->surge != NULL)
 		instance_free(app->surge);
 	reload_free(app);
+	balance_free(app);
 	app_close_sockets(app);
 	free(app->inst);
 	free(app->file);
@@ -683,22 +730,25 @@ app_scale(struct app *app, int n, struct pbuf *errs)
 	reload_cancel(app);	/* a max_memory replacement: scale instead */
 	reload_forget(app);
 	instances_clear_verdicts(app);
-	if (n > old && s->balance == BALANCE_REUSEPORT &&
+	if (n > old && BALANCE_PER_SLOT(s->balance) &&
 	    open_slot_sockets(app, old, n, errs) == -1)
 		return (-1);
 	grow(app, (size_t)n);
+	s->instances = n;
+	/* The programs pass over the slots that go before their sockets
+	 * close, and move what is queued on them to the others. */
+	balance_sync(app);
 	for (i = old; i < n; i++) {
 		mark_pending(app->inst[i]);
 		instance_event(app->inst[i], IE_REVIVE);
 	}
-	for (i = n; i < old; i++) {
-		if (s->balance == BALANCE_REUSEPORT)
+	for (i = old - 1; i >= n; i--) {
+		if (BALANCE_PER_SLOT(s->balance))
 			close_slot_sockets(app, i);
 		instance_event(app->inst[i], IE_DROP);
 	}
 	log_info("%s: scaled from %d to %d instance%s", s->name, old, n,
 	    n == 1 ? "" : "s");
-	s->instances = n;
 	s->instances_mode = INSTANCES_FIXED;
 	s->instances_arg = n;
 	return (0);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bpf.h"
 #include "human.h"
 #include "listen.h"
 #include "pmcd.h"
@@ -53,6 +54,52 @@ format_when(int64_t wall, uint64_t mono, char *buf, size_t len)
 
 #define DESCRIBE_PIDS	64	/* shown per instance */
 
+/* Who picks the instance for a connection, and how. */
+static void
+describe_balance(const struct app *app, struct pbuf *out)
+{
+	const struct app_spec	*s = app->spec;
+	const char		*engine = balance_engine(app);
+	const char		*why = balance_why(app);
+
+	if (s->nlisten == 0)
+		return;
+	pbuf_printf(out, "balance: %s", balance_name(s->balance));
+	switch (s->balance) {
+	case BALANCE_SHARED:
+		pbuf_printf(out, ": one queue, the kernel wakes an instance");
+		break;
+	case BALANCE_REUSEPORT:
+		pbuf_printf(out, ": the kernel's hash of each connection");
+		if (strcmp(engine, "ebpf") == 0)
+			pbuf_printf(out, "; eBPF moves the connections queued "
+			    "on a slot scaled away to the others");
+		break;
+	case BALANCE_ROUND_ROBIN:
+		if (strcmp(engine, "ebpf") == 0)
+			pbuf_printf(out, " by eBPF: exact turns over the "
+			    "online instances");
+		else if (strcmp(engine, "classic") == 0)
+			pbuf_printf(out, " by classic BPF: random turns over "
+			    "the online instances, even on average");
+		break;
+	case BALANCE_STICKY:
+		if (strcmp(engine, "ebpf") == 0 ||
+		    strcmp(engine, "classic") == 0)
+			pbuf_printf(out, " by %s: %d buckets of client "
+			    "addresses over the online instances",
+			    strcmp(engine, "ebpf") == 0 ? "eBPF" :
+			    "classic BPF", BAL_BUCKETS);
+		break;
+	}
+	if (s->balance != BALANCE_SHARED && strcmp(engine, "kernel") == 0 &&
+	    s->balance != BALANCE_REUSEPORT)
+		pbuf_printf(out, ": no program attached");
+	pbuf_printf(out, "\n");
+	if (*why != '\0')
+		pbuf_printf(out, "  %s\n", why);
+}
+
 static void
 describe_instance(const struct instance *in,
     const struct sample_members *m, struct pbuf *out)
@@ -70,6 +117,10 @@ describe_instance(const struct instance *in,
 		pbuf_printf(out, ", pid %d, up %s, cpu %.1f%%, memory %s",
 		    (int)in->pid, up, in->cpu, mem);
 	}
+	if (s->balance == BALANCE_ROUND_ROBIN && s->slow_start_ms > 0 &&
+	    in->state == IS_ONLINE)
+		pbuf_printf(out, ", weight %u",
+		    balance_weight(in->app, in->slot));
 	pbuf_printf(out, ", %u restart%s\n", in->restarts,
 	    in->restarts == 1 ? "" : "s");
 	for (i = 0; in->pgid != 0 && i < m->n; i++) {
@@ -132,8 +183,8 @@ describe_sockets(const struct app *app, struct pbuf *out)
 		if (app->fds[i] == -1)
 			continue;
 		pbuf_printf(out, "  %s", layout_addr(s, i)->text);
-		if (s->balance == BALANCE_REUSEPORT)
-			pbuf_printf(out, " (reuseport, slot %zu)",
+		if (BALANCE_PER_SLOT(s->balance))
+			pbuf_printf(out, " (slot %zu)",
 			    i / s->nlisten);
 		sl = sizeof(ss);
 		if (getsockname(app->fds[i], (struct sockaddr *)&ss,
@@ -182,6 +233,7 @@ app_describe(const struct app *app, struct pbuf *out)
 	pbuf_printf(out, "spec:\n");
 	spec_values(app->spec, describe_value, &d);
 	describe_sockets(app, out);
+	describe_balance(app, out);
 	logs_path(app->spec, 0, path, sizeof(path));
 	pbuf_printf(out, "log files:\n  stdout: %s\n", path);
 	logs_path(app->spec, 1, path, sizeof(path));

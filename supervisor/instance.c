@@ -75,6 +75,7 @@ instance_free(struct instance *in)
 		leftover_changed();
 	if (in->exec_fd != -1)
 		close(in->exec_fd);
+	free(in->held);
 	free(in);
 }
 
@@ -318,6 +319,22 @@ child(const struct instance *in, int *fds, int nfds, int outfd,
 	child_fail(exfd, STAGE_EXEC);
 }
 
+/* The sockets this run holds, by inode, for balance.c. */
+static void
+held_note(struct instance *in, const int *fds, int nfds)
+{
+	struct stat	 sb;
+	int		 j;
+
+	free(in->held);
+	if ((in->held = calloc((size_t)nfds + 1, sizeof(*in->held))) == NULL)
+		fatal("calloc");
+	for (j = 0; j < nfds; j++)
+		if (fstat(fds[j], &sb) == 0)
+			in->held[j] = sb.st_ino;
+	in->nheld = (size_t)nfds;
+}
+
 static int
 spawn(struct instance *in)
 {
@@ -346,6 +363,7 @@ spawn(struct instance *in)
 		goto fail_ex;
 	if (pid == 0)
 		child(in, fds, nfds, outp[1], errp[1], exp[1], parent);
+	held_note(in, fds, nfds);
 	free(fds);
 	close(outp[1]);
 	close(errp[1]);
@@ -445,6 +463,7 @@ set_state(struct instance *in, enum istate s)
 	    states[s].name, (int)(in->pid != 0 ? in->pid : in->last_pid));
 	in->state = s;
 	in->app->changed = 1;
+	in->app->rebalance = 1;
 }
 
 /*

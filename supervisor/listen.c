@@ -163,6 +163,19 @@ adopted_at(const char *text)
 	return (0);
 }
 
+/* Would the app be given a socket the service manager passed? */
+int
+listen_adopted_for(const struct app_spec *app)
+{
+	size_t	 i;
+
+	for (i = 0; i < nadopted; i++)
+		if (strcmp(adopted[i].name, app->name) == 0 ||
+		    app_has(app, adopted[i].text))
+			return (1);
+	return (0);
+}
+
 /* fd is a copy of an adopted socket: give it back. */
 static int
 return_adopted(int fd)
@@ -268,7 +281,7 @@ listen_close(const struct listen_addr *la, int fd)
 size_t
 layout_size(const struct app_spec *s)
 {
-	if (s->balance == BALANCE_REUSEPORT)
+	if (BALANCE_PER_SLOT(s->balance))
 		return (s->nlisten * (size_t)s->instances);
 	return (s->nlisten);
 }
@@ -285,7 +298,7 @@ layout_slot_fds(const struct app_spec *s, const int *fds, size_t nfds,
 {
 	size_t	 j, base = 0;
 
-	if (s->balance == BALANCE_REUSEPORT)
+	if (BALANCE_PER_SLOT(s->balance))
 		base = (size_t)slot * s->nlisten;
 	if (base + s->nlisten > nfds)
 		return (-1);
@@ -302,7 +315,11 @@ layout_close(const struct app_spec *spec, int *fds, size_t nfds,
 {
 	size_t	 i, k;
 
-	for (i = 0; i < nfds; i++) {
+	/*
+	 * Highest slots first: the kernel fills a hole in a reuseport group
+	 * with its last socket, and classic BPF counts on slot == index.
+	 */
+	for (i = nfds; i-- > 0; ) {
 		if (fds[i] == -1)
 			continue;
 		for (k = 0; k < nkeep; k++)
@@ -312,7 +329,7 @@ layout_close(const struct app_spec *spec, int *fds, size_t nfds,
 		 * A retired reuseport socket leaves the kernel's group now,
 		 * though instances still hold it (app.c: close_slot_sockets).
 		 */
-		if (k == nkeep && spec->balance == BALANCE_REUSEPORT)
+		if (k == nkeep && BALANCE_PER_SLOT(spec->balance))
 			shutdown(fds[i], SHUT_RD);
 		if (k == nkeep)
 			listen_close(layout_addr(spec, i), fds[i]);

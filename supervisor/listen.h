@@ -16,6 +16,8 @@ int	listen_open(const struct app_spec *, const struct listen_addr *,
 	    int reuseport, char *why, size_t);
 /* Take the sockets of our own LISTEN_FDS; returns how many. */
 int	listen_adopt(void);
+/* One named after app, or on one of its addresses? */
+int	listen_adopted_for(const struct app_spec *);
 /* Close a socket from listen_open; removes a unix socket's file. */
 void	listen_close(const struct listen_addr *, int fd);
 

@@ -616,6 +616,7 @@ run(struct options *o)
 	while (!(sv->stopping && apps_all_stopped())) {
 		loop_once();
 		reloads_step();
+		balances_step();
 		apps_gc();
 		control_changed();
 		sdnotify_tick();

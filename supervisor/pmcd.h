@@ -55,6 +55,7 @@ enum ievent {
 };
 
 struct app;
+struct balance;
 
 struct instance {
 	struct app		*app;
@@ -69,6 +70,9 @@ struct instance {
 	int			 draining;	/* leader gone, group not yet */
 	int			 killed;	/* SIGKILL sent in this stop */
 	int			 exec_fd;	/* error pipe of the last spawn */
+	ino_t			*held;		/* its listen sockets' inodes, as
+						   spawned (balance.c) */
+	size_t			 nheld;
 	int			 surge;		/* a reload's new instance: one
 						   chance, never restarted */
 	int			 pending;	/* a client waits for a verdict */
@@ -125,6 +129,9 @@ struct app {
 
 	int			 changed;	/* an instance changed state:
 						   reloads_step looks */
+	int			 rebalance;	/* the same, or the sockets
+						   changed: balances_step */
+	struct balance		*bal;		/* balance.c's, per-slot modes */
 	struct instance		*surge;		/* a reload's new instance */
 	struct reload		 reload;	/* reload.c's, see reload.h */
 };
@@ -161,6 +168,14 @@ int		 app_scale(struct app *, int, struct pbuf *errs);
 struct app	**apps_pruned(struct spec **, size_t, size_t *);
 void		 apps_free_all(void);
 int		 apps_all_stopped(void);
+
+/* balance.c */
+void		 balance_sync(struct app *);	/* sockets or states changed */
+void		 balances_step(void);		/* the apps marked rebalance */
+void		 balance_free(struct app *);
+const char	*balance_engine(const struct app *);	/* ebpf classic kernel */
+const char	*balance_why(const struct app *);	/* why not eBPF, or "" */
+unsigned int	 balance_weight(const struct app *, int slot);
 
 /* describe.c */
 void		 app_describe(const struct app *, struct pbuf *);

@@ -63,6 +63,7 @@ reload_begin(struct app *app, struct app_spec *spec, int *fds, size_t nfds)
 		app->spec = spec;
 		app->fds = fds;
 		app->nfds = nfds;
+		balance_sync(app);
 	}
 	log_info("%s: reloading %zu instance%s", app->spec->name, app->ninst,
 	    app->ninst == 1 ? "" : "s");
@@ -282,6 +283,7 @@ release_old(struct app *app, int revert)
 		fds = r->old_fds;
 		nfds = r->old_nfds;
 	}
+	balance_sync(app);	/* before the sockets it no longer has close */
 	layout_close(spec, fds, nfds, app->fds, app->nfds);
 	free(fds);
 	app_spec_free(spec);

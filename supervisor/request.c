@@ -312,11 +312,15 @@ do_list(struct client *c, const char **f, int n)
 				continue;
 			up = in->pid != 0 ? now_ms() - in->started_ms : 0;
 			rec.len = 0;
-			pbuf_printf(&rec, "%s\t%d\t%d\t%s\t%u\t%llu\t%.1f\t%llu",
-			    app->spec->name, in->slot, (int)in->pid,
-			    istate_name(in->state), in->restarts,
-			    (unsigned long long)up, in->pid != 0 ? in->cpu : 0,
-			    (unsigned long long)(in->pid != 0 ? in->rss : 0));
+			pbuf_printf(&rec, "%s\t%d\t%d\t%s\t%u\t%llu\t%.1f\t%llu"
+			    "\t%s\t%s\t%u", app->spec->name, in->slot,
+			    (int)in->pid, istate_name(in->state),
+			    in->restarts, (unsigned long long)up,
+			    in->pid != 0 ? in->cpu : 0,
+			    (unsigned long long)(in->pid != 0 ? in->rss : 0),
+			    balance_name(app->spec->balance),
+			    balance_engine(app), in->state == IS_ONLINE ?
+			    balance_weight(app, in->slot) : 0);
 			pbuf_add(&rec, "", 1);
 			reply(c, MSG_DATA, rec.data, rec.len);
 		}

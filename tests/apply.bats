@@ -292,11 +292,11 @@ logged() {
 	run --separate-stderr "$PMC" start app.yaml
 	echo "$output" "$stderr"
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "pmc: a: balance cannot change from shared to reuseport on 127.0.0.1:$pa while the app runs; delete the app and start it again, or move it to another address" ]
+	[ "$stderr" = "pmc: a: balance cannot change from round-robin to reuseport on 127.0.0.1:$pa while the app runs; delete the app and start it again, or move it to another address" ]
 	[ "$(app_pids a)" = "$old" ]
 	http_get "$pa" /pid
 	run -0 "$PMC" describe a
-	[[ "$output" == *"balance: shared"* ]]
+	[[ "$output" == *"balance: round-robin"* ]]
 
 	# Deleting it first is the way, as the message says.
 	run -0 "$PMC" delete a

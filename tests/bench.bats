@@ -38,14 +38,14 @@ rows() {
 	# 8 node and 5 C subjects; pmcd and pm2 for RSS, private memory, CPU
 	# and wake-ups, and pmcd's CPU and wake-ups at 200 and 100 idle
 	# instances; 4 CLIs, 2 cold starts and 2 starts until online under
-	# ready: auto; 4 kill -9s; 7 reloads or restarts (a draining and a
+	# ready: auto; 5 kill -9s; 7 reloads or restarts (a draining and a
 	# naive node app); pmc's 8 scale figures and pm2's one saying why
 	# not; logs.
 	[ "$(grep -c '^| 1 | throughput, node | ' "$out")" -eq 8 ]
 	[ "$(grep -c '^| 1 | throughput, C | ' "$out")" -eq 5 ]
 	[ "$(rows 2)" -eq 12 ]
 	[ "$(rows 3)" -eq 8 ]
-	[ "$(rows 4)" -eq 4 ]
+	[ "$(rows 4)" -eq 5 ]
 	[ "$(rows 5)" -eq 7 ]
 	[ "$(grep -c '^| 6 | scale: pmc, 100 instances | ' "$out")" -eq 8 ]
 	[ "$(grep -c '^| 6 | scale: pm2, ' "$out")" -eq 1 ]

@@ -3,7 +3,7 @@
 # is missing; quiet and quick (no apt) when all are there.
 # Usage: sh tests/deps.sh [EXTRA-PACKAGE...]
 
-build="gcc make pkg-config libyaml-dev libbsd-dev"
+build="gcc make pkg-config libyaml-dev libbsd-dev linux-libc-dev"
 # util-linux: setpriv, taskset; procps: ps
 tests="bats curl python3 iproute2 procps util-linux mandoc wrk"
 # systemd: systemd-socket-activate, systemd-analyze; libc6-dev: libc.a, for

@@ -24,6 +24,9 @@ prefork_spec() {
 	  - name: web
 	    command: ["/usr/bin/python3", "$PREFORK"]
 	    listen: 127.0.0.1:$1
+	    # One socket for all: a per-slot SO_REUSEPORT socket of a new
+	    # pmcd would join the workers' group instead of failing to bind.
+	    balance: shared
 	    ready: delay:100ms
 	    kill_timeout: 2s
 	EOF2

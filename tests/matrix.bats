@@ -45,6 +45,9 @@ stays_healthy() {
 # listeners PORT: how many sockets listen on 127.0.0.1:PORT and [::]:PORT.
 # One, pmcd's, when the servers share it; a server that bound a socket
 # of its own would add one.
+# listeners PORT: the listening sockets on PORT.  pmcd's only: one per
+# instance (balance: round-robin, the default); a server that bound its
+# own would add one.
 listeners() {
 	ss -Hltn "sport = :$1" | grep -c .
 }
@@ -136,7 +139,7 @@ survives_kill() {
 	echo "stderr: $stderr"
 	[ "$status" -eq 0 ]
 	stays_healthy py $N 2
-	[ "$(listeners "$port")" -eq 1 ]
+	[ "$(listeners "$port")" -eq $N ]
 	[ "$(http_get "$port" /hello.txt)" = "hello from a file" ]
 	answered_by_many py "$port" /hello.txt "hello from a file"
 	survives_kill py $N "$port" /hello.txt
@@ -160,7 +163,7 @@ survives_kill() {
 	[ "$status" -eq 0 ]
 	stays_healthy node $N 2
 	# node bound [::]:port itself; the shim gave it pmcd's socket.
-	[ "$(listeners "$port")" -eq 1 ]
+	[ "$(listeners "$port")" -eq $N ]
 	answered_by_many node "$port" / "^node pid [0-9]* instance [0-9]$"
 	pids=" $(app_pids node) "
 	while read -r _ _ pid _ slot; do
@@ -192,7 +195,7 @@ survives_kill() {
 	echo "stderr: $stderr"
 	[ "$status" -eq 0 ]
 	stays_healthy nginx $N 2
-	[ "$(listeners "$port")" -eq 1 ]
+	[ "$(listeners "$port")" -eq $N ]
 	answered_by_many nginx "$port" / "^nginx worker [0-9]*$"
 	# Each answer comes from a worker of one of the instances.
 	masters=" $(app_pids nginx) "
@@ -222,7 +225,7 @@ survives_kill() {
 	echo "stderr: $stderr"
 	[ "$status" -eq 0 ]
 	stays_healthy gun $N 2
-	[ "$(listeners "$port")" -eq 1 ]
+	[ "$(listeners "$port")" -eq $N ]
 	# Not gunicorn's default address: it took the socket it was handed.
 	run -0 grep -h 'Listening at' "$PMC_HOME"/logs/gun.err.log
 	[ "$(echo "$output" | grep -c "http://127.0.0.1:$port ")" -eq $N ]
@@ -276,5 +279,5 @@ survives_kill() {
 	[ "$n" -ge 1 ] && [ "$n" -le "$(nproc)" ]
 	stays_healthy web "$n" 1
 	[ "$(http_get "$port" /hello.txt)" = "served by pmc" ]
-	[ "$(listeners "$port")" -eq 1 ]
+	[ "$(listeners "$port")" -eq "$n" ]
 }

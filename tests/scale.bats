@@ -182,9 +182,12 @@ expect_slots() {
 	    instances: 2
 	    listen: 127.0.0.1:$port
 	    kill_timeout: 1s
+	    balance: shared
 	EOF
 	run -0 "$PMC" start app.yaml
-	# Slot 1 ignores TERM: it is still stopping when restart comes.
+	# Slot 1 ignores TERM: it is still stopping when restart comes.  (With
+	# a socket of its own, which a scale down shuts, demo-httpd would
+	# exit at once: shared keeps it serving until the kill.)
 	run -0 "$PMC" scale web 1 &
 	scale_pid=$!
 	wait_for 5 test_has_stopping web

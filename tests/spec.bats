@@ -327,7 +327,7 @@ apps:
     command: x
     balance: roundrobin
 === errors
-app.yaml:4:14: balance: expected shared or reuseport, got "roundrobin"
+app.yaml:4:14: balance: expected shared, reuseport, round-robin or sticky, got "roundrobin"
 EOF
 }
 
@@ -340,6 +340,46 @@ apps:
     listen: [127.0.0.1:8080, unix:/tmp/web.sock]
 === errors
 app.yaml:4:14: balance: expected shared with a unix socket (unix:/tmp/web.sock), got "reuseport"
+EOF
+}
+
+@test "spec error: balance round-robin or sticky with a unix: address" {
+	spec_error <<'EOF'
+apps:
+  - name: web
+    command: x
+    balance: round-robin
+    listen: unix:/tmp/web.sock
+  - name: api
+    command: x
+    listen: [unix:/tmp/api.sock]
+    balance: sticky
+=== errors
+app.yaml:4:14: balance: expected shared with a unix socket (unix:/tmp/web.sock), got "round-robin"
+app.yaml:9:14: balance: expected shared with a unix socket (unix:/tmp/api.sock), got "sticky"
+EOF
+}
+
+@test "spec error: slow_start without balance: round-robin" {
+	spec_error <<'EOF'
+apps:
+  - name: web
+    command: x
+    listen: unix:/tmp/web.sock
+    slow_start: 30s
+  - name: api
+    command: x
+    listen: 127.0.0.1:8081
+    balance: sticky
+    slow_start: 5s
+  - name: ok
+    command: x
+    listen: 127.0.0.1:8082
+    balance: shared
+    slow_start: 0
+=== errors
+app.yaml:5:17: slow_start: needs balance: round-robin (balance is shared)
+app.yaml:10:17: slow_start: needs balance: round-robin (balance is sticky)
 EOF
 }
 
@@ -838,6 +878,7 @@ web.1_x-y.listen=127.0.0.1:8080
 web.1_x-y.listen=[::1]:8080
 web.1_x-y.listen=unix:$dir/web.sock
 web.1_x-y.balance=shared
+web.1_x-y.slow_start=0
 web.1_x-y.intercept_bind=true
 web.1_x-y.env.KEY=value
 web.1_x-y.env.EMPTY=
@@ -875,7 +916,8 @@ EOF
 web.cwd=$dir
 web.instances=1
 web.listen=
-web.balance=shared
+web.balance=round-robin
+web.slow_start=0
 web.intercept_bind=false
 web.user=
 web.group=
@@ -1034,6 +1076,25 @@ EOF
 [::]:82
 unix:/tmp/../run/web.sock" "$(value web.listen)"
 	same balance reuseport "$(value api.balance)"
+}
+
+@test "spec: balance round-robin with slow_start, sticky; the default round-robin, shared on a unix socket" {
+	spec_ok <<'EOF'
+apps:
+  - {name: a, command: x, listen: "127.0.0.1:1", balance: round-robin, slow_start: 30s}
+  - {name: b, command: x, listen: "[::1]:2", balance: sticky}
+  - {name: c, command: x, listen: "127.0.0.1:3", slow_start: 2s}
+  - {name: d, command: x, listen: ["127.0.0.1:4", "unix:/tmp/d.sock"]}
+  - {name: e, command: x, listen: "127.0.0.1:5", balance: shared}
+EOF
+	same balance round-robin "$(value a.balance)"
+	same slow_start 30s "$(value a.slow_start)"
+	same balance sticky "$(value b.balance)"
+	same balance round-robin "$(value c.balance)"
+	same slow_start 2s "$(value c.slow_start)"
+	same balance shared "$(value d.balance)"
+	same slow_start 0 "$(value d.slow_start)"
+	same balance shared "$(value e.balance)"
 }
 
 @test "spec: YAML booleans" {
