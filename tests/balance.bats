@@ -132,6 +132,17 @@ weights_even() {
 	    [ "${w%% *}" != 0 ]
 }
 
+# ramp_over N MS: weights_even N, and every instance up MS or longer:
+# online as long as slow_start, ramped to its full weight.  (Weights
+# are even all along the ramp of instances started together.)
+ramp_over() {
+	local s
+	weights_even "$1" || return 1
+	for ((s = 0; s < $1; s++)); do
+		up_for "$s" "$2" || return 1
+	done
+}
+
 # within WHAT VALUE LOW HIGH: LOW <= VALUE <= HIGH, or fail saying so.
 within() {
 	[ "$2" -ge "$3" ] && [ "$2" -le "$4" ] && return 0
@@ -256,13 +267,15 @@ ramp_window() {
 }
 
 @test "balance: round-robin with slow_start, a restarted instance's share ramps up from well under a quarter to a quarter" {
-	local shares=() ended=0 deadline i mid=0
+	local shares=() ended=0 deadline i mid=0 full old
 	need_bpf
 	start_demo round-robin 'slow_start: 8s'
-	# The first start ramps too: let it end.
-	wait_for 20 weights_even $INSTANCES
-	# Up past backoff.min_uptime (1 s), a kill -9 restarts it at once.
-	wait_for 5 up_for 2 1100
+	# The first start ramps too: let it end (up 8 s, and 1 s more for
+	# the time from start to online).
+	wait_for 20 ramp_over $INSTANCES 9000
+	full=$(slot_field web 0 weight)
+	# Up past backoff.min_uptime (1 s): a kill -9 restarts it at once.
+	up_for 2 1100
 	old=$(slot_pid web 2)
 	kill -KILL "$old"
 	wait_for 10 back_online 2 "$old"
@@ -291,8 +304,9 @@ ramp_window() {
 		fi
 	done
 	[ "$mid" -eq 1 ] || { echo "no window between: ${shares[*]}"; return 1; }
-	# ...and a quarter once it is over.
+	# ...and a quarter once it is over, at the weight of the others.
 	within "instance 2 after the ramp, in thousandths" "${shares[-1]}" 220 280
+	[ "$(slot_field web 2 weight)" = "$full" ]
 	all_online web $INSTANCES
 }
 
@@ -313,7 +327,7 @@ sticky_map() {
 	[ -z "$bad" ] || { echo "not on one instance: $bad"; return 1; }
 	echo "# $1: instance=addresses" \
 	    "$(echo "$map" | awk '{ print $2 }' | sort -n | uniq -c |
-	    awk '{ printf "%s%s=%s", NR > 1 ? " " : "", $2, $1 }')" >&3
+	    awk '{ printf "%s%s=%s", (NR > 1 ? " " : ""), $2, $1 }')" >&3
 }
 
 # on_instance MAP I: the addresses of MAP on instance I, as a -s list.
@@ -457,9 +471,17 @@ scale_down_under_load() {
 
 # --- without CAP_BPF ---------------------------------------------------
 
-# nobody_pmc ARG...: pmc as nobody, the user of the test's pmcd.
+# nobody_pmc: $PMC becomes a script that runs pmc as nobody, the user
+# of the test's pmcd, with its PMC_HOME (a root pmc will not use a home
+# of nobody's), for the helpers and teardown alike.
 nobody_pmc() {
-	as_nobody env PMC_HOME="$PMC_HOME" "$PMC" "$@"
+	cat > "$NOBODY_TMP/pmc" <<-EOF
+	#!/bin/sh
+	exec setpriv --reuid nobody --regid nogroup --clear-groups \
+	    env PMC_HOME="$PMC_HOME" "$PMC" "\$@"
+	EOF
+	chmod 0755 "$NOBODY_TMP/pmc"
+	PMC=$NOBODY_TMP/pmc
 }
 
 @test "balance: round-robin without CAP_BPF (pmcd as nobody): classic BPF, said so; 1000 requests all answered, every instance got a share" {
@@ -469,13 +491,15 @@ nobody_pmc() {
 	port=$(free_port)
 	demo_spec app.yaml web $INSTANCES "127.0.0.1:$port" \
 	    "balance: round-robin"
-	run -0 nobody_pmc start app.yaml 3>&-
+	nobody_pmc
+	run -0 "$PMC" start app.yaml 3>&-
 	[ "$(stat -c %U "/proc/$(pmcd_pid)")" = nobody ]
 	wait_for 10 all_online web $INSTANCES
-	run -0 nobody_pmc describe web
-	echo "$output" | grep -i balance | grep round-robin |
-	    grep -i 'classic' | grep -q CAP_BPF ||
-	    { echo "describe does not say classic BPF for want of CAP_BPF"; return 1; }
+	run -0 "$PMC" describe web
+	echo "$output" | grep -i balance | grep round-robin | grep -qi classic ||
+	    { echo "describe names no round-robin by classic BPF"; return 1; }
+	[[ "$output" == *CAP_BPF* ]]
+	pmcd_logged CAP_BPF
 	[ "$(web_values balance_engine)" = "classic classic classic classic" ]
 	measure "round-robin, classic BPF, 1 client" 1
 	[ "$failed" -eq 0 ] && [ "$total" -eq $REQUESTS ]
