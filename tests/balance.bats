@@ -49,6 +49,7 @@
 #	Good for servers that cache per client.
 
 load helper
+load load
 load nobody
 
 bats_require_minimum_version 1.5.0
@@ -65,6 +66,7 @@ STAY_DOWN='backoff: {initial: 1h, max: 1h, min_uptime: 1h}'
 
 teardown() {
 	stop_bal_load
+	stop_load
 	nobody_cleanup
 }
 
@@ -423,12 +425,15 @@ stop_bal_load() {
 }
 
 # scale_down_under_load MODE: 4 instances, balance MODE, scaled to 2
-# while 8 clients keep connecting: not one request fails (a connection
-# queued on a retired slot's socket moves to another), the load goes on
-# after, and then only instances 0 and 1 answer.
+# while clients keep connecting: wrk's 16 (from 127.0.0.1: they keep
+# every instance's queue full) and 8 of the client's (from the 49
+# addresses: for sticky, several buckets).  Not one request fails (a
+# connection queued on a retired slot's socket moves to another), the
+# load goes on after, and then only instances 0 and 1 answer.
 scale_down_under_load() {
 	local n line
 	start_demo "$1"
+	start_load "$port"
 	start_bal_load
 	wait_for 10 load_answered 100
 	run -0 "$PMC" scale web 2
@@ -436,13 +441,15 @@ scale_down_under_load() {
 	n=$(cat "$lload/answers")
 	wait_for 10 load_answered $((n + 100))
 	stop_bal_load
+	no_failed_requests || { cat "$lload/out"; return 1; }
 	cat "$lload/out"
 	client_out=$(cat "$lload/out")
 	failed=$(echo "$client_out" | sed -n 's/^failed: //p')
 	line=$(echo "$client_out" | sed -n 's/^instance \([0-9]*\): /\1=/p' |
 	    tr '\n' ' ' | sed 's/ $//')
 	echo "# $1, scale 4 -> 2 under load: instance=answers $line," \
-	    "failed=$failed" >&3
+	    "failed=$failed; wrk: $LOAD_REQUESTS answered," \
+	    "$LOAD_FAILED failed" >&3
 	[ "$failed" = 0 ]
 	[ "$(app_statuses web)" = "online online" ]
 	client -n 100 -t 1 -s $SOURCES --max-failures 5
