@@ -4,7 +4,9 @@
 # an app, measured: 4 instances of demo-httpd, 1000 requests one after
 # the other or from 8 threads at once, a new connection each; the
 # distribution per instance shows in the TAP output.  The client is
-# tests/balclient.py.
+# tests/balclient.py.  The default is round-robin, or shared where
+# per-slot sockets cannot be had (a unix address, a socket passed by the
+# service manager).
 #
 # balance: shared -- one listening socket that pmcd holds and every
 #	instance inherits: one accept queue.  A connection waits in it
@@ -33,11 +35,15 @@
 #	schedule of the slots whose instance is online: exact turns (1000
 #	connections over 4 instances: 250 each), and a slot whose
 #	instance is down is left out, so no connection waits for it.
-#	With slow_start, an instance that comes online starts with a
-#	small weight in the schedule and ramps up to its full share.
-#	Without CAP_BPF a classic BPF program draws a slot at random,
-#	weighted: even on average, not exact.
-#	Good for servers that keep per-connection state cheap to spread.
+#	With slow_start, an instance that comes online (started,
+#	restarted, replaced by a reload, added by a scale-up) starts
+#	with a small weight in the schedule and ramps linearly to its
+#	full weight over that time (1 of 16: a restarted one of 4 gets
+#	about 2% of the connections at first).  Without CAP_BPF a classic
+#	BPF program draws a slot at random, weighted: even on average,
+#	not exact.  Node's SCHED_RR, done in the kernel.
+#	Good for requests of even cost, and, with slow_start, for servers
+#	that must warm up (caches, a JIT) before taking their share.
 # balance: sticky -- the sockets of reuseport, and a kernel program
 #	that hashes the client's address to one of 256 buckets, each
 #	owned by a slot (rendezvous hashing): one client address, one
