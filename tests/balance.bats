@@ -350,7 +350,7 @@ answered_from() {
 	client -n "$n" -t "$n" -T 1 -s "$1" > /dev/null && [ "$failed" -eq 0 ]
 }
 
-@test "balance: sticky, 49 client addresses: each stays on one instance; a lost instance's clients move to live ones, no one else's" {
+@test "balance: sticky, 49 client addresses: each stays on one instance; a lost instance's clients move to live ones, no one else's, and come back with it" {
 	local before victim a b now moved=0
 	need_bpf
 	start_demo sticky "$STAY_DOWN"
@@ -379,6 +379,11 @@ answered_from() {
 	echo "# sticky: $moved addresses moved off instance $victim" >&3
 	[ "$moved" -ge 1 ]
 	slot_is "$victim" backoff
+	# Back online, it gets its clients back: the map of the start.
+	run -0 "$PMC" restart web
+	wait_for 10 all_online web $INSTANCES
+	sticky_map "sticky, instance $victim back"
+	same "the map" "$before" "$map"
 }
 
 @test "balance: sticky, scale 4 -> 5: at most 20 of 49 client addresses move, all to the new instance 4" {
