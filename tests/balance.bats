@@ -130,7 +130,7 @@ back_online() {
 }
 
 # weights_even N: app web has N instances, online, all with one weight,
-# above 0 (no ramp under way).
+# above 0: none ramps behind the others.
 weights_even() {
 	local w
 	all_online web "$1" || return 1
