@@ -71,6 +71,8 @@ struct balance {
 
 	size_t			 nslots;
 	uint64_t		*live_since;	/* per slot: ms, 0 when not */
+	pid_t			*live_pid;	/* per slot: its newest online
+						   instance, whose ramp it is */
 	uint64_t		*down_since;	/* per slot: ms, 0 when up or
 						   never was */
 	unsigned int		*weight;	/* per slot, by slow_start */
@@ -130,6 +132,7 @@ balance_free(struct app *app)
 		addr_free(bl->a[i]);
 	free(bl->a);
 	free(bl->live_since);
+	free(bl->live_pid);
 	free(bl->down_since);
 	free(bl->weight);
 	free(bl);
@@ -271,13 +274,15 @@ slots_grow(struct balance *bl, size_t n)
 	if (n <= bl->nslots)
 		return;
 	bl->live_since = reallocarray(bl->live_since, n, sizeof(uint64_t));
+	bl->live_pid = reallocarray(bl->live_pid, n, sizeof(pid_t));
 	bl->down_since = reallocarray(bl->down_since, n, sizeof(uint64_t));
 	bl->weight = reallocarray(bl->weight, n, sizeof(unsigned int));
 	if (bl->live_since == NULL || bl->down_since == NULL ||
-	    bl->weight == NULL)
+	    bl->weight == NULL || bl->live_pid == NULL)
 		fatal("reallocarray");
 	for (i = bl->nslots; i < n; i++) {
 		bl->live_since[i] = bl->down_since[i] = 0;
+		bl->live_pid[i] = 0;
 		bl->weight[i] = 0;
 	}
 	bl->nslots = n;
@@ -308,16 +313,21 @@ holds(const struct app *app, const struct bal_addr *a, size_t slot)
 	    serves(app->surge, a->ino[slot])));
 }
 
-/* Is slot's instance, or a reload's new one for it, online? */
-static int
+/*
+ * The pid of slot's newest online instance (a reload's new one, else
+ * its own), or 0: none is online.
+ */
+static pid_t
 slot_live(const struct app *app, size_t slot)
 {
 	if (slot >= (size_t)app->spec->instances)
 		return (0);
+	if (app->surge != NULL && app->surge->slot == (int)slot &&
+	    app->surge->state == IS_ONLINE)
+		return (app->surge->pid);
 	if (slot < app->ninst && app->inst[slot]->state == IS_ONLINE)
-		return (1);
-	return (app->surge != NULL && app->surge->slot == (int)slot &&
-	    app->surge->state == IS_ONLINE);
+		return (app->inst[slot]->pid);
+	return (0);
 }
 
 /* The sooner of a timer already due and one at ms. */
@@ -330,7 +340,8 @@ timer_sooner(uint64_t *next, uint64_t ms)
 
 /*
  * Who is live since when, and each slot's weight: full, or, under
- * slow_start, growing from 1 to full over that time.
+ * slow_start, growing from 1 to full over that time.  A reload's new
+ * instance starts its own ramp when it comes online beside the old.
  */
 static void
 update_slots(struct app *app, uint64_t now, uint64_t *next)
@@ -339,15 +350,18 @@ update_slots(struct app *app, uint64_t now, uint64_t *next)
 	uint64_t	 ramp = 0, up, step;
 	unsigned int	 full = 1, w;
 	size_t		 s, nlive = 0;
+	pid_t		 pid;
 
 	for (s = 0; s < bl->nslots; s++) {
-		if (slot_live(app, s)) {
-			if (bl->live_since[s] == 0)
+		if ((pid = slot_live(app, s)) != 0) {
+			if (bl->live_since[s] == 0 || bl->live_pid[s] != pid)
 				bl->live_since[s] = now;
+			bl->live_pid[s] = pid;
 			bl->down_since[s] = 0;
 			nlive++;
 		} else if (bl->live_since[s] != 0) {
 			bl->live_since[s] = 0;
+			bl->live_pid[s] = 0;
 			bl->down_since[s] = now;
 		}
 	}
