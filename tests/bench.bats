@@ -57,8 +57,7 @@ rows() {
 	[ "$status" -eq 1 ]
 	run grep -E '^\| [1-7] \| .*pm2.* \| (failed|\?)' "$out"
 	[ "$status" -eq 1 ]
-	grep -Eq '^\| 1 \| throughput, C \| pmc, 2 instances, balance: shared \| [1-9][0-9]* req/s, p99 [0-9.]* ms \|' "$out" ||
-	    grep -Eq '^\| 1 \| throughput, C \| pmc, [0-9]+ instances, balance: shared \| [1-9][0-9]* req/s' "$out"
+	grep -Eq '^\| 1 \| throughput, C \| pmc, [0-9]+ instances, balance: shared \| [1-9][0-9]* req/s, p50 [0-9.]+ ms, p99 [0-9.]+ ms \|' "$out"
 	grep -Eq '^\| 2 \| daemon RSS, 2 instances \| pmcd \| [0-9.]+ MB \|.*(PASS|MISS)' "$out"
 	for n in 2 200 100; do
 		grep -Eq "^\| 2 \| daemon CPU over 1 s idle, $n instances[^|]* \| pmcd \| [0-9.]+ ms \|.*(PASS|MISS)" "$out"

@@ -4,7 +4,7 @@
 # markdown table written to BENCH_OUT (tests/bench/results.md).
 #
 # Figures, each the median and min-max of REPS interleaved repetitions:
-#   1 throughput and p99 (wrk on 127.0.0.1), node and C hello worlds
+#   1 throughput, p50 and p99 (wrk on 127.0.0.1), node and C hello worlds
 #   2 daemon cost at idle: RSS, CPU, wake-ups, 2 instances each; pmcd's
 #     CPU and wake-ups at IDLE_MID (200) and SCALE_PMC instances too
 #   3 CLI latency; cold start of 2 instances until both answer; pmc
@@ -352,14 +352,16 @@ load_stop() {
 	wait "$LOADPID"
 }
 
-# The figures of a wrk output: requests/s, p99 in ms, failed requests.
+# The figures of a wrk output: requests/s, p50 and p99 in ms, failed
+# requests.
 wrk_rps() {
 	sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$1"
 }
 
-wrk_p99() {
-	awk '$1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
-	    printf "%.3f", v * (u == "us" ? 0.001 : u == "s" ? 1000 : u == "m" ? 60000 : 1) }' "$1"
+# wrk_pct PERCENTILE OUT: that latency percentile (50, 99) in ms.
+wrk_pct() {
+	awk -v p="$1%" '$1 == p { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+	    printf "%.3f", v * (u == "us" ? 0.001 : u == "s" ? 1000 : u == "m" ? 60000 : 1) }' "$2"
 }
 
 wrk_failed() {
@@ -439,7 +441,8 @@ fig_throughput() {
 				[ "$WARM" -gt 0 ] && wrk_run "$port" "$WARM" /dev/null
 				wrk_run "$port" "$DUR" "$out"
 				rec "$s.rps" "$(wrk_rps "$out")"
-				rec "$s.p99" "$(wrk_p99 "$out")"
+				rec "$s.p50" "$(wrk_pct 50 "$out")"
+				rec "$s.p99" "$(wrk_pct 99 "$out")"
 			else
 				say "$s did not come up"
 			fi
@@ -452,7 +455,7 @@ fig_throughput() {
 
 # tp_rows LANG SUBJECTS: one row per subject, ratios to the raw parent.
 tp_rows() {
-	local s m lo hi p pm plo phi raw pm2 target
+	local s m lo hi pm plo phi hm hlo hhi raw pm2 target
 	read -r raw _ < <(stat_of "${2%% *}.rps")
 	read -r pm2 _ < <(stat_of node-pm2.rps)
 	for s in $2; do
@@ -461,6 +464,7 @@ tp_rows() {
 			continue
 		fi
 		read -r m lo hi < <(stat_of "$s.rps")
+		read -r hm hlo hhi < <(stat_of "$s.p50")
 		read -r pm plo phi < <(stat_of "$s.p99")
 		if [ -z "${m:-}" ]; then
 			row 1 "throughput, $1" "$(tp_label "$s")" "failed (see log)" - - MISS
@@ -479,8 +483,8 @@ tp_rows() {
 			fi ;;
 		esac
 		row 1 "throughput, $1" "$(tp_label "$s")" \
-		    "$(fmt "$m" 0) req/s, p99 $(fmt "$pm" 2) ms" \
-		    "$(fmt "$lo" 0)–$(fmt "$hi" 0), p99 $(fmt "$plo" 2)–$(fmt "$phi" 2)" \
+		    "$(fmt "$m" 0) req/s, p50 $(fmt "$hm" 2) ms, p99 $(fmt "$pm" 2) ms" \
+		    "$(fmt "$lo" 0)–$(fmt "$hi" 0), p50 $(fmt "$hlo" 2)–$(fmt "$hhi" 2), p99 $(fmt "$plo" 2)–$(fmt "$phi" 2)" \
 		    "$(ratio "$m" "$raw")" "$target"
 	done
 }
