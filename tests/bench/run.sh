@@ -1358,7 +1358,7 @@ bal_share_row() {
 		    "one client address, one instance")
 		if [ "$bhi" = 1 ]; then
 			row 8 "$what" "$(tp_label "$s")" \
-			    "one client address → one instance (all $mx requests; the $((n - 1)) other(s) none)" \
+			    "one client address → one instance (all $mx requests; none to the other $((n - 1)))" \
 			    - - "$target"
 			return
 		fi
@@ -1368,6 +1368,7 @@ bal_share_row() {
 		    "no address moved between instances")
 	fi
 	[ "$s" = node-rr-pmc ] && target=$(verdict "$(le "$m" 1.05 && echo 1)" "≤ 1.05")
+	ge "$m" 1e9 && mn="an instance answered none: $mn"
 	row 8 "$what" "$(tp_label "$s")" \
 	    "$(share_fmt "$m") ($mn–$mx requests per instance, $n instances${mv:+; $mv of $ADDRS addresses moved})" \
 	    "$(share_fmt "$lo")–$(share_fmt "$hi")" - "$target"
@@ -1375,7 +1376,7 @@ bal_share_row() {
 
 # share_fmt RATIO: 3 decimals, or ∞ (an instance answered none).
 share_fmt() {
-	if ge "$1" 1e9; then echo "∞ (an instance answered none)"; else fmt "$1" 3; fi
+	if ge "$1" 1e9; then echo "∞"; else fmt "$1" 3; fi
 }
 
 # --- the run ----------------------------------------------------------------
