@@ -1109,7 +1109,8 @@ fig_logs() {
 # Balancing picks an instance per connection, not per request, so the
 # share is taken on new connections: wrk with "Connection: close" (each
 # request a new connection) and one client that makes ONE_N requests in
-# sequence, each on a new connection.  The counts are the servers' own
+# sequence, each on a new connection (a python loop: its latency is its
+# own wall time per request, connect included, client overhead too).  The counts are the servers' own
 # (hello.js, BENCH_COUNTS), written as they exit: one start per run.
 # Sticky from one address sends everything to one instance, as it
 # should; one more run spreads one client over ADDRS source addresses
@@ -1269,8 +1270,8 @@ bal_figure() {
 	case $1 in
 	ka)	echo "balance, node: wrk -c$BAL_C, keep-alive" ;;
 	close)	echo "balance, node: wrk -c$BAL_C, new connection per request (Connection: close)" ;;
-	one)	echo "balance, node: one client, new connection per request, $ONE_N in sequence" ;;
-	many)	echo "balance, node: one client from $ADDRS addresses (127.0.0.1–$ADDRS), new connection per request, $ONE_N in sequence" ;;
+	one)	echo "balance, node: one client, new connection per request (connect timed too), $ONE_N in sequence" ;;
+	many)	echo "balance, node: one client from $ADDRS addresses (127.0.0.1–$ADDRS), new connection per request (connect timed too), $ONE_N in sequence" ;;
 	esac
 }
 
