@@ -40,7 +40,8 @@ rows() {
 	# instances; 4 CLIs, 2 cold starts and 2 starts until online under
 	# ready: auto; 5 kill -9s; 7 reloads or restarts (a draining and a
 	# naive node app); pmc's 8 scale figures and pm2's one saying why
-	# not; logs.
+	# not; logs; the balance modes: 6 subjects' requests/s in 3 runs,
+	# their shares in 2, and sticky's from many addresses.
 	[ "$(grep -c '^| 1 | throughput, node | ' "$out")" -eq 8 ]
 	[ "$(grep -c '^| 1 | throughput, C | ' "$out")" -eq 5 ]
 	[ "$(rows 2)" -eq 12 ]
@@ -50,15 +51,15 @@ rows() {
 	[ "$(grep -c '^| 6 | scale: pmc, 100 instances | ' "$out")" -eq 8 ]
 	[ "$(grep -c '^| 6 | scale: pm2, ' "$out")" -eq 1 ]
 	[ "$(rows 7)" -eq 2 ]
+	[ "$(rows 8)" -eq 31 ]
 	# Every row holds a figure (or, for PM2, says why not).
 	run grep -F 'failed (see log)' "$out"
 	[ "$status" -eq 1 ]
-	run grep -E '^\| [1-7] \| [^|]* \| [^|]*pmc[^|]* \| (failed|0 req/s|\?)' "$out"
+	run grep -E '^\| [1-8] \| [^|]* \| [^|]*(pmc|Node)[^|]* \| (failed|0 req/s|\?)' "$out"
 	[ "$status" -eq 1 ]
-	run grep -E '^\| [1-7] \| .*pm2.* \| (failed|\?)' "$out"
+	run grep -E '^\| [1-8] \| .*pm2.* \| (failed|\?)' "$out"
 	[ "$status" -eq 1 ]
-	grep -Eq '^\| 1 \| throughput, C \| pmc, 2 instances, balance: shared \| [1-9][0-9]* req/s, p99 [0-9.]* ms \|' "$out" ||
-	    grep -Eq '^\| 1 \| throughput, C \| pmc, [0-9]+ instances, balance: shared \| [1-9][0-9]* req/s' "$out"
+	grep -Eq '^\| 1 \| throughput, C \| pmc, [0-9]+ instances, balance: shared \| [1-9][0-9]* req/s, p50 [0-9.]+ ms, p99 [0-9.]+ ms \|' "$out"
 	grep -Eq '^\| 2 \| daemon RSS, 2 instances \| pmcd \| [0-9.]+ MB \|.*(PASS|MISS)' "$out"
 	for n in 2 200 100; do
 		grep -Eq "^\| 2 \| daemon CPU over 1 s idle, $n instances[^|]* \| pmcd \| [0-9.]+ ms \|.*(PASS|MISS)" "$out"
@@ -74,6 +75,15 @@ rows() {
 	grep -Eq '^\| 5 \| .* \| pmc reload, node \(shim\), drains on SIGTERM \| [0-9]+ failed, [1-9][0-9]* answered .*(PASS|MISS)' "$out"
 	# The naive app is naive: a reload under load costs it requests.
 	grep -Eq '^\| 5 \| .* \| pmc reload, node \(shim\), naive: no SIGTERM handler \| [1-9][0-9]* failed, [1-9][0-9]* answered ' "$out"
+	# Issue 16: round-robin's targets, each with its verdict; every
+	# share counted by the servers, over all the instances.
+	[ "$(grep -cE '^\| 8 \| balance, node: [^|]* \| pmc, [0-9]+ instances, balance: round-robin[^|]* \| [1-9][0-9]* req/s, p50 [0-9.]+ ms, p99 [0-9.]+ ms \|.*p99 ≤ Node RR.s \([0-9.]+ ms\): (PASS|MISS); req/s ≥ shared.s .*(PASS|MISS)' "$out")" -eq 3 ]
+	[ "$(grep -cE '^\| 8 \| share max/min, [^|]* \| pmc, [0-9]+ instances, balance: round-robin[^|]* \| [0-9.]+ \([0-9]+–[0-9]+ requests per instance, ([0-9]+) instances\) \|.*≤ 1.05: (PASS|MISS)' "$out")" -eq 2 ]
+	[ "$(grep -cE '^\| 8 \| share max/min, [^|]* \| Node cluster, [0-9]+ workers, [^|]* \| [0-9.]+ \(' "$out")" -eq 4 ]
+	# Sticky: one client address, one instance; from many, spread, and
+	# no address moved.
+	[ "$(grep -cE '^\| 8 \| share max/min, [^|]* \| pmc, [0-9]+ instances, balance: sticky[^|]* \| one client address → one instance .*: PASS \|$' "$out")" -eq 2 ]
+	grep -Eq '^\| 8 \| share max/min, one client from [0-9]+ addresses [^|]* \| pmc, [0-9]+ instances, balance: sticky[^|]* \| [0-9.]+ \(.*; 0 of [0-9]+ addresses moved\) \|.*: PASS \|$' "$out"
 	# The PM2 rows say why they are empty.
 	grep -q '^Versions: .*pm2 n/a (pm2 left out: BENCH_PM2=off)' "$out"
 	grep -q '| pm2 daemon | n/a (pm2 left out: BENCH_PM2=off) |' "$out"

@@ -15,8 +15,15 @@
 // leaves the signals alone, as most apps do: node's default, die at
 // once with the connections open (the "naive" rows of make bench; the
 // draining lines for each runtime are in pm.yaml(5), "Draining on stop").
+//
+// BENCH_COUNTS=DIR: each process that answers (a cluster's workers, not
+// its primary) writes "PID COUNT", the requests it answered, to DIR/PID
+// as it exits, so that the bench counts the share of each instance
+// without trusting its client.  A naive one writes it on the signal,
+// then dies of that signal as it would have.
 'use strict';
 const cluster = require('cluster');
+const fs = require('fs');
 const http = require('http');
 
 const port = Number(process.argv[2]);
@@ -38,8 +45,10 @@ if (workers > 0 && cluster.isPrimary) {
 	process.on('SIGINT', () => stop('SIGTERM'));
 } else {
 	const body = `hello from pid ${process.pid}\n`;
-	let draining = false;
+	const counts = process.env.BENCH_COUNTS;
+	let draining = false, answered = 0;
 	const server = http.createServer((req, res) => {
+		answered++;
 		if (draining)
 			res.setHeader('Connection', 'close');
 		res.end(body);
@@ -54,10 +63,24 @@ if (workers > 0 && cluster.isPrimary) {
 		server.close(() => process.exit(0));
 		setTimeout(() => process.exit(0), 3000).unref();
 	};
+	const count = () => {
+		if (counts)
+			fs.writeFileSync(`${counts}/${process.pid}`,
+			    `${process.pid} ${answered}\n`);
+	};
 	if (!process.env.BENCH_NAIVE) {
 		process.on('SIGTERM', drain);
 		process.on('SIGINT', drain);
+	} else if (counts) {
+		const die = (sig) => {
+			count();
+			process.removeAllListeners(sig);
+			process.kill(process.pid, sig);
+		};
+		process.on('SIGTERM', die);
+		process.on('SIGINT', die);
 	}
+	process.on('exit', count);
 	const fds = process.env.LISTEN_FDS !== undefined &&
 	    Number(process.env.LISTEN_PID) === process.pid &&
 	    !process.env.BENCH_PLAIN;

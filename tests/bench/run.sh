@@ -4,7 +4,7 @@
 # markdown table written to BENCH_OUT (tests/bench/results.md).
 #
 # Figures, each the median and min-max of REPS interleaved repetitions:
-#   1 throughput and p99 (wrk on 127.0.0.1), node and C hello worlds
+#   1 throughput, p50 and p99 (wrk on 127.0.0.1), node and C hello worlds
 #   2 daemon cost at idle: RSS, CPU, wake-ups, 2 instances each; pmcd's
 #     CPU and wake-ups at IDLE_MID (200) and SCALE_PMC instances too
 #   3 CLI latency; cold start of 2 instances until both answer; pmc
@@ -18,6 +18,11 @@
 #     start's wall time and pmcd's own CPU time in it, pmc list and
 #     describe of them all
 #   7 log throughput (tests/bench/logs.sh)
+#   8 balance modes (issue 16): the node hello app under Node's cluster
+#     (RR, NONE) and pmc's shared, reuseport, round-robin and sticky, at
+#     wrk -c64 (keep-alive, and a new connection per request) and with
+#     one client: requests/s, p50, p99, and each instance's share of
+#     the requests (max/min, counted by the servers themselves)
 # Targets are printed beside the figures with PASS or MISS.
 #
 # QUICK=1: one short repetition of everything, under a minute.  PM2 comes
@@ -285,6 +290,26 @@ sys.exit(0 if len(l) == int(sys.argv[2]) and
     all(i["status"] == "online" for i in l) else 1)' "$1" "$2"
 }
 
+# pmc_engine NAME: who balances NAME's connections (list --json's
+# balance_engine: ebpf, classic, kernel).
+pmc_engine() {
+	"$PMC" list --json 2>/dev/null | python3 -c '
+import json, sys
+l = [i.get("balance_engine", "") for i in json.load(sys.stdin)
+    if i["name"] == sys.argv[1]]
+print(l[0] if l else "")' "$1"
+}
+
+# engine_of SUBJECT: " (by eBPF)", " (by classic BPF)", " (no program
+# attached)", as pmc said the last time SUBJECT started.
+engine_of() {
+	case $(cat "$TMP/engine.$1" 2>/dev/null) in
+	ebpf)		echo " (by eBPF)" ;;
+	classic)	echo " (by classic BPF)" ;;
+	kernel)		echo " (no program attached)" ;;
+	esac
+}
+
 pmcd_pid() {
 	cat "$PMC_HOME/pmcd.pid" 2>/dev/null
 }
@@ -352,14 +377,16 @@ load_stop() {
 	wait "$LOADPID"
 }
 
-# The figures of a wrk output: requests/s, p99 in ms, failed requests.
+# The figures of a wrk output: requests/s, p50 and p99 in ms, failed
+# requests.
 wrk_rps() {
 	sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$1"
 }
 
-wrk_p99() {
-	awk '$1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
-	    printf "%.3f", v * (u == "us" ? 0.001 : u == "s" ? 1000 : u == "m" ? 60000 : 1) }' "$1"
+# wrk_pct PERCENTILE OUT: that latency percentile (50, 99) in ms.
+wrk_pct() {
+	awk -v p="$1%" '$1 == p { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+	    printf "%.3f", v * (u == "us" ? 0.001 : u == "s" ? 1000 : u == "m" ? 60000 : 1) }' "$2"
 }
 
 wrk_failed() {
@@ -379,20 +406,31 @@ wrk_total() {
 # --- figure 1: throughput ---------------------------------------------------
 
 # tp_start SUBJECT PORT: bring SUBJECT up on PORT (returns when it answers).
+# With COUNTS set (a folder), the node hello apps of Node's cluster and
+# of pmc (not the shim's) count the requests each process answered
+# there (BENCH_COUNTS, hello.js); pmc's balance engine goes to
+# TMP/engine.SUBJECT for tp_label.
+COUNTS=
 tp_start() {
-	local s=$1 port=$2
+	local s=$1 port=$2 counts=()
+	[ -n "$COUNTS" ] && counts=("env: {BENCH_COUNTS: \"$COUNTS\"}")
 	case $s in
 	node-single)	bg node "$BENCH/hello.js" "$port" ;;
 	node-rr)	bg env BENCH_WORKERS="$N" NODE_CLUSTER_SCHED_POLICY=rr \
-			    node "$BENCH/hello.js" "$port" ;;
+			    BENCH_COUNTS="$COUNTS" node "$BENCH/hello.js" "$port" ;;
 	node-none)	bg env BENCH_WORKERS="$N" NODE_CLUSTER_SCHED_POLICY=none \
-			    node "$BENCH/hello.js" "$port" ;;
+			    BENCH_COUNTS="$COUNTS" node "$BENCH/hello.js" "$port" ;;
 	node-pm2)	timeout 60 "$PM2" start "$BENCH/hello.js" -i max --name tp \
 			    -- "$port" >/dev/null 2>&1 || return 1 ;;
 	node-raw)	bg "$BENCH_BIN/rawparent" "$port" "$N" node \
 			    "$BENCH/hello.js" "$port" ;;
-	node-shared)	pmc_app tp "$port" node "$N" || return 1 ;;
-	node-reuseport)	pmc_app tp "$port" node "$N" "balance: reuseport" || return 1 ;;
+	node-shared)	pmc_app tp "$port" node "$N" "${counts[@]}" || return 1 ;;
+	node-reuseport)	pmc_app tp "$port" node "$N" "balance: reuseport" \
+			    "${counts[@]}" || return 1 ;;
+	node-rr-pmc)	pmc_app tp "$port" node "$N" "balance: round-robin" \
+			    "${counts[@]}" || return 1 ;;
+	node-sticky)	pmc_app tp "$port" node "$N" "balance: sticky" \
+			    "${counts[@]}" || return 1 ;;
 	node-shim)	pmc_app tp "$port" node-shim "$N" || return 1 ;;
 	c-single)	bg "$BENCH_BIN/httpd" --port "$port" ;;
 	c-raw)		bg "$BENCH_BIN/rawparent" "$port" "$N" "$BENCH_BIN/httpd" ;;
@@ -400,13 +438,16 @@ tp_start() {
 	c-reuseport)	pmc_app tp "$port" c "$N" "balance: reuseport" || return 1 ;;
 	c-shim)		pmc_app tp "$port" c-shim "$N" || return 1 ;;
 	esac
+	case $s in
+	*-rr-pmc|*-sticky) pmc_engine tp > "$TMP/engine.$s" ;;
+	esac
 	answers "$port"
 }
 
 tp_stop() {
 	case $1 in
 	node-pm2)	timeout 60 "$PM2" delete tp >/dev/null 2>&1 ;;
-	*-shared|*-reuseport|*-shim) pmc_del tp ;;
+	*-shared|*-reuseport|*-shim|*-rr-pmc|*-sticky) pmc_del tp ;;
 	*)		stop_pid "$BGPID" ;;
 	esac
 }
@@ -423,6 +464,8 @@ tp_label() {
 	node-pm2)	echo "pm2 start -i max ($N)" ;;
 	*-shared)	echo "pmc, $N instances, balance: shared" ;;
 	*-reuseport)	echo "pmc, $N instances, balance: reuseport" ;;
+	*-rr-pmc)	echo "pmc, $N instances, balance: round-robin$(engine_of "$1")" ;;
+	*-sticky)	echo "pmc, $N instances, balance: sticky$(engine_of "$1")" ;;
 	*-shim)		echo "pmc, $N instances, shim (plain listen(port))" ;;
 	esac
 }
@@ -439,7 +482,8 @@ fig_throughput() {
 				[ "$WARM" -gt 0 ] && wrk_run "$port" "$WARM" /dev/null
 				wrk_run "$port" "$DUR" "$out"
 				rec "$s.rps" "$(wrk_rps "$out")"
-				rec "$s.p99" "$(wrk_p99 "$out")"
+				rec "$s.p50" "$(wrk_pct 50 "$out")"
+				rec "$s.p99" "$(wrk_pct 99 "$out")"
 			else
 				say "$s did not come up"
 			fi
@@ -452,7 +496,7 @@ fig_throughput() {
 
 # tp_rows LANG SUBJECTS: one row per subject, ratios to the raw parent.
 tp_rows() {
-	local s m lo hi p pm plo phi raw pm2 target
+	local s m lo hi pm plo phi hm hlo hhi raw pm2 target
 	read -r raw _ < <(stat_of "${2%% *}.rps")
 	read -r pm2 _ < <(stat_of node-pm2.rps)
 	for s in $2; do
@@ -461,6 +505,7 @@ tp_rows() {
 			continue
 		fi
 		read -r m lo hi < <(stat_of "$s.rps")
+		read -r hm hlo hhi < <(stat_of "$s.p50")
 		read -r pm plo phi < <(stat_of "$s.p99")
 		if [ -z "${m:-}" ]; then
 			row 1 "throughput, $1" "$(tp_label "$s")" "failed (see log)" - - MISS
@@ -479,8 +524,8 @@ tp_rows() {
 			fi ;;
 		esac
 		row 1 "throughput, $1" "$(tp_label "$s")" \
-		    "$(fmt "$m" 0) req/s, p99 $(fmt "$pm" 2) ms" \
-		    "$(fmt "$lo" 0)–$(fmt "$hi" 0), p99 $(fmt "$plo" 2)–$(fmt "$phi" 2)" \
+		    "$(fmt "$m" 0) req/s, p50 $(fmt "$hm" 2) ms, p99 $(fmt "$pm" 2) ms" \
+		    "$(fmt "$lo" 0)–$(fmt "$hi" 0), p50 $(fmt "$hlo" 2)–$(fmt "$hhi" 2), p99 $(fmt "$plo" 2)–$(fmt "$phi" 2)" \
 		    "$(ratio "$m" "$raw")" "$target"
 	done
 }
@@ -1061,6 +1106,285 @@ fig_logs() {
 	    say "logs.sh failed"
 }
 
+# --- figure 8: balance modes (issue 16) -------------------------------------------
+
+# The node hello app under Node's cluster (RR and NONE) and pmc's
+# balance modes, side by side, at BAL_C connections and with one client:
+# requests/s, p50, p99, and each instance's share of the requests.
+# Balancing picks an instance per connection, not per request, so the
+# share is taken on new connections: wrk with "Connection: close" (each
+# request a new connection) and one client that makes ONE_N requests in
+# sequence, each on a new connection (a python loop: its latency is its
+# own wall time per request, connect included, client overhead too).  The counts are the servers' own
+# (hello.js, BENCH_COUNTS), written as they exit: one start per run.
+# Sticky from one address sends everything to one instance, as it
+# should; one more run spreads one client over ADDRS source addresses
+# (127.0.0.1, .2, ...) to show the spread and that no address moves.
+BAL_SUBJECTS="node-rr node-none node-shared node-reuseport node-rr-pmc node-sticky"
+BAL_C=64
+ADDRS=64
+if [ -n "${QUICK:-}" ]; then ONE_N=300; else ONE_N=2000; fi
+
+# wrk_close PORT SECONDS OUT: wrk at BAL_C, a new connection per request.
+wrk_close() {
+	timeout $(( $2 + 15 )) wrk -t"$WRK_T" -c"$BAL_C" -d"$2"s --timeout 2s \
+	    --latency -H 'Connection: close' "http://127.0.0.1:$1/" > "$3" 2>&1 3>&-
+}
+
+# one_client PORT N [ADDRS]: N requests in sequence, each on a new
+# connection, from ADDRS source addresses in turn (1: 127.0.0.1).
+# Prints "requests/s p50_ms p99_ms failed moved": moved, the addresses
+# answered by more than one pid (from the bodies: "hello from pid P").
+one_client() {
+	timeout 300 python3 -c '
+import socket, sys, time
+port, n = int(sys.argv[1]), int(sys.argv[2])
+addrs = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+req = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+lat, pid_of, moved, failed = [], {}, set(), 0
+t0 = time.monotonic()
+for i in range(n):
+    src = "127.0.0.%d" % (1 + i % addrs)
+    t = time.monotonic()
+    buf = b""
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=2,
+            source_address=(src, 0))
+        s.sendall(req)
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            buf += b
+        s.close()
+    except OSError:
+        failed += 1
+        continue
+    if b"pid " not in buf:
+        failed += 1
+        continue
+    lat.append(time.monotonic() - t)
+    pid = buf.split(b"pid ")[1].split()[0]
+    if pid_of.setdefault(src, pid) != pid:
+        moved.add(src)
+wall = time.monotonic() - t0
+lat.sort()
+if lat:
+    pct = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000
+    print("%.1f %.3f %.3f %d %d" % (len(lat) / wall, pct(0.5), pct(0.99),
+        failed, len(moved)))' "$@"
+}
+
+# share_rec KEY DIR: the counts in DIR (one file per process, hello.js)
+# as KEY.share (max/min; 1e9 when an instance answered none), KEY.busy
+# (instances that answered any), KEY.counted (instances counted),
+# KEY.max and KEY.min.
+share_rec() {
+	local share busy n max min
+	wait_until 10 counted "$2" || say "$1: $(ncounted "$2") of $N instances counted"
+	read -r share busy n max min < <(cat "$2"/* 2>/dev/null | awk '
+	    NR == 1 || $2 > max { max = $2 } NR == 1 || $2 < min { min = $2 }
+	    $2 > 0 { busy++ }
+	    END { if (NR) print (min > 0 ? max / min : 1e9), busy + 0, NR, max, min }')
+	[ -n "${min:-}" ] || return 1
+	rec "$1.share" "$share"
+	rec "$1.busy" "$busy"
+	rec "$1.counted" "$n"
+	rec "$1.max" "$max"
+	rec "$1.min" "$min"
+}
+
+# ncounted DIR: the processes that wrote their count there; counted DIR:
+# all N of them.
+ncounted() {
+	local f=("$1"/*)
+	if [ -e "${f[0]}" ]; then echo "${#f[@]}"; else echo 0; fi
+}
+
+counted() {
+	[ "$(ncounted "$1")" -ge "$N" ]
+}
+
+# bal_run SUBJECT RUN REP: start SUBJECT (counting into a folder of its
+# own unless RUN is ka), make the run, stop it, record the figures.
+bal_run() {
+	local s=$1 run=$2 port out rps p50 p99 failed moved key=b.$1.$2
+	port=$(free_port)
+	out=$TMP/wrk.bal.$s.$run.$3
+	COUNTS=
+	if [ "$run" != ka ]; then
+		COUNTS=$TMP/counts.$s.$run.$3
+		mkdir -p "$COUNTS"
+	fi
+	if ! tp_start "$s" "$port"; then
+		say "$s did not come up"
+		tp_stop "$s"
+		COUNTS=
+		return 1
+	fi
+	case $run in
+	ka)	[ "$WARM" -gt 0 ] && wrk_bal "$port" "$WARM" /dev/null
+		wrk_bal "$port" "$DUR" "$out" ;;
+	close)	wrk_close "$port" "$DUR" "$out" ;;
+	one)	one_client "$port" "$ONE_N" > "$out" ;;
+	many)	one_client "$port" "$ONE_N" "$ADDRS" > "$out" ;;
+	esac
+	case $run in
+	ka|close)
+		rec "$key.rps" "$(wrk_rps "$out")"
+		rec "$key.p50" "$(wrk_pct 50 "$out")"
+		rec "$key.p99" "$(wrk_pct 99 "$out")"
+		rec "$key.failed" "$(wrk_failed "$out")" ;;
+	*)	if read -r rps p50 p99 failed moved < "$out" && [ -n "$moved" ]; then
+			rec "$key.rps" "$rps"
+			rec "$key.p50" "$p50"
+			rec "$key.p99" "$p99"
+			rec "$key.failed" "$failed"
+			rec "$key.moved" "$moved"
+		fi ;;
+	esac
+	tp_stop "$s"
+	[ -n "$COUNTS" ] && share_rec "$key" "$COUNTS"
+	COUNTS=
+}
+
+# wrk_bal PORT SECONDS OUT: wrk_run at BAL_C connections.
+wrk_bal() {
+	timeout $(( $2 + 15 )) wrk -t"$WRK_T" -c"$BAL_C" -d"$2"s --timeout 2s \
+	    --latency "http://127.0.0.1:$1/" > "$3" 2>&1 3>&-
+}
+
+fig_balance() {
+	local r s run
+	for r in $(seq "$REPS"); do
+		for s in $BAL_SUBJECTS; do
+			for run in ka close one; do
+				say "balance: $s, $run, repetition $r"
+				bal_run "$s" "$run" "$r"
+			done
+			if [ "$s" = node-sticky ]; then
+				say "balance: $s, one client from $ADDRS addresses, repetition $r"
+				bal_run "$s" many "$r"
+			fi
+		done
+	done
+	bal_rows
+}
+
+bal_figure() {
+	case $1 in
+	ka)	echo "balance, node: wrk -c$BAL_C, keep-alive" ;;
+	close)	echo "balance, node: wrk -c$BAL_C, new connection per request (Connection: close)" ;;
+	one)	echo "balance, node: one client, new connection per request (connect timed too), $ONE_N in sequence" ;;
+	many)	echo "balance, node: one client from $ADDRS addresses (127.0.0.1–$ADDRS), new connection per request (connect timed too), $ONE_N in sequence" ;;
+	esac
+}
+
+# bal_rows: per run, the subjects side by side: requests/s, p50 and
+# p99, then their shares.
+bal_rows() {
+	local s run
+	for run in ka close one; do
+		for s in $BAL_SUBJECTS; do
+			bal_speed_row "$s" "$run"
+		done
+		[ "$run" = ka ] && continue
+		for s in $BAL_SUBJECTS; do
+			bal_share_row "$s" "$run"
+		done
+	done
+	bal_share_row node-sticky many
+}
+
+# bal_speed_row SUBJECT RUN: requests/s, p50, p99; ratio to Node's RR;
+# for round-robin, issue 16's targets: p99 no worse than Node's RR,
+# requests/s no less than shared's (or within the range of its
+# repetitions: the run's noise).
+bal_speed_row() {
+	local s=$1 k=b.$1.$2 m lo hi hm hlo hhi pm plo phi f rr rrp
+	local sm slo target=- fail='' who
+	who=$(tp_label "$s")
+	# Every client here is 127.0.0.1: sticky puts it all on one instance.
+	[ "$s" = node-sticky ] && who="$who, all on one instance (one client address)"
+	read -r m lo hi < <(stat_of "$k.rps")
+	read -r hm hlo hhi < <(stat_of "$k.p50")
+	read -r pm plo phi < <(stat_of "$k.p99")
+	read -r f _ < <(stat_of "$k.failed")
+	if [ -z "${m:-}" ] || [ -z "${pm:-}" ]; then
+		[ "$s" = node-rr-pmc ] && target=MISS
+		row 8 "$(bal_figure "$2")" "$who" "failed (see log)" - - "$target"
+		return
+	fi
+	read -r rr _ < <(stat_of "b.node-rr.$2.rps")
+	read -r rrp _ < <(stat_of "b.node-rr.$2.p99")
+	read -r sm slo _ < <(stat_of "b.node-shared.$2.rps")
+	if [ "$s" = node-rr-pmc ]; then
+		if [ -z "${rrp:-}" ]; then
+			target="p99 ≤ Node RR's: MISS (no figure for Node RR)"
+		else
+			target=$(verdict "$(le "$pm" "$rrp" && echo 1)" \
+			    "p99 ≤ Node RR's ($(fmt "$rrp" 2) ms)")
+		fi
+		if [ -z "${sm:-}" ]; then
+			target="$target; ≥ shared's req/s: MISS (no figure for shared)"
+		elif ge "$m" "$sm"; then
+			target="$target; req/s ≥ shared's ($(fmt "$sm" 0)): PASS"
+		elif ge "$hi" "$slo"; then
+			target="$target; req/s ≥ shared's ($(fmt "$sm" 0)) within noise (ranges overlap): PASS"
+		else
+			target="$target; req/s ≥ shared's ($(fmt "$sm" 0), even within noise): MISS"
+		fi
+	fi
+	[ "${f:-0}" != 0 ] && fail=", $f failed"
+	row 8 "$(bal_figure "$2")" "$who" \
+	    "$(fmt "$m" 0) req/s, p50 $(fmt "$hm" 2) ms, p99 $(fmt "$pm" 2) ms$fail" \
+	    "$(fmt "$lo" 0)–$(fmt "$hi" 0), p50 $(fmt "$hlo" 2)–$(fmt "$hhi" 2), p99 $(fmt "$plo" 2)–$(fmt "$phi" 2)" \
+	    "$(ratio "$m" "${rr:-0}")" "$target"
+}
+
+# bal_share_row SUBJECT RUN: max/min of the requests each instance
+# answered.  Sticky from one address: all to one instance, which is
+# right; said so rather than an infinite ratio.
+bal_share_row() {
+	local s=$1 k=b.$1.$2 m lo hi bhi n mx mn mv='' what target=-
+	what="share max/min, $(bal_figure "$2" | sed 's/^balance, node: //')"
+	read -r m lo hi < <(stat_of "$k.share")
+	read -r _ _ bhi < <(stat_of "$k.busy")
+	read -r n _ < <(stat_of "$k.counted")
+	read -r mx _ < <(stat_of "$k.max")
+	read -r mn _ < <(stat_of "$k.min")
+	[ "$2" = many ] && read -r mv _ < <(stat_of "$k.moved")
+	if [ -z "${m:-}" ]; then
+		case $s in node-rr-pmc|node-sticky) target=MISS ;; esac
+		row 8 "$what" "$(tp_label "$s")" "failed (see log)" - - "$target"
+		return
+	fi
+	if [ "$s" = node-sticky ] && [ "$2" != many ]; then
+		target=$(verdict "$([ "$bhi" = 1 ] && echo 1)" \
+		    "one client address, one instance")
+		if [ "$bhi" = 1 ]; then
+			row 8 "$what" "$(tp_label "$s")" \
+			    "one client address → one instance (all $mx requests; none to the other $((n - 1)))" \
+			    - - "$target"
+			return
+		fi
+	fi
+	if [ "$s" = node-sticky ] && [ "$2" = many ]; then
+		target=$(verdict "$([ "${mv:-1}" = 0 ] && echo 1)" \
+		    "no address moved between instances")
+	fi
+	[ "$s" = node-rr-pmc ] && target=$(verdict "$(le "$m" 1.05 && echo 1)" "≤ 1.05")
+	ge "$m" 1e9 && mn="an instance answered none: $mn"
+	row 8 "$what" "$(tp_label "$s")" \
+	    "$(share_fmt "$m") ($mn–$mx requests per instance, $n instances${mv:+; $mv of $ADDRS addresses moved})" \
+	    "$(share_fmt "$lo")–$(share_fmt "$hi")" - "$target"
+}
+
+# share_fmt RATIO: 3 decimals, or ∞ (an instance answered none).
+share_fmt() {
+	if ge "$1" 1e9; then echo "∞"; else fmt "$1" 3; fi
+}
+
 # --- the run ----------------------------------------------------------------
 
 command -v wrk >/dev/null 2>&1 || { say "wrk not installed (make deps)"; exit 1; }
@@ -1086,6 +1410,7 @@ fig_ready
 fig_restart
 fig_reload
 fig_logs
+fig_balance
 
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 ELAPSED=$(( ($(now_ms) - T0) / 1000 ))
@@ -1101,9 +1426,10 @@ git -C "$ROOT" diff --quiet HEAD -- . ':!tests/bench/results.md' 2>/dev/null ||
 	echo "Versions: pmc $COMMIT, node $(node --version)," \
 	    "pm2 $(if [ -n "$PM2" ]; then pm2_version; else na_pm2; fi), $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)."
 	echo "Median and min–max of $REPS interleaved repetition(s); wrk" \
-	    "-t$WRK_T -c$WRK_C, ${DUR}s per run; $N instances where not said;" \
+	    "-t$WRK_T -c$WRK_C (figure 8: -c$BAL_C), ${DUR}s per run; $N instances where not said;" \
 	    "took ${ELAPSED}s.  Ratio: to the raw parent in figure 1, to pmc's" \
-	    "figure elsewhere (figure 7: to writing the file directly)."
+	    "figure elsewhere (figure 7: to writing the file directly; figure" \
+	    "8: to Node's cluster RR)."
 	echo
 	echo "| # | figure | subject | median | min–max | ratio | target |"
 	echo "|---|--------|---------|-------:|--------:|------:|--------|"
