@@ -13,6 +13,10 @@
 #include "log.h"
 #include "pmcd.h"
 
+#define DRAIN_MAX_MS	2000	/* a deleted app's queues: no longer */
+#define DRAIN_STEP_MS	10
+#define DRAIN_EMPTY	2	/* checks in a row that find nothing queued */
+
 /* One app of a MSG_START while it is being applied: what changes. */
 struct change {
 	struct app_spec	*spec;
@@ -545,11 +549,64 @@ app_restart(struct app *app)
 	}
 }
 
+/* Connections waiting in the app's accept queues. */
+static unsigned int
+app_queued(const struct app *app)
+{
+	unsigned int	 n = 0;
+	size_t		 i;
+
+	for (i = 0; i < app->nfds; i++)
+		n += listen_queued(app->fds[i]);
+	return (n);
+}
+
+static void
+drain_step(void *arg)
+{
+	struct app	*app = arg;
+
+	app->drain_empty = app_queued(app) == 0 ? app->drain_empty + 1 : 0;
+	if (app->drain_empty >= DRAIN_EMPTY || now_ms() >= app->drain_until) {
+		if (app->drain_empty < DRAIN_EMPTY)
+			log_warnx("%s: %u connections still queued after %d ms; "
+			    "stopping anyway", app->spec->name,
+			    app_queued(app), DRAIN_MAX_MS);
+		app_stop(app);
+		return;
+	}
+	timer_start(&app->drain, DRAIN_STEP_MS);
+}
+
+/*
+ * An app goes away without resetting a connection the kernel accepted
+ * for it: its sockets take no new one (eBPF refuses them, else a filter
+ * drops their SYNs), its instances, still running, accept what is
+ * queued, and it is stopped once nothing is (or after DRAIN_MAX_MS:
+ * an instance that is down cannot drain its slot's queue).
+ */
 void
 app_delete(struct app *app)
 {
+	size_t	 i;
+	int	 shut = 0, given = 0;
+
 	app->deleting = 1;
-	app_stop(app);
+	for (i = 0; i < app->nfds; i++) {
+		given |= app->fds[i] == -1;
+		shut += listen_refuse(layout_addr(app->spec, i), app->fds[i]);
+	}
+	/* A socket handed over to a new app (--prune) keeps its group. */
+	if (!given)
+		balance_refuse(app);
+	if (shut == 0) {
+		app_stop(app);
+		return;
+	}
+	app->drain_until = now_ms() + DRAIN_MAX_MS;
+	app->drain_empty = 0;
+	timer_set(&app->drain, drain_step, app);
+	timer_start(&app->drain, 0);
 }
 
 void
@@ -606,6 +663,7 @@ app_free(struct app *app)
 		instance_free(app->surge);
 	reload_free(app);
 	balance_free(app);
+	timer_stop(&app->drain);
 	app_close_sockets(app);
 	free(app->inst);
 	free(app->file);

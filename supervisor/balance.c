@@ -26,6 +26,11 @@
  * Rewrites happen after a loop round in which an instance changed state
  * (balances_step) and, while a slot ramps up or a sticky slot's grace
  * runs, on a timer; otherwise there is no periodic work.
+ *
+ * A deleted app closes its doors before its instances are stopped (see
+ * app_delete); with eBPF, balance_refuse replaces the program by one
+ * that answers new connections with a reset, at once, as a closed port
+ * does, rather than leave them to the filter that drops their SYNs.
  */
 #include <sys/stat.h>
 
@@ -42,6 +47,7 @@
 #define STICKY_GRACE_MS	1000
 #define WEIGHT_FULL	16	/* a slot's weight once ramped */
 #define RAMP_STEP_MIN_MS 100	/* no more rewrites than this while ramping */
+
 
 /*
  * One listen address: its group's program and the sockets given to it.
@@ -589,6 +595,20 @@ balances_step(void)
 	TAILQ_FOREACH(app, &sv->apps, entry)
 		if (app->rebalance)
 			balance_sync(app);
+}
+
+void
+balance_refuse(struct app *app)
+{
+	struct balance	*bl = app->bal;
+	char		 why[256];
+	size_t		 i;
+
+	for (i = 0; bl != NULL && i < bl->na; i++)
+		if (bl->a[i]->b != NULL && bal_is_ebpf(bl->a[i]->b) &&
+		    bal_refuse(bl->a[i]->b, why, sizeof(why)) == -1)
+			log_warnx("%s: %s: %s", app->spec->name,
+			    bl->a[i]->text, why);
 }
 
 const char *

@@ -12,6 +12,9 @@
  * also what moves the connections queued on a closing socket when the
  * program cannot read the client's address (a migration has no packet).
  *
+ * A fourth program, attached when an app is deleted (bal_refuse), refuses
+ * every new connection and lets the queued ones move on a close.
+ *
  * classic BPF (SO_ATTACH_REUSEPORT_CBPF) returns an index into the
  * group; forward jumps only, so a table becomes a tree of comparisons
  * with long jumps (BPF_JA) between its halves.
@@ -78,6 +81,7 @@ struct balancer {
 #define STX_W(d, s, o)		INSN(BPF_STX | BPF_MEM | BPF_W, d, s, o, 0)
 #define LDX_W(d, s, o)		INSN(BPF_LDX | BPF_MEM | BPF_W, d, s, o, 0)
 #define LDX_H(d, s, o)		INSN(BPF_LDX | BPF_MEM | BPF_H, d, s, o, 0)
+#define LDX_DW(d, s, o)		INSN(BPF_LDX | BPF_MEM | BPF_DW, d, s, o, 0)
 #define LD_MAP(d, fd)		INSN(BPF_LD | BPF_DW | BPF_IMM, d, \
 	BPF_PSEUDO_MAP_FD, 0, fd), INSN(0, 0, 0, 0, 0)
 #define CALL(f)			INSN(BPF_JMP | BPF_CALL, 0, 0, 0, f)
@@ -199,6 +203,26 @@ prog_load(struct bpf_insn *insns, size_t n, char *why, size_t len)
 	return (-1);
 }
 
+/* Load a program and attach it to b's group, in place of the last. */
+static int
+prog_attach(struct balancer *b, struct bpf_insn *p, size_t n, char *why,
+    size_t len)
+{
+	int	 fd;
+
+	if ((fd = prog_load(p, n, why, len)) == -1)
+		return (-1);
+	if (setsockopt(b->fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF, &fd,
+	    sizeof(fd)) == -1) {
+		snprintf(why, len, "eBPF: SO_ATTACH_REUSEPORT_EBPF: %s",
+		    strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	close(fd);	/* the group holds it now */
+	return (0);
+}
+
 /* Jumps to "pass", the end, are patched once the end is known. */
 #define PASS_MARK	0x7fff
 
@@ -211,7 +235,6 @@ ebpf_load(struct balancer *b, char *why, size_t len)
 {
 	struct bpf_insn	 p[256];
 	size_t		 n = 0, i;
-	int		 fd;
 
 	p[n++] = MOV64_REG(6, 1);
 	if (b->kind == BAL_TURNS) {
@@ -298,17 +321,28 @@ ebpf_load(struct balancer *b, char *why, size_t len)
 			p[i].off = (int16_t)(n - i - 1);
 	p[n++] = MOV64_IMM(0, SK_PASS);
 	p[n++] = EXIT();
-	if ((fd = prog_load(p, n, why, len)) == -1)
-		return (-1);
-	if (setsockopt(b->fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF, &fd,
-	    sizeof(fd)) == -1) {
-		snprintf(why, len, "eBPF: SO_ATTACH_REUSEPORT_EBPF: %s",
-		    strerror(errno));
-		close(fd);
-		return (-1);
-	}
-	close(fd);	/* the group holds it now */
-	return (0);
+	return (prog_attach(b, p, n, why, len));
+}
+
+/*
+ * The program of a group that takes no new connection: a SYN is refused
+ * (the kernel answers it with a reset, as a closed port does), while a
+ * connection moved off a closing socket (migrating_sk set) is left to
+ * the kernel's hash over the sockets that remain.
+ */
+static int
+refuse_load(struct balancer *b, char *why, size_t len)
+{
+	struct bpf_insn	 p[] = {
+		LDX_DW(2, 1, (int16_t)offsetof(struct sk_reuseport_md,
+		    migrating_sk)),
+		MOV64_IMM(0, SK_DROP),
+		JEQ_IMM(2, 0, 1),
+		MOV64_IMM(0, SK_PASS),
+		EXIT(),
+	};
+
+	return (prog_attach(b, p, sizeof(p) / sizeof(p[0]), why, len));
 }
 
 static void
@@ -550,6 +584,16 @@ const char *
 bal_engine(const struct balancer *b)
 {
 	return (b->ebpf ? "ebpf" : "classic");
+}
+
+int
+bal_refuse(struct balancer *b, char *why, size_t len)
+{
+	if (!b->ebpf) {
+		snprintf(why, len, "classic BPF cannot refuse a connection");
+		return (-1);
+	}
+	return (refuse_load(b, why, len));
 }
 
 int

@@ -86,6 +86,15 @@ int		 bal_set_turns(struct balancer *, const uint16_t *slots,
 int		 bal_set_buckets(struct balancer *, const uint16_t *slots,
 		    char *why, size_t len);
 
+/*
+ * eBPF only: from now on the group takes no new connection (each SYN is
+ * answered with a reset, as by a closed port) while the connections
+ * already queued stay where they are, to be accepted; those queued on a
+ * socket that closes still move to the others.  For an app going away:
+ * its queues drain before its instances are stopped.  Nothing undoes it.
+ */
+int		 bal_refuse(struct balancer *, char *why, size_t len);
+
 /* The bucket of a client address (4 or 16 bytes), as the program
  * computes it: for tests and describe. */
 unsigned int	 bal_bucket(const void *addr, size_t len);

@@ -9,7 +9,10 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include <linux/filter.h>
+
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -258,6 +261,63 @@ fail:
 	if (fd != -1)
 		close(fd);
 	return (-1);
+}
+
+/* Is fd a copy of an adopted socket? */
+static int
+is_adopted(int fd)
+{
+	size_t	 i;
+
+	for (i = 0; i < nadopted; i++)
+		if (adopted[i].copy == fd)
+			return (1);
+	return (0);
+}
+
+int
+listen_refuse(const struct listen_addr *la, int fd)
+{
+	/*
+	 * The filter sees the TCP header: byte 13 holds the flags; a SYN
+	 * without ACK is a new connection.  Anything else passes, so the
+	 * handshakes under way complete.
+	 */
+	struct sock_filter	 f[] = {
+		{ BPF_LD | BPF_B | BPF_ABS, 0, 0, 13 },
+		{ BPF_ALU | BPF_AND | BPF_K, 0, 0, 0x12 },
+		{ BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0x02 },
+		{ BPF_RET | BPF_K, 0, 0, 0 },
+		{ BPF_RET | BPF_K, 0, 0, 0xffffffffu },
+	};
+	struct sock_fprog	 fp = { sizeof(f) / sizeof(f[0]), f };
+
+	if (fd == -1 || la->family == AF_UNIX || is_adopted(fd))
+		return (0);
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp,
+	    sizeof(fp)) == 0)
+		return (1);
+	/*
+	 * Some kernels want CAP_NET_ADMIN for a filter.  Without one, a
+	 * backlog of 0: the kernel drops a SYN while one connection waits.
+	 */
+	if (listen(fd, 0) == -1) {
+		log_warn("%s: listen", la->text);
+		return (0);
+	}
+	return (1);
+}
+
+unsigned int
+listen_queued(int fd)
+{
+	struct tcp_info	 ti;
+	socklen_t	 len = sizeof(ti);
+
+	if (fd == -1 ||
+	    getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1)
+		return (0);
+	return (ti.tcpi_unacked);
 }
 
 void

@@ -18,6 +18,17 @@ int	listen_open(const struct app_spec *, const struct listen_addr *,
 int	listen_adopt(void);
 /* One named after app, or on one of its addresses? */
 int	listen_adopted_for(const struct app_spec *);
+/*
+ * For an app going away: fd takes no new connection from now on (a
+ * filter drops each SYN; the client retries and meets a closed port
+ * once the socket is gone), while handshakes under way complete and
+ * the queued connections stay to be accepted.  Returns 0 and does
+ * nothing for a unix socket, or a socket the service manager passed
+ * (that one outlives the app, queue and all, for its next start).
+ */
+int	listen_refuse(const struct listen_addr *, int fd);
+/* Connections waiting in fd's accept queue; 0 for a unix socket. */
+unsigned int listen_queued(int fd);
 /* Close a socket from listen_open; removes a unix socket's file. */
 void	listen_close(const struct listen_addr *, int fd);
 

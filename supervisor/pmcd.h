@@ -126,6 +126,10 @@ struct app {
 	struct instance		**inst;
 	size_t			 ninst;
 	int			 deleting;
+	struct timer		 drain;		/* deleting: queues draining */
+	uint64_t		 drain_until;	/* then stop, drained or not */
+	int			 drain_empty;	/* checks in a row that found
+						   nothing queued */
 
 	int			 changed;	/* an instance changed state:
 						   reloads_step looks */
@@ -173,6 +177,7 @@ int		 apps_all_stopped(void);
 void		 balance_sync(struct app *);	/* sockets or states changed */
 void		 balances_step(void);		/* the apps marked rebalance */
 void		 balance_free(struct app *);
+void		 balance_refuse(struct app *);	/* eBPF: no new connection */
 const char	*balance_engine(const struct app *);	/* ebpf classic kernel */
 const char	*balance_why(const struct app *);	/* why not eBPF, or "" */
 unsigned int	 balance_weight(const struct app *, int slot);

@@ -76,16 +76,6 @@ teardown() {
 	nobody_cleanup
 }
 
-# need_bpf: skip unless this process (so the pmcd it starts) has CAP_BPF
-# or CAP_SYS_ADMIN: the eBPF balancer needs one of them.
-need_bpf() {
-	local eff
-	[ "$(id -u)" -eq 0 ] || skip "needs root (CAP_BPF) for the eBPF balancer"
-	eff=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status)
-	(( (0x$eff >> 39) & 1 || (0x$eff >> 21) & 1 )) ||
-	    skip "root without CAP_BPF or CAP_SYS_ADMIN here"
-}
-
 # start_demo MODE [YAML-LINE...]: $INSTANCES demo-httpd on a free $port,
 # balance MODE, all online.
 start_demo() {
@@ -233,7 +223,7 @@ measure() {
 # --- round-robin -------------------------------------------------------
 
 @test "balance: round-robin, 1000 requests one at a time: 250 ± 1 for each instance, by eBPF" {
-	need_bpf
+	needs_ebpf
 	start_demo round-robin
 	run -0 "$PMC" describe web
 	echo "$output" | grep -i balance | grep round-robin | grep -qi ebpf ||
@@ -249,7 +239,7 @@ measure() {
 }
 
 @test "balance: round-robin leaves out a slot whose instance is down: 1000 requests all answered, 333 ± 1 for each live one" {
-	need_bpf
+	needs_ebpf
 	start_demo round-robin "$STAY_DOWN"
 	kill -KILL "$(slot_pid web 1)"
 	wait_for 10 slot_is 1 backoff
@@ -276,7 +266,7 @@ ramp_window() {
 
 @test "balance: round-robin with slow_start, a restarted instance's share ramps up from well under a quarter to a quarter" {
 	local shares=() ended=0 deadline i mid=0 old
-	need_bpf
+	needs_ebpf
 	start_demo round-robin 'slow_start: 8s'
 	# The first start ramps too: let it end (up 8 s, and 1 s more for
 	# the time from start to online).
@@ -352,7 +342,7 @@ answered_from() {
 
 @test "balance: sticky, 49 client addresses: each stays on one instance; a lost instance's clients move to live ones, no one else's, and come back with it" {
 	local before victim a b now moved=0
-	need_bpf
+	needs_ebpf
 	start_demo sticky "$STAY_DOWN"
 	[ "$(web_values balance_engine)" = "ebpf ebpf ebpf ebpf" ]
 	sticky_map "sticky, 4 instances"
@@ -388,7 +378,7 @@ answered_from() {
 
 @test "balance: sticky, scale 4 -> 5: at most 20 of 49 client addresses move, all to the new instance 4" {
 	local before a b now moved=0
-	need_bpf
+	needs_ebpf
 	start_demo sticky
 	sticky_map "sticky, 4 instances"
 	before=$map
@@ -407,7 +397,7 @@ answered_from() {
 
 # --- scale-down under load ---------------------------------------------
 
-# start_bal_load: the client from 8 threads and the $NSOURCES addresses
+# start_bal_load [ARG...]: the client from 8 threads and the $NSOURCES addresses
 # in the background, until stop_bal_load; its report goes to $lload/out,
 # its count of answers to $lload/answers.
 start_bal_load() {
@@ -415,7 +405,7 @@ start_bal_load() {
 	mkdir -p "$lload"
 	echo 0 > "$lload/answers"
 	python3 "$CLIENT" "$port" -t 8 -s $SOURCES --until "$lload/stop" \
-	    --progress "$lload/answers" > "$lload/out" 2>&1 3>&- &
+	    --progress "$lload/answers" "$@" > "$lload/out" 2>&1 3>&- &
 	lload_pid=$!
 }
 
@@ -471,18 +461,78 @@ scale_down_under_load() {
 }
 
 @test "balance: reuseport, scale 4 -> 2 under load: no request fails" {
-	need_bpf
+	needs_ebpf
 	scale_down_under_load reuseport
 }
 
 @test "balance: round-robin, scale 4 -> 2 under load: no request fails" {
-	need_bpf
+	needs_ebpf
 	scale_down_under_load round-robin
 }
 
 @test "balance: sticky, scale 4 -> 2 under load: no request fails" {
-	need_bpf
+	needs_ebpf
 	scale_down_under_load sticky
+}
+
+# delete_under_load MODE: 4 instances, balance MODE, deleted while
+# clients keep connecting (wrk's 16 keep the instances busy, so that
+# connections wait in the queues).  Every connection the kernel
+# accepted is answered: pmcd shuts the doors first (with eBPF a new
+# connection is refused at once, as by a closed port; on the shared
+# socket a filter drops its SYN, and the retry meets the closed port:
+# neither counts as failed) and stops the instances once the queues
+# are empty.  After
+# the delete the port refuses, and no instance is left.
+delete_under_load() {
+	start_demo "$1"
+	delete_loaded "$1"
+}
+
+# delete_loaded LABEL: the same for app web, started.
+delete_loaded() {
+	local pids pid refused failed
+	pids=$(app_pids web)
+	start_load "$port"
+	start_bal_load --refused-ok
+	wait_for 10 load_answered 100
+	run -0 "$PMC" delete web
+	[[ "$output" == *"web: deleted"* ]]
+	run ! curl -sS --max-time 5 "http://127.0.0.1:$port/"
+	[[ "$output" == *"Failed to connect"* ]]
+	stop_bal_load
+	finish_load
+	cat "$lload/out"
+	refused=$(sed -n 's/^refused: //p' "$lload/out")
+	failed=$(sed -n 's/^failed: //p' "$lload/out")
+	echo "# $1, delete under load: $(cat "$lload/answers") answered," \
+	    "$refused refused once deleting, $failed failed;" \
+	    "wrk: $LOAD_REQUESTS answered" >&3
+	[ "$failed" = 0 ]
+	for pid in $pids; do
+		not_alive "$pid"
+	done
+}
+
+@test "balance: shared, delete under load: no accepted connection fails" {
+	# The SYN filter wants CAP_NET_ADMIN on some kernels.
+	[ "$(id -u)" -eq 0 ] || skip "needs root (CAP_NET_ADMIN)"
+	delete_under_load shared
+}
+
+@test "balance: reuseport, delete under load: no accepted connection fails" {
+	needs_ebpf
+	delete_under_load reuseport
+}
+
+@test "balance: round-robin, delete under load: no accepted connection fails" {
+	needs_ebpf
+	delete_under_load round-robin
+}
+
+@test "balance: sticky, delete under load: no accepted connection fails" {
+	needs_ebpf
+	delete_under_load sticky
 }
 
 # --- without CAP_BPF ---------------------------------------------------

@@ -19,11 +19,15 @@ demo-httpd's "hello from pid P instance I app A".
                 an operation takes).
 --progress FILE keep the number of answers so far in FILE (rewritten
                 every 10 answers and at the end).
+--refused-ok    a connection refused (the port closed, or a program
+                that refuses new connections) is counted apart, not as
+                a failure: for a load that outlives the app (delete).
 
 Prints, when done:
     instance I: N       one line per instance that answered, by I
     source A: I[,J...]  with -s: the instances that answered address A
                         ("-" when none did)
+    refused: N          with --refused-ok
     failed: N
     first error: ...    when N > 0
 """
@@ -39,7 +43,8 @@ import threading
 
 def parse_args(argv):
     opts = {"total": 1000, "threads": 1, "timeout": 5.0, "sources": None,
-            "max_failures": None, "until": None, "progress": None}
+            "max_failures": None, "until": None, "progress": None,
+            "refused_ok": False}
     args = iter(argv)
     opts["port"] = int(next(args))
     for a in args:
@@ -57,6 +62,8 @@ def parse_args(argv):
             opts["until"] = next(args)
         elif a == "--progress":
             opts["progress"] = next(args)
+        elif a == "--refused-ok":
+            opts["refused_ok"] = True
         else:
             sys.exit("balclient.py: unknown argument %r" % a)
     return opts
@@ -98,6 +105,7 @@ class Run:
         self.counts = collections.Counter()
         self.by_source = collections.defaultdict(set)
         self.answers = 0
+        self.refused = 0
         self.failed = []
         self.stop = False
 
@@ -133,6 +141,10 @@ class Run:
                 i = get(self.o["port"], self.o["timeout"], src)
             except Exception as e:
                 with self.lock:
+                    if (self.o["refused_ok"] and
+                            isinstance(e, ConnectionRefusedError)):
+                        self.refused += 1
+                        continue
                     self.failed.append("%s%r" % (
                         "from %s: " % src if src else "", e))
                     mf = self.o["max_failures"]
@@ -152,6 +164,8 @@ class Run:
         for src in self.o["sources"] or []:
             got = sorted(self.by_source.get(src, ()))
             print("source %s: %s" % (src, ",".join(map(str, got)) or "-"))
+        if self.o["refused_ok"]:
+            print("refused: %d" % self.refused)
         print("failed: %d" % len(self.failed))
         if self.failed:
             print("first error: %s" % self.failed[0])

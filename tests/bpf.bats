@@ -11,15 +11,6 @@ bats_require_minimum_version 1.5.0
 
 CHECK="$PMC_TESTBIN/bpfcheck"
 
-# needs_ebpf: skip unless this process may load eBPF (root, and a kernel
-# that lets it: some containers filter bpf(2)).
-needs_ebpf() {
-	[ "$(id -u)" -eq 0 ] || skip "eBPF needs root (CAP_BPF)"
-	run "$CHECK" turns 1 1 0
-	[[ "$output" == *"engine ebpf"* ]] ||
-	    skip "this kernel refuses eBPF here: $(echo "$output" | grep ^why)"
-}
-
 # count SLOT: the connections slot I got, from $output.
 count() {
 	echo "$output" | sed -n "s/^slot $1: //p"
@@ -132,4 +123,16 @@ sticky_ok() {
 	[[ "$output" == *"engine classic"* ]]
 	[[ "$output" == *"why eBPF: Operation not permitted (needs CAP_BPF or CAP_SYS_ADMIN)"* ]]
 	[ "$(( $(count 0) + $(count 1) ))" -eq 100 ]
+}
+
+@test "eBPF refusal: new connections refused at once, the queued ones kept, and moved when a socket closes" {
+	needs_ebpf
+	run -0 "$CHECK" refuse 4 40
+	echo "$output"
+	[[ "$output" == *"refused 40 kept 40 reset 0"* ]]
+}
+
+@test "classic BPF cannot refuse a connection, and says so" {
+	run -1 "$CHECK" -c refuse 4 40
+	[[ "$output" == *"bal_refuse: classic BPF cannot refuse a connection"* ]]
 }

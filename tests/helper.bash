@@ -153,6 +153,15 @@ pmcd_logged() {
 	grep -q -- "$1" "$PMC_HOME/pmcd.log"
 }
 
+# needs_ebpf: skip unless this process may load eBPF (root, and a kernel
+# that lets it: some containers filter bpf(2)), as pmcd's balancer does.
+needs_ebpf() {
+	[ "$(id -u)" -eq 0 ] || skip "eBPF needs root (CAP_BPF)"
+	run "$PMC_TESTBIN/bpfcheck" turns 1 1 0
+	[[ "$output" == *"engine ebpf"* ]] ||
+	    skip "this kernel refuses eBPF here: $(echo "$output" | grep ^why)"
+}
+
 # restarts_at_least APP N: slot 0 of APP was restarted N times or more.
 restarts_at_least() {
 	[ "$(slot_field "$1" 0 restarts)" -ge "$2" ]
