@@ -156,7 +156,7 @@ sio_clients() {
 	requests=$(count_of requests)
 	connections=$(count_of connections)
 	first_error=$(echo "$out" | sed -n 's/^first error: //p')
-	answered=$(echo "$out" | grep -c '^instance ')
+	answered=$(echo "$out" | grep -c '^instance ' || true)
 	answers=$(echo "$out" | sed -n 's/^instance [0-9]*: //p' |
 	    awk '{ n += $1 } END { print n + 0 }')
 	line=$(echo "$out" | sed -n 's/^instance \([0-9]*\): /\1=/p' |
