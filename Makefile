@@ -36,11 +36,13 @@ B ?=		.
 CONFIG_SRCS =	config/specload.c config/specfield.c config/specerr.c \
 		config/specwrite.c config/ytree.c config/addr.c \
 		config/cpus.c config/human.c config/path.c config/xmalloc.c \
-		config/lookup.c config/specfile.c config/protocol.c config/home.c
+		config/lookup.c config/specfile.c config/protocol.c config/home.c \
+		config/json.c
 PMC_SRCS =	cmd/pmc.c cmd/cmd.c cmd/client.c \
 		cmd/cmd-start.c cmd/cmd-list.c cmd/cmd-describe.c \
 		cmd/cmd-stop.c cmd/cmd-restart.c cmd/cmd-delete.c \
 		cmd/cmd-reload.c cmd/cmd-scale.c cmd/cmd-signal.c \
+		cmd/cmd-send.c cmd/cmd-events.c \
 		cmd/cmd-save.c cmd/cmd-resurrect.c cmd/cmd-startup.c \
 		cmd/cmd-ping.c cmd/cmd-kill.c cmd/cmd-help.c \
 		cmd/cmd-logs.c cmd/cmd-flush.c cmd/cmd-reopen-logs.c \
@@ -53,7 +55,8 @@ PMCD_SRCS =	supervisor/pmcd.c supervisor/log.c supervisor/loop.c \
 		supervisor/frame.c supervisor/sample.c supervisor/metrics.c \
 		supervisor/specread.c supervisor/leftover.c \
 		supervisor/describe.c supervisor/conn.c supervisor/request.c \
-		supervisor/reply.c supervisor/balance.c supervisor/bpf.c
+		supervisor/reply.c supervisor/balance.c supervisor/bpf.c \
+		supervisor/channel.c supervisor/cluster.c supervisor/events.c
 FIXTURE_SRCS =	tests/fixtures/demo-httpd.c tests/fixtures/shim-probe.c
 SHIM_SRCS =	supervisor/shim.c
 

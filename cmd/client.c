@@ -338,6 +338,7 @@ reply(const struct pmc_msghdr *hdr, const char *payload, const char **fields,
 		if (n != 1)
 			return (-2);
 		print_text(stdout, fields[0], strlen(fields[0]));
+		fflush(stdout);		/* pmc events: a line as it comes */
 		return (-1);
 	case MSG_ERR:
 		if (n != 1)

@@ -22,6 +22,8 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_reload_entry,
 	&cmd_scale_entry,
 	&cmd_signal_entry,
+	&cmd_send_entry,
+	&cmd_events_entry,
 	&cmd_logs_entry,
 	&cmd_flush_entry,
 	&cmd_reopen_logs_entry,

@@ -62,6 +62,8 @@ extern const struct cmd_entry cmd_delete_entry;
 extern const struct cmd_entry cmd_reload_entry;
 extern const struct cmd_entry cmd_scale_entry;
 extern const struct cmd_entry cmd_signal_entry;
+extern const struct cmd_entry cmd_send_entry;
+extern const struct cmd_entry cmd_events_entry;
 extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry cmd_flush_entry;
 extern const struct cmd_entry cmd_reopen_logs_entry;

@@ -70,6 +70,14 @@ enum pmc_msgtype {
 	MSG_METRICS = 17,	/* no fields; replies MSG_OUT: every
 				   instance's figures in the Prometheus text
 				   format, version 0.0.4 */
+	MSG_EVENTS = 18,	/* flags field ("" or "json"), then app
+				   names (none: all); replies one MSG_OUT
+				   per event, one line each, until the
+				   client goes (or falls behind: MSG_ERR,
+				   MSG_EXIT 1) */
+	MSG_SEND = 19,		/* target ("NAME", "NAME:N" or "all"), then
+				   one JSON value; pmcd writes it to the
+				   channel of each instance targeted */
 
 	/* Replies, pmcd -> pmc. */
 	MSG_OUT = 100,		/* one field: text for stdout */

@@ -91,6 +91,9 @@ struct app_spec {
 						   shared where it cannot be */
 	uint64_t		 slow_start_ms;	/* round-robin; 0: none */
 	int			 intercept_bind;
+	int			 channel;	/* default 1: PMC_CHANNEL_FD */
+	int			 node_cluster;	/* answer Node's cluster
+						   protocol on the channel */
 
 	char			**env;		/* "KEY=value", NULL-terminated */
 	size_t			 nenv;

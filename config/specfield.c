@@ -38,7 +38,8 @@
 
 static const struct spec_hooks name_hooks, command_hooks, instances_hooks,
     listen_hooks, balance_hooks, env_hooks, user_hooks, group_hooks,
-    ids_hooks, backoff_hooks, ready_hooks, slow_start_hooks;
+    ids_hooks, backoff_hooks, ready_hooks, slow_start_hooks,
+    node_cluster_hooks;
 
 /* Words by value: the enums of spec.h. */
 static const char *const balance_words[] = {
@@ -73,6 +74,9 @@ const struct spec_field spec_fields[] = {
 	{ "slow_start", SK_DURATION, APP(slow_start_ms), .def = "0",
 	    .hooks = &slow_start_hooks },
 	{ "intercept_bind", SK_BOOL, APP(intercept_bind), .def = "false" },
+	{ "channel", SK_BOOL, APP(channel), .def = "true" },
+	{ "node_cluster", SK_BOOL, APP(node_cluster), .def = "false",
+	    .hooks = &node_cluster_hooks },
 	{ "env", SK_STRV, APP(env), APP(nenv), .flags = SF_PAIRS,
 	    .expect = "a mapping of names to values", .hooks = &env_hooks },
 	{ "user", SK_STRING, APP(user), .hooks = &user_hooks },
@@ -120,7 +124,8 @@ _Static_assert(sizeof(enum logs_to) == sizeof(int), "enum size");
 /* Variables pmcd sets itself; also every PMC_SHIM_* (the shim's). */
 static const char *const reserved_env[] = {
 	"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET",
-	"PMC_APP", "PMC_INSTANCE"
+	"PMC_APP", "PMC_INSTANCE", "PMC_CHANNEL_FD", "NODE_CHANNEL_FD",
+	"NODE_CHANNEL_SERIALIZATION_MODE", "NODE_UNIQUE_ID"
 };
 
 const char *
@@ -576,6 +581,21 @@ slow_start_finish(struct spec_ctx *ctx, const struct spec_field *f,
 
 static const struct spec_hooks slow_start_hooks = {
 	.finish = slow_start_finish
+};
+
+static void
+node_cluster_finish(struct spec_ctx *ctx, const struct spec_field *f,
+    const struct ynode *n)
+{
+	(void)n;
+	if (AT(ctx, f) == NULL || BAD(ctx, f) || !ctx->app->node_cluster ||
+	    ctx->app->channel)
+		return;
+	problem_at(ctx, AT(ctx, f), "node_cluster: needs channel: true");
+}
+
+static const struct spec_hooks node_cluster_hooks = {
+	.finish = node_cluster_finish
 };
 
 /* env: a mapping of names to strings, none that pmcd sets itself. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "home.h"
 #include "listen.h"
 #include "log.h"
@@ -441,6 +442,19 @@ only_count_differs(const struct app_spec *a, const struct app_spec *b)
  * checked first, and only when all is well does anything change.
  * The specs' apps are taken over (the spec structs are emptied).
  */
+/* pmc events: a spec applied to app, or (app NULL) refused, with why. */
+static void
+spec_event(const char *app, const char *file, const char *outcome,
+    const char *why)
+{
+	struct ev_field	 f[3] = {
+		EV_STR("outcome", outcome), EV_STR("file", file),
+		EV_STR("error", why != NULL ? why : "")
+	};
+
+	events_emit("spec", app, -1, f, why != NULL ? 3 : 2);
+}
+
 int
 app_apply(struct spec **specs, size_t nspecs, struct app **victims,
     size_t nvictims, struct pbuf *errs, struct pbuf *out)
@@ -510,12 +524,19 @@ app_apply(struct spec **specs, size_t nspecs, struct app **victims,
 		reload_forget_fd(v, v->fds[ctx.ho[i].k]);
 		v->fds[ctx.ho[i].k] = -1;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		spec_event(ps[i].spec->name, ps[i].file, ps[i].unchanged ?
+		    "unchanged" : ps[i].old == NULL ? "started" : "changed",
+		    NULL);
 		apply_one(&ps[i], out);
+	}
 	for (i = 0; i < nspecs; i++)
 		specs[i]->napps = 0;	/* the apps are ours now */
 	rc = 0;
 out:
+	if (rc == -1)
+		spec_event(NULL, nspecs > 0 ? specs[0]->path : "", "refused",
+		    errs->data);
 	free(ctx.ho);
 	free(ps);
 	return (rc);
@@ -663,6 +684,7 @@ app_free(struct app *app)
 		instance_free(app->surge);
 	reload_free(app);
 	balance_free(app);
+	cluster_free(app);
 	timer_stop(&app->drain);
 	app_close_sockets(app);
 	free(app->inst);
@@ -807,6 +829,11 @@ app_scale(struct app *app, int n, struct pbuf *errs)
 	}
 	log_info("%s: scaled from %d to %d instance%s", s->name, old, n,
 	    n == 1 ? "" : "s");
+	{
+		struct ev_field	 f[] = { EV_NUM("from", old), EV_NUM("to", n) };
+
+		events_emit("scale", s->name, -1, f, 2);
+	}
 	s->instances_mode = INSTANCES_FIXED;
 	s->instances_arg = n;
 	return (0);

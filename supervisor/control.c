@@ -22,6 +22,7 @@
 
 #include "conn.h"
 #include "control.h"
+#include "events.h"
 #include "log.h"
 #include "pmcd.h"
 
@@ -106,6 +107,7 @@ client_sent(struct conn *cn)
 
 	if (c->have_request)
 		conn_deadline(cn, 0);
+	events_sent(c);
 	if (c->closing)
 		conn_drop(cn);
 }
@@ -116,6 +118,7 @@ client_free(void *arg)
 	struct client	*c = arg;
 
 	client_wait_free(c);
+	events_unsubscribe(c);
 	free(c);
 }
 
@@ -149,6 +152,7 @@ control_close(void)
 {
 	if (listener.w.fd != -1)
 		unlink(sock_path);
+	events_end();
 	conn_close(&listener, 1);
 }
 
@@ -185,7 +189,8 @@ dispatch(struct client *c)
 		    c->hdr.type);
 		reply_exit(c, 2);
 	} else if (sv->stopping && c->hdr.type != MSG_PING &&
-	    c->hdr.type != MSG_LIST && c->hdr.type != MSG_METRICS) {
+	    c->hdr.type != MSG_LIST && c->hdr.type != MSG_METRICS &&
+	    c->hdr.type != MSG_EVENTS) {
 		reply_text(c, MSG_ERR, "pmcd is shutting down");
 		reply_exit(c, 1);
 	} else

@@ -12,6 +12,7 @@
 #include "protocol.h"
 
 struct conn;
+struct subscriber;
 
 enum wait_kind {
 	WAIT_NONE = 0,
@@ -33,6 +34,7 @@ struct client {
 	char			**names;	/* apps waited for */
 	size_t			 nnames;
 	int			 wait_status;	/* exit status so far */
+	struct subscriber	*events;	/* pmc events (events.c) */
 };
 
 /* reply.c: queue a reply; reply_exit ends the exchange. */

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "bpf.h"
+#include "channel.h"
 #include "human.h"
 #include "listen.h"
 #include "pmcd.h"
@@ -147,6 +148,11 @@ describe_instance(const struct instance *in,
 	}
 	if (in->status_text[0] != '\0')
 		pbuf_printf(out, "    status: %s\n", in->status_text);
+	if (s->channel) {
+		pbuf_printf(out, "    channel: ");
+		channel_describe(in, out);
+		pbuf_printf(out, "\n");
+	}
 }
 
 /* What a field left at its default means, for describe. */
@@ -176,9 +182,12 @@ describe_sockets(const struct app *app, struct pbuf *out)
 	char			 host[64], serv[16], bound[96];
 	size_t			 i;
 
-	if (app->nfds == 0)
+	if (app->nfds == 0 && app->ncluster == 0)
 		return;
 	pbuf_printf(out, "sockets:\n");
+	for (i = 0; i < app->ncluster; i++)
+		pbuf_printf(out, "  %s (bound for Node's cluster)\n",
+		    app->cluster[i].key);
 	for (i = 0; i < app->nfds; i++) {
 		if (app->fds[i] == -1)
 			continue;

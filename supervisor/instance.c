@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "channel.h"
+#include "events.h"
 #include "home.h"
 #include "human.h"
 #include "listen.h"
@@ -75,6 +77,7 @@ instance_free(struct instance *in)
 		leftover_changed();
 	if (in->exec_fd != -1)
 		close(in->exec_fd);
+	channel_close(in);
 	free(in->held);
 	free(in);
 }
@@ -177,29 +180,36 @@ child_trim(const int *fds, int nfds, const int *more, int nmore)
 	closefrom(lo);
 }
 
-/* Put the listen sockets at 3.. and the error pipe just past them. */
-/* hi: room for nfds descriptors, allocated before the fork. */
+/*
+ * Put the listen sockets at 3.., the channel (chfd, -1: none) just past
+ * them, and the error pipe past that.  hi: room for nfds descriptors,
+ * allocated before the fork.
+ */
 static int
-child_fds(const int *fds, int *hi, int nfds, int exfd)
+child_fds(const int *fds, int *hi, int nfds, int chfd, int exfd)
 {
-	int	 i, base = 3 + nfds + 1;
+	int	 i, ch = chfd != -1, base = 3 + nfds + ch + 1;
 
 	for (i = 0; i < nfds; i++)
 		if ((hi[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, base)) == -1)
 			return (-1);
+	if (ch && (chfd = fcntl(chfd, F_DUPFD_CLOEXEC, base)) == -1)
+		return (-1);
 	if ((exfd = fcntl(exfd, F_DUPFD_CLOEXEC, base)) == -1)
 		return (-1);
 	for (i = 0; i < nfds; i++)
 		if (dup2(hi[i], 3 + i) == -1)
 			return (-1);
-	if (dup3(exfd, 3 + nfds, O_CLOEXEC) == -1)
+	if (ch && dup2(chfd, 3 + nfds) == -1)
 		return (-1);
-	closefrom(3 + nfds + 1);
-	return (3 + nfds);
+	if (dup3(exfd, 3 + nfds + ch, O_CLOEXEC) == -1)
+		return (-1);
+	closefrom(3 + nfds + ch + 1);
+	return (3 + nfds + ch);
 }
 
 static void
-child_env(const struct instance *in, int nfds)
+child_env(const struct instance *in, int nfds, int chfd)
 {
 	const struct app_spec	*s = in->app->spec;
 	char			 buf[8192], num[32];
@@ -243,6 +253,21 @@ child_env(const struct instance *in, int nfds)
 	setenv("PMC_APP", s->name, 1);
 	snprintf(num, sizeof(num), "%d", in->slot);
 	setenv("PMC_INSTANCE", num, 1);
+	setenv("NODE_APP_INSTANCE", num, 0);	/* as PM2 sets it */
+	unsetenv("PMC_CHANNEL_FD");
+	unsetenv("NODE_CHANNEL_FD");
+	unsetenv("NODE_CHANNEL_SERIALIZATION_MODE");
+	unsetenv("NODE_UNIQUE_ID");
+	if (chfd != -1) {
+		snprintf(num, sizeof(num), "%d", 3 + nfds);
+		setenv("PMC_CHANNEL_FD", num, 1);
+		setenv("NODE_CHANNEL_FD", num, 1);
+		setenv("NODE_CHANNEL_SERIALIZATION_MODE", "json", 1);
+		if (s->node_cluster) {
+			snprintf(num, sizeof(num), "%d", in->slot + 1);
+			setenv("NODE_UNIQUE_ID", num, 1);
+		}
+	}
 	if (s->ready != READY_DELAY && sv->notify_path[0] != '\0')
 		setenv("NOTIFY_SOCKET", sv->notify_path, 1);
 }
@@ -272,15 +297,15 @@ child_user(const struct app_spec *s)
 }
 
 static void __attribute__((__noreturn__))
-child(const struct instance *in, int *fds, int nfds, int outfd,
+child(const struct instance *in, int *fds, int nfds, int chfd, int outfd,
     int errfd, int exfd, pid_t parent)
 {
 	const struct app_spec	*s = in->app->spec;
 	sigset_t		 none;
-	int			 sig, nullfd, more[3] = { outfd, errfd, exfd };
-	int			 fd;
+	int			 sig, nullfd, fd;
+	int			 more[4] = { outfd, errfd, exfd, chfd };
 
-	child_trim(fds, nfds, more, 3);
+	child_trim(fds, nfds, more, chfd != -1 ? 4 : 3);
 	for (sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
 	sigemptyset(&none);
@@ -291,13 +316,13 @@ child(const struct instance *in, int *fds, int nfds, int outfd,
 	    dup2(nullfd, 0) == -1 || dup2(outfd, 1) == -1 ||
 	    dup2(errfd, 2) == -1)
 		child_fail(exfd, STAGE_SETUP);
-	if ((fd = child_fds(fds, fds + nfds, nfds, exfd)) == -1)
+	if ((fd = child_fds(fds, fds + nfds, nfds, chfd, exfd)) == -1)
 		child_fail(exfd, STAGE_SETUP);
 	exfd = fd;
 	/* pmcd raised its own RLIMIT_NOFILE; the instance gets the one
 	 * pmcd was started with. */
 	setrlimit(RLIMIT_NOFILE, &sv->nofile);
-	child_env(in, nfds);
+	child_env(in, nfds, chfd);
 	if (chdir(s->cwd) == -1)
 		child_fail(exfd, STAGE_CWD);
 	if (child_user(s) == -1)
@@ -338,7 +363,7 @@ held_note(struct instance *in, const int *fds, int nfds)
 static int
 spawn(struct instance *in)
 {
-	int			*fds, nfds, outp[2], errp[2], exp[2];
+	int			*fds, nfds, outp[2], errp[2], exp[2], chfd = -1;
 	pid_t			 pid, parent = getpid();
 
 	nfds = (int)in->app->spec->nlisten;
@@ -359,10 +384,15 @@ spawn(struct instance *in)
 		goto fail_out;
 	if (pipe2(exp, O_CLOEXEC | O_NONBLOCK) == -1)
 		goto fail_err;
-	if ((pid = fork()) == -1)
+	channel_close(in);
+	if (in->app->spec->channel && channel_open(in, &chfd) == -1)
 		goto fail_ex;
+	if ((pid = fork()) == -1)
+		goto fail_ch;
 	if (pid == 0)
-		child(in, fds, nfds, outp[1], errp[1], exp[1], parent);
+		child(in, fds, nfds, chfd, outp[1], errp[1], exp[1], parent);
+	if (chfd != -1)
+		close(chfd);
 	held_note(in, fds, nfds);
 	free(fds);
 	close(outp[1]);
@@ -388,9 +418,16 @@ spawn(struct instance *in)
 	in->nprocs = 1;
 	in->memory_retry_ms = 0;
 	in->status_text[0] = '\0';
+	in->cluster_online = 0;
+	in->disconnecting = 0;
 	pids_add(in);
 	sample_arm(in);
 	return (0);
+fail_ch:
+	if (chfd != -1) {
+		close(chfd);
+		channel_close(in);
+	}
 fail_ex:
 	close(exp[0]);
 	close(exp[1]);
@@ -454,11 +491,57 @@ instance_dropped(const struct instance *in)
 	return (in->state == IS_DROPPING || in->state == IS_DROPPED);
 }
 
+/* What pmc events says of an instance that enters state s. */
+static void
+state_event(const struct instance *in, enum istate s)
+{
+	const char	*app = in->app->spec->name;
+	struct ev_field	 f[2];
+	size_t		 n = 0;
+	const char	*kind;
+
+	switch (s) {
+	case IS_STARTING:
+		kind = "start";
+		f[n++] = (struct ev_field)EV_NUM("pid", in->pid);
+		break;
+	case IS_ONLINE:
+		kind = "online";
+		f[n++] = (struct ev_field)EV_NUM("pid", in->pid);
+		break;
+	case IS_BACKOFF:
+		kind = "restart";
+		f[n++] = (struct ev_field)EV_NUM("delay_ms", in->delay_ms);
+		break;
+	case IS_ERRORED:
+		kind = "errored";
+		f[n++] = (struct ev_field)EV_STR("reason", in->reason);
+		break;
+	case IS_STOPPED:
+		kind = "stopped";
+		break;
+	case IS_DROPPED:
+		kind = "dropped";
+		break;
+	default:
+		if (!states[s].stopping)
+			return;
+		kind = "stopping";
+		f[n++] = (struct ev_field)EV_NUM("pid", in->pid);
+		f[n++] = (struct ev_field)EV_STR("then", s == IS_STOPPING ?
+		    "stop" : s == IS_DROPPING ? "drop" : "start");
+		break;
+	}
+	events_emit(kind, app, in->slot, f, n);
+}
+
 static void
 set_state(struct instance *in, enum istate s)
 {
 	if (in->state == s)
 		return;
+	if (events_wanted())
+		state_event(in, s);
 	in_debug(in, "%s -> %s (pid %d)", states[in->state].name,
 	    states[s].name, (int)(in->pid != 0 ? in->pid : in->last_pid));
 	in->state = s;
@@ -535,8 +618,11 @@ begin_stop(struct instance *in, enum istate then)
 		return;
 	}
 	in->killed = 0;
-	signal_group(in, in->app->spec->stop_signal);
-	signal_group(in, SIGCONT);
+	/* A Node cluster worker is asked first; the signal comes later. */
+	if ((in->disconnecting = cluster_disconnect(in) == 0) == 0) {
+		signal_group(in, in->app->spec->stop_signal);
+		signal_group(in, SIGCONT);
+	}
 	timer_start(&in->timer, in->app->spec->kill_timeout_ms);
 }
 
@@ -646,6 +732,11 @@ schedule_restart(struct instance *in, int failed_start)
 		format_duration(s->backoff_min_uptime_ms, m, sizeof(m));
 		in_warnx(in, "%s after %s up (min_uptime %s), restarting now",
 		    in->reason, d, m);
+		if (events_wanted()) {
+			struct ev_field	 f[] = { EV_NUM("delay_ms", 0) };
+
+			events_emit("restart", s->name, in->slot, f, 1);
+		}
 		instance_count_restart(in, 0);
 		start(in);
 		return;
@@ -871,6 +962,17 @@ a_kill(struct instance *in)
 
 	if (in->draining && group_gone(in))
 		return;
+	if (in->disconnecting) {
+		in->disconnecting = 0;
+		in_warnx(in, "still running %llums after Node's cluster "
+		    "disconnect, sending %s",
+		    (unsigned long long)s->kill_timeout_ms,
+		    signal_name(s->stop_signal));
+		signal_group(in, s->stop_signal);
+		signal_group(in, SIGCONT);
+		timer_start(&in->timer, s->kill_timeout_ms);
+		return;
+	}
 	if (!in->killed)
 		in_warnx(in, "still running %llums after %s, sending KILL",
 		    (unsigned long long)s->kill_timeout_ms,
@@ -972,6 +1074,21 @@ instance_of_child(pid_t pid, pid_t *pgrp)
  * be cleaning up); otherwise what is left of the group is killed at
  * once, so that the slot can start afresh.
  */
+static void
+exit_event(const struct instance *in)
+{
+	int		 ws = in->wstatus;
+	struct ev_field	 f[] = {
+		EV_NUM("pid", in->last_pid),
+		WIFSIGNALED(ws) ? (struct ev_field)EV_STR("signal",
+		    signal_name(WTERMSIG(ws))) :
+		    (struct ev_field)EV_NUM("code", WEXITSTATUS(ws)),
+		EV_NUM("uptime_ms", in->exited_ms - in->started_ms),
+	};
+
+	events_emit("exit", in->app->spec->name, in->slot, f, 3);
+}
+
 void
 instance_reaped(struct instance *in, pid_t pid, pid_t pgrp, int wstatus,
     const struct rusage *ru)
@@ -985,6 +1102,9 @@ instance_reaped(struct instance *in, pid_t pid, pid_t pgrp, int wstatus,
 	in->wstatus = wstatus;
 	in->exited_ms = now_ms();
 	in->exited_wall_ms = wall_ms();
+	channel_close(in);
+	if (events_wanted())
+		exit_event(in);
 	if (states[in->state].stopping && killpg(in->pgid, 0) == 0) {
 		in->draining = 1;
 		return;

@@ -56,6 +56,7 @@ enum ievent {
 
 struct app;
 struct balance;
+struct channel;
 
 struct instance {
 	struct app		*app;
@@ -88,6 +89,12 @@ struct instance {
 	char			 reason[256];	/* last exit or failure */
 	char			 status_text[128];	/* STATUS= */
 	struct timer		 timer;
+	struct channel		*ch;		/* channel.c's, or NULL */
+	int			 cluster_online;	/* Node's cluster worker
+						   said so, this run */
+	int			 disconnecting;	/* asked to (cluster.c): the
+						   stop signal is still to
+						   come */
 
 	/*
 	 * Its whole process group, sampled when someone looks, and once
@@ -117,6 +124,12 @@ struct instance {
 	RB_ENTRY(instance)	 by_pid;
 };
 
+/* A socket bound for Node's cluster on demand (cluster.c). */
+struct cluster_sock {
+	char			 key[SPEC_ADDR_MAX + 16];	/* its address */
+	int			 fd;
+};
+
 struct app {
 	TAILQ_ENTRY(app)	 entry;
 	struct app_spec		*spec;
@@ -136,6 +149,9 @@ struct app {
 	int			 rebalance;	/* the same, or the sockets
 						   changed: balances_step */
 	struct balance		*bal;		/* balance.c's, per-slot modes */
+	struct cluster_sock	*cluster;	/* bound for Node's cluster on
+						   demand (cluster.c) */
+	size_t			 ncluster;
 	struct instance		*surge;		/* a reload's new instance */
 	struct reload		 reload;	/* reload.c's, see reload.h */
 };
@@ -172,6 +188,11 @@ int		 app_scale(struct app *, int, struct pbuf *errs);
 struct app	**apps_pruned(struct spec **, size_t, size_t *);
 void		 apps_free_all(void);
 int		 apps_all_stopped(void);
+
+/* cluster.c: Node's cluster protocol, node_cluster: true */
+void		 cluster_message(struct instance *, const char *, size_t);
+int		 cluster_disconnect(struct instance *);	/* -1: cannot */
+void		 cluster_free(struct app *);
 
 /* balance.c */
 void		 balance_sync(struct app *);	/* sockets or states changed */

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "human.h"
 #include "listen.h"
 #include "log.h"
@@ -67,6 +68,12 @@ reload_begin(struct app *app, struct app_spec *spec, int *fds, size_t nfds)
 	}
 	log_info("%s: reloading %zu instance%s", app->spec->name, app->ninst,
 	    app->ninst == 1 ? "" : "s");
+	{
+		struct ev_field	 f[] = { EV_STR("step", "begin"),
+		    EV_NUM("instances", app->ninst) };
+
+		events_emit("reload", app->spec->name, -1, f, 2);
+	}
 	stir(app);
 }
 
@@ -383,11 +390,32 @@ finish_memory(struct app *app)
 	in_warnx(in, "replacement failed: %s; the old instance keeps "
 	    "running, next try in %llums", r->reason,
 	    (unsigned long long)in->delay_ms);
+	{
+		struct ev_field	 f[] = { EV_STR("step", "failed"),
+		    EV_STR("reason", r->reason) };
+
+		events_emit("memory", s->name, in->slot, f, 2);
+	}
 	in->memory_retry_ms = now_ms() + in->delay_ms;
 	in->delay_ms = backoff_next(s, in->delay_ms);
 	in->memory_failures++;
 	/* Nobody asked for it: no client reports it as a reload's. */
 	r->outcome = RELOAD_OK;
+}
+
+static void
+reload_event(const struct app *app, int revert)
+{
+	const struct reload	*r = &app->reload;
+	struct ev_field		 f[] = {
+		EV_STR("step", "end"),
+		EV_STR("outcome", r->outcome == RELOAD_OK ? "ok" : revert ?
+		    "failed, reverted" : "failed"),
+		EV_STR("reason", r->reason),
+	};
+
+	events_emit("reload", app->spec->name, -1, f,
+	    r->outcome == RELOAD_OK ? 2 : 3);
 }
 
 static void
@@ -405,6 +433,7 @@ finish(struct app *app)
 			    "kept the instances replaced so far");
 		else
 			log_info("%s: reloaded", app->spec->name);
+		reload_event(app, revert);
 		release_old(app, revert);
 		if (!revert)
 			resize(app, r->outcome != RELOAD_INTERRUPTED);
@@ -473,6 +502,14 @@ surge_ready(struct app *app)
 		instance_count_restart(s, 1);
 		strlcpy(s->reason, r->why, sizeof(s->reason));
 		in_info(s, "replaced, new pid %d", (int)s->pid);
+		if (events_wanted()) {
+			struct ev_field	 f[] = { EV_STR("step", "replaced"),
+			    EV_NUM("old_pid", old->last_pid != 0 ?
+			    old->last_pid : old->pid), EV_NUM("pid", s->pid) };
+
+			events_emit("reload", s->app->spec->name, s->slot, f,
+			    3);
+		}
 	}
 	instance_free(old);
 	app->inst[r->slot] = s;
@@ -611,6 +648,16 @@ memory_due(struct instance *in, uint64_t now)
 	return (now - since >= in->delay_ms && now >= in->memory_retry_ms);
 }
 
+static void
+memory_event(const struct instance *in, const char *action)
+{
+	struct ev_field	 f[] = { EV_STR("step", action),
+	    EV_NUM("rss", in->rss), EV_NUM("max_memory",
+	    in->app->spec->max_memory) };
+
+	events_emit("memory", in->app->spec->name, in->slot, f, 3);
+}
+
 /* Stop, then start: the limit holds where no replacement can be had. */
 static void
 memory_restart(struct instance *in, const char *have, const char *limit)
@@ -619,6 +666,7 @@ memory_restart(struct instance *in, const char *have, const char *limit)
 	    limit, in->app->spec->nlisten == 0 ?
 	    "no listen socket to replace it on" :
 	    "its replacements failed " XSTR(MEMORY_TRIES) " times");
+	memory_event(in, "restart");
 	snprintf(in->reason, sizeof(in->reason),
 	    "restarted: memory %s over max_memory %s", have, limit);
 	in->memory_failures = 0;
@@ -655,6 +703,7 @@ memory_check(struct app *app)
 		return;
 	}
 	in_warnx(pick, "memory %s over max_memory %s, replacing", have, limit);
+	memory_event(pick, "replace");
 	snprintf(why, sizeof(why), "replaced: memory %s over max_memory %s",
 	    have, limit);
 	reload_slot_begin(app, (size_t)pick->slot, why);

@@ -12,9 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "channel.h"
 #include "control.h"
+#include "events.h"
 #include "home.h"
 #include "human.h"
+#include "json.h"
 #include "log.h"
 #include "pmcd.h"
 #include "specfile.h"
@@ -653,6 +656,122 @@ do_metrics(struct client *c, const char **f, int n)
 	reply_exit(c, 0);
 }
 
+/* events [json] [NAME...]: stream events until the client goes. */
+static void
+do_events(struct client *c, const char **f, int n)
+{
+	char	 why[128];
+	int	 i, bad = 0;
+
+	if (n < 1 || (strcmp(f[0], "") != 0 && strcmp(f[0], "json") != 0)) {
+		reply_text(c, MSG_ERR, "events: expected flags \"\" or "
+		    "\"json\", then app names");
+		reply_exit(c, 2);
+		return;
+	}
+	for (i = 1; i < n; i++)
+		if (app_find(f[i]) == NULL) {
+			reply_errf(c, "%s: no such app", f[i]);
+			bad = 1;
+		}
+	if (bad) {
+		reply_exit(c, 1);
+		return;
+	}
+	if (events_subscribe(c, f[0][0] != '\0', f + 1, n - 1, why,
+	    sizeof(why)) == -1) {
+		reply_text(c, MSG_ERR, why);
+		reply_exit(c, 1);
+	}
+}
+
+/*
+ * send TARGET JSON: TARGET is an app, "app:N" or "all"; JSON one value,
+ * sent compact (one line) to each instance's channel.
+ */
+static void
+do_send(struct client *c, const char **f, int n)
+{
+	struct app	**apps, *one = NULL;
+	struct instance	*in;
+	const char	*why, *colon, *errstr = NULL;
+	char		 name[SPEC_NAME_MAX + 1], cwhy[128], *flat;
+	size_t		 at, i, j, k, len;
+	long long	 slot = -1;
+	int		 bad = 0, sent = 0;
+
+	if (n != 2) {
+		reply_text(c, MSG_ERR, "send: expected a target and a JSON "
+		    "value");
+		reply_exit(c, 2);
+		return;
+	}
+	len = strlen(f[1]);
+	if (json_check(f[1], len, &at, &why) == -1) {
+		reply_errf(c, "send: not a JSON value: %s expected at "
+		    "character %zu", why, at + 1);
+		reply_exit(c, 2);
+		return;
+	}
+	if (len > CHANNEL_MSG_MAX) {
+		reply_errf(c, "send: %zu bytes: at most %d", len,
+		    CHANNEL_MSG_MAX);
+		reply_exit(c, 2);
+		return;
+	}
+	if ((colon = strrchr(f[0], ':')) != NULL) {
+		slot = strtonum(colon + 1, 0, SPEC_INSTANCES_MAX - 1, &errstr);
+		if (errstr != NULL || (size_t)(colon - f[0]) > SPEC_NAME_MAX) {
+			reply_errf(c, "send: %s: expected NAME, NAME:INSTANCE "
+			    "or all", f[0]);
+			reply_exit(c, 2);
+			return;
+		}
+		snprintf(name, sizeof(name), "%.*s", (int)(colon - f[0]), f[0]);
+	} else
+		strlcpy(name, f[0], sizeof(name));
+	{
+		const char	*nf[1] = { name };
+
+		apps = resolve(c, nf, 1, &k, &bad);
+	}
+	if ((flat = malloc(len + 1)) == NULL)
+		fatal("malloc");
+	len = json_compact(f[1], len, flat);
+	for (i = 0; i < k; i++) {
+		one = apps[i];
+		if (slot >= one->spec->instances) {
+			reply_errf(c, "%s: no instance %lld (it has %d)",
+			    one->spec->name, slot, one->spec->instances);
+			bad = 1;
+			continue;
+		}
+		for (j = 0; j < one->ninst; j++) {
+			in = one->inst[j];
+			if ((slot >= 0 && in->slot != slot) ||
+			    instance_dropped(in))
+				continue;
+			/* A reload's new instance takes it in its place. */
+			if (one->surge != NULL && one->surge->slot == in->slot &&
+			    one->surge->state == IS_ONLINE)
+				in = one->surge;
+			if (channel_send(in, flat, len, -1, cwhy,
+			    sizeof(cwhy)) == -1) {
+				reply_errf(c, "%s[%d]: %s", one->spec->name,
+				    in->slot, cwhy);
+				bad = 1;
+			} else
+				sent++;
+		}
+	}
+	free(flat);
+	free(apps);
+	if (k > 0)
+		reply_outf(c, "sent to %d instance%s\n", sent,
+		    sent == 1 ? "" : "s");
+	reply_exit(c, bad);
+}
+
 static const struct handler handlers[] = {
 	{ MSG_PING, do_ping },
 	{ MSG_START, do_start },
@@ -671,6 +790,8 @@ static const struct handler handlers[] = {
 	{ MSG_REOPEN, do_reopen },
 	{ MSG_LOGS, do_logs },
 	{ MSG_METRICS, do_metrics },
+	{ MSG_EVENTS, do_events },
+	{ MSG_SEND, do_send },
 };
 
 const struct handler *
