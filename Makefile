@@ -195,7 +195,7 @@ uninstall:
 # fuzz-replay` runs only the committed inputs, once each.
 FUZZ_SECONDS ?=	60
 FUZZ_CC ?=	clang
-FUZZERS =	spec protocol notify lines logs
+FUZZERS =	spec protocol notify lines logs json
 FUZZ_CFLAGS =	-std=c11 -D_GNU_SOURCE $(WARNINGS) -Iconfig -Icmd -Isupervisor \
 		-Itests/fuzz $(PKG_CFLAGS) -g -O1 -fno-omit-frame-pointer \
 		-fsanitize=fuzzer,address,undefined \
@@ -211,6 +211,7 @@ FUZZ_SRCS_protocol =	$(FUZZ_SPEC_SRCS) config/specfile.c config/home.c \
 			cmd/client.c tests/fuzz/offline.c
 FUZZ_SRCS_notify =	supervisor/frame.c
 FUZZ_SRCS_lines =	supervisor/frame.c
+FUZZ_SRCS_json =	config/json.c config/protocol.c
 FUZZ_SRCS_logs =	supervisor/logs.c supervisor/logfs.c supervisor/log.c \
 			supervisor/frame.c config/home.c config/protocol.c
 FUZZ_BINS =	$(FUZZERS:%=build-fuzz/fuzz-%)
@@ -219,7 +220,7 @@ FUZZ_DEPS =	tests/fuzz/fuzz.h tests/fuzz/offline.c $(FUZZ_SPEC_SRCS) \
 		config/spec.h config/specfield.h config/specload.h \
 		config/ytree.h config/addr.h config/cpus.h \
 		config/human.h config/path.h config/xmalloc.h config/lookup.h \
-		config/protocol.h \
+		config/protocol.h config/json.c config/json.h \
 		config/specfile.c config/specfile.h config/home.c \
 		config/home.h cmd/client.c cmd/client.h cmd/cmd.h \
 		supervisor/frame.c supervisor/frame.h supervisor/logs.c \

@@ -200,6 +200,8 @@ value(struct walk *w, const char *p, int depth)
 	case 'n':
 		return (word(w, p, "null"));
 	default:
+		if (*p != '-' && (*p < '0' || *p > '9'))
+			return (fail(w, p, "a value"));
 		return (number(w, p));
 	}
 }

@@ -19,6 +19,7 @@
 #include "pmcd.h"
 
 #define FDS_MAX		16	/* descriptors read with one message */
+#define HANDLE_TRIES	3	/* sends of one handle, as Node's */
 
 struct outmsg {
 	STAILQ_ENTRY(outmsg)	 entry;
@@ -26,6 +27,8 @@ struct outmsg {
 	size_t			 len;
 	size_t			 off;	/* written */
 	int			 fd;	/* to pass with its first byte, or -1 */
+	int			 tries;	/* sends of fd so far */
+	int			 bypass;	/* an ack: never held back */
 };
 
 struct channel {
@@ -37,6 +40,8 @@ struct channel {
 	STAILQ_HEAD(, outmsg)	 q;
 	size_t			 queued;	/* bytes in q, unwritten */
 	int			 wait_ack;	/* a handle went; hold the rest */
+	struct outmsg		*unacked;	/* the line of that handle, kept
+						   to send again on a NACK */
 	unsigned long long	 sent, received, refused, bad, handles;
 	int			 warned;	/* of a bad line, this run */
 };
@@ -50,7 +55,8 @@ interest(struct channel *ch)
 
 	if (ch->w.fd == -1)
 		return;
-	if (!STAILQ_EMPTY(&ch->q) && !ch->wait_ack)
+	if (!STAILQ_EMPTY(&ch->q) && (!ch->wait_ack ||
+	    STAILQ_FIRST(&ch->q)->off > 0 || STAILQ_FIRST(&ch->q)->bypass))
 		ev |= EPOLLOUT;
 	if (ev != ch->w.events)
 		watch_mod(&ch->w, ev);
@@ -75,6 +81,9 @@ queue_free(struct channel *ch)
 		outmsg_free(m);
 	}
 	ch->queued = 0;
+	if (ch->unacked != NULL)
+		outmsg_free(ch->unacked);
+	ch->unacked = NULL;
 }
 
 /* The instance's end is gone: stop reading and writing, keep counts. */
@@ -153,14 +162,15 @@ flush(struct channel *ch)
 	}		 cm;
 	ssize_t		 n;
 
-	while (ch->w.fd != -1 && !ch->wait_ack &&
-	    (m = STAILQ_FIRST(&ch->q)) != NULL) {
+	/* After a handle only acks go, and the rest of a line begun. */
+	while (ch->w.fd != -1 && (m = STAILQ_FIRST(&ch->q)) != NULL &&
+	    (!ch->wait_ack || m->off > 0 || m->bypass)) {
 		memset(&msg, 0, sizeof(msg));
 		iov.iov_base = m->data + m->off;
 		iov.iov_len = m->len - m->off;
 		msg.msg_iov = &iov;
 		msg.msg_iovlen = 1;
-		if (m->fd != -1) {
+		if (m->fd != -1 && m->off == 0) {
 			memset(&cm, 0, sizeof(cm));
 			msg.msg_control = cm.buf;
 			msg.msg_controllen = sizeof(cm.buf);
@@ -178,9 +188,9 @@ flush(struct channel *ch)
 			hang_up(ch);
 			return;
 		}
-		if (m->fd != -1) {		/* it went with the first byte */
-			close(m->fd);
-			m->fd = -1;
+		if (m->fd != -1 && m->off == 0) {
+			/* It went with the first byte. */
+			m->tries++;
 			ch->wait_ack = 1;
 		}
 		m->off += (size_t)n;
@@ -188,8 +198,13 @@ flush(struct channel *ch)
 		if (m->off < m->len)
 			break;
 		STAILQ_REMOVE_HEAD(&ch->q, entry);
-		outmsg_free(m);
 		ch->sent++;
+		if (m->fd != -1) {
+			if (ch->unacked != NULL)
+				outmsg_free(ch->unacked);
+			ch->unacked = m;
+		} else
+			outmsg_free(m);
 	}
 	interest(ch);
 }
@@ -209,6 +224,7 @@ enqueue(struct channel *ch, const char *json, size_t len, int fd, int first)
 	m->data[len] = '\n';
 	m->len = len + 1;
 	m->fd = -1;
+	m->bypass = first;
 	if (fd != -1 && (m->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) == -1) {
 		free(m->data);
 		free(m);
@@ -263,6 +279,34 @@ bad_line(struct channel *ch, const char *what)
 
 static void	dispatch(struct channel *, const char *, size_t, int);
 
+/*
+ * The instance took our handle, or (ok 0) did not get it: Node's NACK,
+ * after which we send it again, as Node does, HANDLE_TRIES times.
+ */
+static void
+acked(struct channel *ch, int ok)
+{
+	struct outmsg	*m = ch->unacked, *head;
+
+	ch->wait_ack = 0;
+	ch->unacked = NULL;
+	if (m == NULL)
+		return;
+	if (ok || m->tries >= HANDLE_TRIES) {
+		if (!ok)
+			in_warnx(ch->in, "channel: a handle was refused %d "
+			    "times (NODE_HANDLE_NACK), given up", m->tries);
+		outmsg_free(m);
+		return;
+	}
+	m->off = 0;
+	if ((head = STAILQ_FIRST(&ch->q)) != NULL && head->off > 0)
+		STAILQ_INSERT_AFTER(&ch->q, head, m, entry);
+	else
+		STAILQ_INSERT_HEAD(&ch->q, m, entry);
+	ch->queued += m->len;
+}
+
 /* A message carried a handle: ack it (closed already), take its msg. */
 static void
 handle_msg(struct channel *ch, const char *s, size_t len)
@@ -297,9 +341,10 @@ dispatch(struct channel *ch, const char *s, size_t len, int inner)
 	    strncmp(cmd, "NODE_", 5) == 0) {
 		if (strcmp(cmd, "NODE_HANDLE") == 0 && !inner)
 			handle_msg(ch, s, len);
-		else if (strcmp(cmd, "NODE_HANDLE_ACK") == 0 ||
-		    strcmp(cmd, "NODE_HANDLE_NACK") == 0)
-			ch->wait_ack = 0;
+		else if (strcmp(cmd, "NODE_HANDLE_ACK") == 0)
+			acked(ch, 1);
+		else if (strcmp(cmd, "NODE_HANDLE_NACK") == 0)
+			acked(ch, 0);
 		else if (strcmp(cmd, "NODE_CLUSTER") == 0 &&
 		    in->app->spec->node_cluster)
 			cluster_message(in, s, len);

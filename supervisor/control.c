@@ -107,9 +107,10 @@ client_sent(struct conn *cn)
 
 	if (c->have_request)
 		conn_deadline(cn, 0);
-	events_sent(c);
 	if (c->closing)
 		conn_drop(cn);
+	else		/* a subscriber that fell behind: its last words */
+		events_sent(c);
 }
 
 static void

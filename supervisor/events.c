@@ -136,7 +136,10 @@ events_emit(const char *kind, const char *app, int slot,
 			continue;
 		cn = s->c->conn;
 		if (s->missed > 0 || cn->out.len - cn->off > EVENTS_QUEUE_MAX) {
-			s->missed++;
+			if (s->missed++ == 0)
+				log_warnx("events: a subscriber fell %d KiB "
+				    "behind; it is dropped once it has read "
+				    "what it was sent", EVENTS_QUEUE_MAX / 1024);
 			continue;
 		}
 		j = s->json;

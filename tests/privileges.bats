@@ -177,12 +177,15 @@ env_is() {
 	all_online web 1
 
 	pid=$(app_pids plain)
-	env_is "$pid" PMC_APP=plain PMC_INSTANCE=0
+	env_is "$pid" PMC_APP=plain PMC_INSTANCE=0 NODE_APP_INSTANCE=0 \
+	    PMC_CHANNEL_FD=3 NODE_CHANNEL_FD=3 \
+	    NODE_CHANNEL_SERIALIZATION_MODE=json
 
 	pid=$(app_pids web)
 	notify=$(env_of "$pid" NOTIFY_SOCKET)
 	[[ "$notify" == @* ]]
 	env_is "$pid" HOME=/nowhere FOO=bar PMC_APP=web PMC_INSTANCE=0 \
 	    LISTEN_FDS=1 LISTEN_PID="$pid" LISTEN_FDNAMES=web \
-	    NOTIFY_SOCKET="$notify"
+	    NOTIFY_SOCKET="$notify" NODE_APP_INSTANCE=0 PMC_CHANNEL_FD=4 \
+	    NODE_CHANNEL_FD=4 NODE_CHANNEL_SERIALIZATION_MODE=json
 }

@@ -418,6 +418,7 @@ apps:
       V: [1]
       PMC_SHIM_PID: "1"
       PATH: /usr/bin
+      NODE_CHANNEL_FD: "3"
 === errors
 app.yaml:6:7: env: expected a variable name ([A-Za-z_][A-Za-z0-9_]*), got "1X"
 app.yaml:7:7: env: expected a variable name ([A-Za-z_][A-Za-z0-9_]*), got "A=B"
@@ -425,6 +426,7 @@ app.yaml:8:7: env: expected a variable not set by pmc, got "PMC_APP"
 app.yaml:9:10: env.V: expected a string, got a sequence
 app.yaml:10:7: env: expected a variable not set by pmc, got "PMC_SHIM_PID"
 app.yaml:11:7: duplicate key "env.PATH" (first at line 5)
+app.yaml:12:7: env: expected a variable not set by pmc, got "NODE_CHANNEL_FD"
 EOF
 }
 
@@ -858,6 +860,8 @@ apps:
     listen: [127.0.0.1:8080, "[::1]:8080", unix:web.sock]
     balance: shared
     intercept_bind: yes
+    channel: true
+    node_cluster: true
     env: {KEY: value, EMPTY: , N: 5}
     user: $me
     group: $grp
@@ -880,6 +884,8 @@ web.1_x-y.listen=unix:$dir/web.sock
 web.1_x-y.balance=shared
 web.1_x-y.slow_start=0
 web.1_x-y.intercept_bind=true
+web.1_x-y.channel=true
+web.1_x-y.node_cluster=true
 web.1_x-y.env.KEY=value
 web.1_x-y.env.EMPTY=
 web.1_x-y.env.N=5
@@ -919,6 +925,8 @@ web.listen=
 web.balance=round-robin
 web.slow_start=0
 web.intercept_bind=false
+web.channel=true
+web.node_cluster=false
 web.user=
 web.group=
 web.restart=always

@@ -119,19 +119,21 @@ teardown() {
 	[ "$(http_get "$port" /pid)" = "$(app_pids web)" ]
 }
 
-@test "an instance has exactly fds 0-2 and its listen socket at 3" {
+@test "an instance has exactly fds 0-2, its listen socket at 3 and its channel at 4" {
 	port=$(free_port)
 	demo_spec app.yaml web 2 "127.0.0.1:$port"
 	pmc_start app.yaml
 	[ "$status" -eq 0 ]
 	for pid in $(app_pids web); do
 		fds=$(fds_of "$pid")
-		[ "$fds" = "0 1 2 3" ] || { echo "pid $pid has fds: $fds"; return 1; }
+		[ "$fds" = "0 1 2 3 4" ] || { echo "pid $pid has fds: $fds"; return 1; }
 		ss -Hltnp "sport = :$port" | grep -q "pid=$pid,fd=3)"
+		[[ "$(readlink "/proc/$pid/fd/4")" == socket:* ]]
+		[ "$(env_of "$pid" PMC_CHANNEL_FD)" = 4 ]
 	done
 }
 
-@test "three listen entries (IPv4, IPv6, unix) are fds 3, 4, 5 and all answer" {
+@test "three listen entries (IPv4, IPv6, unix) are fds 3, 4, 5 (the channel 6) and all answer" {
 	ipv6_works || skip "no IPv6 loopback here"
 	port=$(free_port)
 	port6=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1",0)); print(s.getsockname()[1])')
@@ -144,7 +146,7 @@ teardown() {
 	pids=$(app_pids web)
 	for pid in $pids; do
 		fds=$(fds_of "$pid")
-		[ "$fds" = "0 1 2 3 4 5" ] || { echo "pid $pid has fds: $fds"; return 1; }
+		[ "$fds" = "0 1 2 3 4 5 6" ] || { echo "pid $pid has fds: $fds"; return 1; }
 		ss -Hltnp "sport = :$port" | grep -q "pid=$pid,fd=3)"
 		ss -Hltnp "sport = :$port6" | grep -q "pid=$pid,fd=4)"
 		ss -Hlxp | grep -F "$sock " | grep -q "pid=$pid,fd=5)"
@@ -339,7 +341,7 @@ teardown() {
 	subset_of "$served" "$listed"
 	# One SO_REUSEPORT socket per slot: each instance has its own.
 	for pid in $listed; do
-		[ "$(fds_of "$pid")" = "0 1 2 3" ]
+		[ "$(fds_of "$pid")" = "0 1 2 3 4" ]
 	done
 	[ "$(ss -Hltn "sport = :$port" | grep -c .)" -eq 2 ]
 }
