@@ -37,12 +37,13 @@ CONFIG_SRCS =	config/specload.c config/specfield.c config/specerr.c \
 		config/specwrite.c config/ytree.c config/addr.c \
 		config/cpus.c config/human.c config/path.c config/xmalloc.c \
 		config/lookup.c config/specfile.c config/protocol.c config/home.c \
-		config/json.c
+		config/json.c config/ecosystem.c
 PMC_SRCS =	cmd/pmc.c cmd/cmd.c cmd/client.c \
 		cmd/cmd-start.c cmd/cmd-list.c cmd/cmd-describe.c \
 		cmd/cmd-stop.c cmd/cmd-restart.c cmd/cmd-delete.c \
 		cmd/cmd-reload.c cmd/cmd-scale.c cmd/cmd-signal.c \
-		cmd/cmd-send.c cmd/cmd-events.c \
+		cmd/cmd-send.c cmd/cmd-events.c cmd/cmd-convert.c \
+		cmd/ecojs.c \
 		cmd/cmd-save.c cmd/cmd-resurrect.c cmd/cmd-startup.c \
 		cmd/cmd-ping.c cmd/cmd-kill.c cmd/cmd-help.c \
 		cmd/cmd-logs.c cmd/cmd-flush.c cmd/cmd-reopen-logs.c \
@@ -208,6 +209,7 @@ FUZZ_SPEC_SRCS =	config/specload.c config/specfield.c config/specerr.c \
 			config/protocol.c
 FUZZ_SRCS_spec =	$(FUZZ_SPEC_SRCS) tests/fuzz/offline.c
 FUZZ_SRCS_protocol =	$(FUZZ_SPEC_SRCS) config/specfile.c config/home.c \
+			config/ecosystem.c config/json.c \
 			cmd/client.c tests/fuzz/offline.c
 FUZZ_SRCS_notify =	supervisor/frame.c
 FUZZ_SRCS_lines =	supervisor/frame.c
@@ -222,6 +224,7 @@ FUZZ_DEPS =	tests/fuzz/fuzz.h tests/fuzz/offline.c $(FUZZ_SPEC_SRCS) \
 		config/human.h config/path.h config/xmalloc.h config/lookup.h \
 		config/protocol.h config/json.c config/json.h \
 		config/specfile.c config/specfile.h config/home.c \
+		config/ecosystem.c config/ecosystem.h \
 		config/home.h cmd/client.c cmd/client.h cmd/cmd.h \
 		supervisor/frame.c supervisor/frame.h supervisor/logs.c \
 		supervisor/logfs.c supervisor/logfs.h \

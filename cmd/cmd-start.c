@@ -18,6 +18,7 @@
 
 #include "client.h"
 #include "cmd.h"
+#include "ecojs.h"
 #include "protocol.h"
 #include "spec.h"
 #include "specfile.h"
@@ -26,6 +27,7 @@ static int	cmd_start_exec(struct cmd *);
 
 static const struct option cmd_start_longopts[] = {
 	{ "prune", no_argument, NULL, 'p' },
+	{ "env", required_argument, NULL, 'e' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -35,25 +37,33 @@ const struct cmd_entry cmd_start_entry = {
 	.longopts = cmd_start_longopts,
 	.lower = 1,
 	.upper = -1,
-	.usage = "[--prune] FILE...",
-	.help = "Start the apps of each spec FILE (and pmcd if needed); "
-	    "reload the changed ones.",
+	.usage = "[--prune] [--env NAME] FILE...",
+	.help = "Start the apps of each spec FILE, or PM2 process file "
+	    "(and pmcd if needed); reload the changed ones.",
 	.exec = cmd_start_exec
 };
 
-/* Check one spec and add its path, content and answers to pb. */
+/*
+ * Check one spec (a PM2 process file translated, its env_NAME block
+ * chosen by env) and add its path, content and answers to pb.
+ */
 static int
-add_spec(struct pbuf *pb, const char *path)
+add_spec(struct pbuf *pb, const char *path, const char *env)
 {
-	struct spec_errors	 errs;
+	struct spec_errors	 errs, warns;
+	struct specfile_pm2	 pm2 = { ecojs_eval, env, &warns };
 	size_t			 i;
 	int			 r;
 
 	memset(&errs, 0, sizeof(errs));
-	if ((r = specfile_add(pb, path, &errs)) == -1)
-		for (i = 0; i < errs.count; i++)
-			fprintf(stderr, "pmc: %s\n", errs.msgs[i]);
+	memset(&warns, 0, sizeof(warns));
+	r = specfile_add_pm2(pb, path, &pm2, &errs);
+	for (i = 0; i < warns.count; i++)
+		fprintf(stderr, "pmc: warning: %s\n", warns.msgs[i]);
+	for (i = 0; r == -1 && i < errs.count; i++)
+		fprintf(stderr, "pmc: %s\n", errs.msgs[i]);
 	spec_errors_clear(&errs);
+	spec_errors_clear(&warns);
 	return (r);
 }
 
@@ -67,7 +77,7 @@ cmd_start_exec(struct cmd *cmd)
 	pbuf_add_field(&pb, cmd_has(cmd, 'p') ? "prune" : "");	/* flags */
 	r = PMC_EXIT_OK;
 	for (i = 0; i < cmd->argc; i++) {
-		if (add_spec(&pb, cmd->argv[i]) == -1)
+		if (add_spec(&pb, cmd->argv[i], cmd->optargs['e']) == -1)
 			r = PMC_EXIT_FAIL;
 	}
 	if (r == PMC_EXIT_OK && pb.len > PMC_MSG_MAX) {

@@ -62,6 +62,7 @@ extern const struct cmd_entry cmd_delete_entry;
 extern const struct cmd_entry cmd_reload_entry;
 extern const struct cmd_entry cmd_scale_entry;
 extern const struct cmd_entry cmd_signal_entry;
+extern const struct cmd_entry cmd_convert_entry;
 extern const struct cmd_entry cmd_send_entry;
 extern const struct cmd_entry cmd_events_entry;
 extern const struct cmd_entry cmd_logs_entry;

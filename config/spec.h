@@ -122,6 +122,8 @@ struct app_spec {
 	int			 log_timestamps;	/* default 1 */
 	enum logs_to		 log_to;	/* default auto */
 
+	int			 pm2;		/* from a PM2 process file
+						   (ecosystem.h) */
 	int			 line;		/* where the app starts */
 	int			 column;
 };

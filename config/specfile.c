@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ecosystem.h"
 #include "lookup.h"
 #include "protocol.h"
 #include "spec.h"
@@ -202,15 +203,72 @@ spec_load(const char *path, struct spec **out, struct spec_errors *errs)
 }
 
 int
-specfile_add(struct pbuf *pb, const char *path, struct spec_errors *errs)
+specfile_text(const char *path, const struct specfile_pm2 *pm2, char **real,
+    char **text, size_t *len, struct spec_errors *errs)
+{
+	struct spec_errors	 nowarn = { NULL, 0 };
+	struct pbuf		 yaml = { 0 };
+	enum eco_kind		 kind;
+	char			*buf, *json;
+	size_t			 jlen;
+	int			 rc;
+
+	if (specfile_read(path, real, &buf, len, errs) == -1)
+		return (-1);
+	*text = buf;
+	if ((kind = eco_kind(*real, buf, *len)) == ECO_NONE) {
+		if (pm2 != NULL && pm2->env != NULL) {
+			spec_errors_add(errs, "%s: --env %s: only PM2 process "
+			    "files have env_NAME blocks", path, pm2->env);
+			goto fail;
+		}
+		return (0);
+	}
+	if (kind == ECO_JS) {
+		if (pm2 == NULL || pm2->js == NULL) {
+			spec_errors_add(errs, "%s: a JavaScript process file: "
+			    "pmcd never runs one; run pmc start with it", path);
+			goto fail;
+		}
+		if (pm2->js(*real, &json, &jlen, errs) == -1)
+			goto fail;
+		free(buf);
+		*text = buf = json;
+		*len = jlen;
+	}
+	rc = eco_translate(path, buf, *len, pm2 != NULL ? pm2->env : NULL,
+	    &yaml, pm2 != NULL && pm2->warns != NULL ? pm2->warns : &nowarn,
+	    errs);
+	spec_errors_clear(&nowarn);
+	free(buf);
+	*text = NULL;
+	if (rc == -1) {
+		pbuf_free(&yaml);
+		free(*real);
+		*real = NULL;
+		return (-1);
+	}
+	*text = yaml.data;
+	*len = yaml.len - 1;
+	return (0);
+fail:
+	free(buf);
+	free(*real);
+	*text = *real = NULL;
+	return (-1);
+}
+
+int
+specfile_add_pm2(struct pbuf *pb, const char *path,
+    const struct specfile_pm2 *pm2, struct spec_errors *errs)
 {
 	struct pbuf	 answers = { 0 };
 	struct spec	*spec;
 	char		*real, *buf;
-	size_t		 len;
+	size_t		 len, before = errs->count;
 	int		 rc;
 
-	if (specfile_read(path, &real, &buf, &len, errs) == -1)
+	if (specfile_text(path, pm2, &real, &buf, &len, errs) == -1)
 		return -1;
 	lookup_record(&answers);
 	rc = spec_parse_in(path, real, buf, len, &spec, errs);
@@ -221,7 +279,10 @@ specfile_add(struct pbuf *pb, const char *path, struct spec_errors *errs)
 		pbuf_add_field(pb, real);
 		pbuf_add_field(pb, buf);
 		pbuf_add_field(pb, answers.data);
-	}
+	} else if (eco_is_translation(buf) && errs->count > before)
+		spec_errors_add(errs, "%s: the lines above are those of its "
+		    "translation to pm.yaml: pmc convert %s shows it", path,
+		    path);
 	pbuf_free(&answers);
 	free(real);
 	free(buf);
@@ -229,14 +290,25 @@ specfile_add(struct pbuf *pb, const char *path, struct spec_errors *errs)
 }
 
 int
+specfile_add(struct pbuf *pb, const char *path, struct spec_errors *errs)
+{
+	return (specfile_add_pm2(pb, path, NULL, errs));
+}
+
+int
 specfile_parse(const char *real, const char *content, const char *answers,
     struct spec **out, struct spec_errors *errs)
 {
 	int	 rc;
+	size_t	 i;
 
 	lookup_replay(answers);
 	rc = spec_parse(real, content, strlen(content), out, errs);
 	lookup_replay(NULL);
+	/* A PM2 file's: SIGHUP leaves it be (no env, no JavaScript). */
+	for (i = 0; rc == 0 && eco_is_translation(content) &&
+	    i < (*out)->napps; i++)
+		(*out)->apps[i]->pm2 = 1;
 	return rc;
 }
 

@@ -47,6 +47,19 @@ int	 spec_load(const char *path, struct spec **out,
 	    struct spec_errors *errs);
 
 /*
+ * How a PM2 process file is taken (ecosystem.h): js evaluates a
+ * JavaScript one to JSON (pmc runs node; NULL in pmcd, which refuses
+ * them), env picks its env_NAME block, warns gets what has no pmc
+ * meaning.  specfile_add_pm2 with NULL is specfile_add.
+ */
+struct specfile_pm2 {
+	int		 (*js)(const char *real, char **json, size_t *len,
+			    struct spec_errors *);
+	const char	 *env;
+	struct spec_errors *warns;
+};
+
+/*
  * What pmc start (and pmcd's look-up helper) sends for one file: read
  * it, parse it with every name looked up and the answers written down
  * (lookup.h), and add three fields to pb: the real path, the content,
@@ -54,6 +67,15 @@ int	 spec_load(const char *path, struct spec **out,
  */
 int	 specfile_add(struct pbuf *pb, const char *path,
 	    struct spec_errors *errs);
+int	 specfile_add_pm2(struct pbuf *pb, const char *path,
+	    const struct specfile_pm2 *, struct spec_errors *errs);
+/*
+ * The pm.yaml text of the file at path as specfile_add would send it
+ * (a PM2 file translated, else as it is), its real path in *real: both
+ * malloc'd.  0, or -1 with errs.
+ */
+int	 specfile_text(const char *path, const struct specfile_pm2 *,
+	    char **real, char **text, size_t *len, struct spec_errors *errs);
 
 /* pmcd: parse one file as specfile_add sent it, no name service asked. */
 int	 specfile_parse(const char *real, const char *content,

@@ -431,6 +431,13 @@ reread_files(void)
 	TAILQ_FOREACH(app, &sv->apps, entry) {
 		if (app->deleting)
 			continue;
+		if (app->spec->pm2) {
+			log_info("SIGHUP: %s: from the PM2 process file %s, "
+			    "not read again (pmcd never runs JavaScript, nor "
+			    "knows its --env): run pmc start with it",
+			    app->spec->name, app->file);
+			continue;
+		}
 		for (i = 0; i < n; i++)
 			if (strcmp(files[i], app->file) == 0)
 				break;

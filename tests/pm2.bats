@@ -1,0 +1,189 @@
+#!/usr/bin/env bats
+#
+# Coming from PM2: its process files (ecosystem.config.js, and the JSON
+# and YAML it also reads) started as they are, --env picking an
+# env_NAME block, pmc convert printing the pm.yaml they become.  The
+# files are those of tests/fixtures/pm2/, copied into the test's folder.
+
+load helper
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	pmc_setup
+	command -v node >/dev/null || skip "node not installed"
+	cp "$TESTS_DIR"/fixtures/pm2/* "$BATS_TEST_TMPDIR/"
+	cd "$BATS_TEST_TMPDIR"
+}
+
+# spec_value APP FIELD: FIELD's value in the spec part of pmc describe.
+spec_value() {
+	"$PMC" describe "$1" | sed -n "s/^  $2: //p" | head -1
+}
+
+@test "an ecosystem.config.js as PM2's docs show it starts as it is: api in cluster mode on every CPU with env_production, worker in fork mode" {
+	local pid n
+	export API_PORT
+	API_PORT=$(free_port)
+	pmc_start --env production ecosystem.config.js
+	[ "$status" -eq 0 ]
+	echo "$stderr"
+	[[ "$output" == *"api: "*" online"* ]]
+	[[ "$output" == *"worker: 1/1 online"* ]]
+	# instances: "max" is max: as many as a pm.yaml's max.
+	printf 'apps:\n  - name: m\n    command: x\n    instances: max\n' > m.yaml
+	n=$("$PMCD" -n -v m.yaml | sed -n 's/^m.instances=//p')
+	[ "$(app_pids api | wc -w)" -eq "$n" ]
+	# exec_mode: cluster is node_cluster: its listen(PORT) is served.
+	[ "$(spec_value api node_cluster)" = true ]
+	run -0 curl -sS --max-time 5 "http://127.0.0.1:$API_PORT/"
+	[[ "$output" == "api production pid "* ]]
+	pid=$(slot_pid api 0)
+	[ "$(env_of "$pid" NODE_ENV)" = production ]
+	[ "$(env_of "$pid" PORT)" = "$API_PORT" ]
+	[ "$(spec_value api max_memory)" = 300M ]
+	# The worker: node for a .js script, its args split as a shell does.
+	wait_for 5 inst_logged worker 0 '^worker --queue jobs started$'
+	[ "$(spec_value worker command)" = "node ./worker.js --queue jobs" ]
+	# Started again: unchanged; reloaded: every api pid changes.
+	pmc_start --env production ecosystem.config.js
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"api: unchanged"* ]]
+	pids=$(app_pids api)
+	run -0 "$PMC" reload api
+	none_shared "$pids" "$(app_pids api)"
+	run -0 curl -sS --max-time 5 "http://127.0.0.1:$API_PORT/"
+	[[ "$output" == "api production pid "* ]]
+}
+
+@test "without --env the env block alone applies; a PM2 field with no pmc meaning is a warning naming it, not an error" {
+	export API_PORT
+	API_PORT=$(free_port)
+	cat > eco2.config.js <<-'EOF'
+	module.exports = {
+	  apps: [{ name: "api", script: "./api.js", instances: 1,
+	    env: { NODE_ENV: "development", PORT: process.env.API_PORT },
+	    env_production: { NODE_ENV: "production" },
+	    vizion: false, pmx: true, cron_restart: "0 3 * * *" }],
+	  deploy: { production: { user: "node" } },
+	};
+	EOF
+	pmc_start eco2.config.js
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"pmc: warning: eco2.config.js: app api: vizion: PM2's, with no meaning in pmc; ignored"* ]]
+	[[ "$stderr" == *"app api: pmx: PM2's, with no meaning in pmc"* ]]
+	[[ "$stderr" == *"app api: cron_restart: not supported by pmc yet"* ]]
+	[[ "$stderr" == *"eco2.config.js: deploy: PM2's, with no meaning in pmc"* ]]
+	run -0 curl -sS --max-time 5 "http://127.0.0.1:$API_PORT/"
+	[[ "$output" == "api development pid "* ]]
+}
+
+@test "PM2's JSON (tab-indented) and YAML process files start their apps, each mapped field where describe shows it" {
+	pmc_start process.json process.yml
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"jsonapp: 1/1 online"* ]]
+	[[ "$output" == *"yamlapp: 1/1 online"* ]]
+	wait_for 5 inst_logged jsonapp 0 '^worker --from json file started$'
+	wait_for 5 inst_logged yamlapp 0 '^worker --from yaml started$'
+	[ "$(spec_value jsonapp kill_timeout)" = 1500ms ]
+	[ "$(spec_value jsonapp max_restarts)" = 7 ]
+	[ "$(spec_value yamlapp restart)" = never ]
+	[ "$(spec_value yamlapp backoff.initial)" = 250ms ]
+	[ "$(spec_value yamlapp backoff.max)" = 250ms ]
+}
+
+@test "every PM2 field with a pmc meaning becomes its field (pmc convert)" {
+	cat > all.json <<-'EOF'
+	{"apps": [{
+	  "name": "every", "script": "srv.py", "args": "-v",
+	  "interpreter": "/usr/bin/python3", "interpreter_args": "-u",
+	  "cwd": "/tmp", "instances": -1, "exec_mode": "fork",
+	  "env": {"A": 1, "B": true}, "env_staging": {"A": "2"},
+	  "max_memory_restart": "1g", "autorestart": false,
+	  "max_restarts": 4, "min_uptime": 2000,
+	  "exp_backoff_restart_delay": 100, "kill_timeout": 9000,
+	  "listen_timeout": 4000, "wait_ready": true,
+	  "out_file": "/tmp/o.log", "error_file": "/tmp/e.log",
+	  "time": true, "merge_logs": true, "uid": "root", "gid": "root"
+	}]}
+	EOF
+	run -0 --separate-stderr "$PMC" convert --env staging all.json
+	echo "$output"
+	same "the translation" "$(printf '%s\n' \
+	    '  - name: "every"' \
+	    '    command: ["/usr/bin/python3", "-u", "srv.py", "-v"]' \
+	    '    cwd: "/tmp"' \
+	    '    instances: -1' \
+	    '    env:' \
+	    '      "B": "true"' \
+	    '      "A": "2"' \
+	    '    restart: never' \
+	    '    max_restarts: 4' \
+	    '    backoff:' \
+	    '      initial: 100ms' \
+	    '      max: 15s' \
+	    '      min_uptime: 2000ms' \
+	    '    kill_timeout: 9000ms' \
+	    '    ready_timeout: 4000ms' \
+	    '    ready: notify' \
+	    '    max_memory: "1G"' \
+	    '    user: "root"' \
+	    '    group: "root"' \
+	    '    logs:' \
+	    '      out: "/tmp/o.log"' \
+	    '      err: "/tmp/e.log"' \
+	    '      timestamps: true')" "$(echo "$output" | sed -n '/^  - /,$p')"
+	[ -z "$stderr" ]
+	# What convert prints is a pm.yaml that loads as it is.
+	echo "$output" > all.yaml
+	run -0 "$PMCD" -n all.yaml
+}
+
+@test "pmc convert of the ecosystem file, started as a pm.yaml, is the same app: unchanged" {
+	export API_PORT
+	API_PORT=$(free_port)
+	pmc_start ecosystem.config.js
+	[ "$status" -eq 0 ]
+	run -0 --separate-stderr "$PMC" convert ecosystem.config.js
+	echo "$output" > converted.yaml
+	pmc_start converted.yaml
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"api: unchanged"* ]]
+	[[ "$output" == *"worker: unchanged"* ]]
+}
+
+@test "PM2 process files refused as they should be: no script, JavaScript that throws, --env on a pm.yaml, a pm.yaml to convert" {
+	printf 'module.exports = { apps: [{ name: "x" }] };\n' > noscript.config.js
+	run -1 "$PMC" start noscript.config.js
+	[[ "$output" == *"pmc: noscript.config.js: app x: no script"* ]]
+	printf 'module.exports = { apps: [ oops ] };\n' > throws.config.js
+	run -1 "$PMC" start throws.config.js
+	[[ "$output" == *"ReferenceError: oops is not defined"* ]]
+	[[ "$output" == *"throws.config.js: node could not evaluate it"* ]]
+	printf 'apps:\n  - name: y\n    command: [sleep, "9"]\n' > plain.yaml
+	run -1 "$PMC" start --env production plain.yaml
+	[[ "$output" == *"plain.yaml: --env production: only PM2 process files have env_NAME blocks"* ]]
+	run -1 "$PMC" convert plain.yaml
+	[[ "$output" == *"plain.yaml: not a PM2 process file"* ]]
+	# Nothing was started by any of these.
+	run "$PMC" list
+	[[ "$output" != *" x "* && "$output" != *" y "* ]]
+}
+
+@test "a field the loader refuses is reported with where to see its translation" {
+	printf '{"apps": [{"name": "bad", "script": "w.js", "instances": "lots"}]}\n' > bad.json
+	run -1 "$PMC" start bad.json
+	[[ "$output" == *"bad.json:"*"instances: expected a positive integer or \"max\", got \"lots\""* ]]
+	[[ "$output" == *"bad.json: the lines above are those of its translation to pm.yaml: pmc convert bad.json shows it"* ]]
+}
+
+@test "SIGHUP leaves the apps of a PM2 file as they are, and says why" {
+	local pid
+	pmc_start process.json
+	[ "$status" -eq 0 ]
+	pid=$(slot_pid jsonapp 0)
+	kill -HUP "$(pmcd_pid)"
+	wait_for 5 pmcd_logged "SIGHUP: jsonapp: from the PM2 process file .*process.json, not read again"
+	[ "$(slot_pid jsonapp 0)" = "$pid" ]
+	all_online jsonapp 1
+}
