@@ -88,6 +88,15 @@ str(struct pbuf *pb, const char *s)
 	json_quote(pb, s, strlen(s));
 }
 
+/* "    key: "text"": key carries its indent past the app's four. */
+static void
+kv(struct eco *e, const char *key, const char *text)
+{
+	pbuf_printf(e->out, "    %s: ", key);
+	str(e->out, text);
+	pbuf_add(e->out, "\n", 1);
+}
+
 /* Is the scalar true (YAML's and JSON's words)? */
 static int
 truth(const struct ynode *n)
@@ -360,11 +369,8 @@ app_out(struct eco *e, const struct ynode *node, size_t index)
 	}
 	pbuf_add(e->out, "\n", 1);
 	node_app = command(e, &a);
-	if (scalar(a.cwd)) {
-		pbuf_printf(e->out, "    cwd: ");
-		str(e->out, a.cwd->text);
-		pbuf_add(e->out, "\n", 1);
-	}
+	if (scalar(a.cwd))
+		kv(e, "cwd", a.cwd->text);
 	if (scalar(a.instances)) {
 		const char	*t = a.instances->text;
 
@@ -415,33 +421,19 @@ app_out(struct eco *e, const struct ynode *node, size_t index)
 		snprintf(m, sizeof(m), "%s", a.max_memory->text);
 		for (i = 0; m[i] != '\0'; i++)
 			m[i] = (char)toupper((unsigned char)m[i]);
-		pbuf_printf(e->out, "    max_memory: ");
-		str(e->out, m);
-		pbuf_add(e->out, "\n", 1);
+		kv(e, "max_memory", m);
 	}
-	if (scalar(a.uid)) {
-		pbuf_printf(e->out, "    user: ");
-		str(e->out, a.uid->text);
-		pbuf_add(e->out, "\n", 1);
-	}
-	if (scalar(a.gid)) {
-		pbuf_printf(e->out, "    group: ");
-		str(e->out, a.gid->text);
-		pbuf_add(e->out, "\n", 1);
-	}
+	if (scalar(a.uid))
+		kv(e, "user", a.uid->text);
+	if (scalar(a.gid))
+		kv(e, "group", a.gid->text);
 	if (scalar(a.out_file) || scalar(a.error_file) ||
 	    scalar(a.timestamps)) {
 		pbuf_printf(e->out, "    logs:\n");
-		if (scalar(a.out_file)) {
-			pbuf_printf(e->out, "      out: ");
-			str(e->out, a.out_file->text);
-			pbuf_add(e->out, "\n", 1);
-		}
-		if (scalar(a.error_file)) {
-			pbuf_printf(e->out, "      err: ");
-			str(e->out, a.error_file->text);
-			pbuf_add(e->out, "\n", 1);
-		}
+		if (scalar(a.out_file))
+			kv(e, "  out", a.out_file->text);
+		if (scalar(a.error_file))
+			kv(e, "  err", a.error_file->text);
 		if (scalar(a.timestamps)) {
 			pbuf_printf(e->out, "      timestamps: true\n");
 			if (strcmp(a.timestamps->text, "true") != 0)
