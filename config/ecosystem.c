@@ -178,9 +178,8 @@ words(const struct ynode *n, char **w, size_t at)
 	return (at);
 }
 
-/* The interpreter PM2 would pick for script, or NULL: run it itself. */
-static const char *
-interpreter_of(const char *script)
+const char *
+eco_interpreter(const char *script)
 {
 	static const struct {
 		const char	*ext;
@@ -222,7 +221,7 @@ command(struct eco *e, const struct pm2app *a)
 	if (scalar(a->interpreter) && strcmp(a->interpreter->text, "none") != 0)
 		interp = a->interpreter->text;
 	else if (!scalar(a->interpreter))
-		interp = interpreter_of(a->script->text);
+		interp = eco_interpreter(a->script->text);
 	if (interp != NULL) {
 		w[n++] = xstrdup(interp);
 		node = is_node(interp);
@@ -567,6 +566,25 @@ eco_translate(const char *path, const char *buf, size_t len,
 	pbuf_add(out, "", 1);
 	ynode_free(root);
 	return (errs->count > before ? -1 : 0);
+}
+
+int
+eco_is_file_name(const char *path)
+{
+	const char	*base = strrchr(path, '/'), *dot;
+	static const char *const ends[] = { ".config.js", ".config.cjs",
+		".config.mjs", ".json", ".yaml", ".yml" };
+	size_t		 i, n = strlen(path), m;
+
+	base = base != NULL ? base + 1 : path;
+	dot = strrchr(base, '.');
+	if (strncmp(base, "ecosystem", 9) == 0 && dot != NULL)
+		return (1);
+	for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
+		if (n >= (m = strlen(ends[i])) &&
+		    strcmp(path + n - m, ends[i]) == 0)
+			return (1);
+	return (0);
 }
 
 int

@@ -39,6 +39,13 @@ int		 eco_translate(const char *path, const char *buf, size_t len,
 		    const char *envname, struct pbuf *out,
 		    struct spec_errors *warns, struct spec_errors *errs);
 
+/* The interpreter PM2 runs script with ("node" for .js), or NULL. */
+const char	*eco_interpreter(const char *script);
+
+/* Is path, by its name, a process file rather than a script to run:
+ * ecosystem*, *.config.js (.cjs, .mjs), .json, .yaml, .yml? */
+int		 eco_is_file_name(const char *path);
+
 /* Does buf begin as a translation does (ECO_MARK)? */
 int		 eco_is_translation(const char *buf);
 

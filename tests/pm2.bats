@@ -187,3 +187,31 @@ spec_value() {
 	[ "$(slot_pid jsonapp 0)" = "$pid" ]
 	all_online jsonapp 1
 }
+
+@test "the one-line form: pmc start api.js -i 2 --name api, and --name w -- ARGS, kept as spec files that reload like any other" {
+	local pids
+	# pmcd starts with this pmc, so its apps see this PORT.
+	export PORT
+	PORT=$(free_port)
+	pmc_start api.js -i 2 --name api
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"api: 2/2 online"* ]]
+	run -0 curl -sS --max-time 5 "http://127.0.0.1:$PORT/"
+	[[ "$output" == "api "*" pid "* ]]
+	# -i on a node script is PM2's cluster mode.
+	[ "$(spec_value api node_cluster)" = true ]
+	[ -f "$PMC_HOME/apps/api.yaml" ]
+	run -0 "$PMC" describe api
+	[[ "$output" == *"app api from $PMC_HOME/apps/api.yaml"* ]]
+	pmc_start worker.js --name w -- --queue jobs
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"w: 1/1 online"* ]]
+	wait_for 5 inst_logged w 0 '^worker --queue jobs started$'
+	[ "$(spec_value w cwd)" = "$BATS_TEST_TMPDIR" ]
+	pids=$(app_pids api)
+	run -0 "$PMC" reload api
+	none_shared "$pids" "$(app_pids api)"
+	# The same line again: the same spec, unchanged.
+	pmc_start worker.js --name w -- --queue jobs
+	[[ "$output" == *"w: unchanged"* ]]
+}
