@@ -7,7 +7,7 @@ load helper
 
 bats_require_minimum_version 1.5.0
 
-VERBS="start list describe stop restart delete reload scale signal ping kill help"
+VERBS="start list describe stop restart delete reload scale signal send events convert ping kill help"
 
 # A pmcd stand-in that records being run, for tests that must not start one.
 fake_pmcd() {
@@ -46,7 +46,7 @@ fake_pmcd() {
 	run -0 "$PMC" list -h
 	[ "${lines[0]}" = "usage: pmc list [--json]" ]
 	run -0 "$PMC" start -h
-	[ "${lines[0]}" = "usage: pmc start [--prune] FILE..." ]
+	[ "${lines[0]}" = "usage: pmc start [--prune] [--env NAME] FILE... | [-i N|max] [--name NAME] [--listen ADDR] SCRIPT|-- COMMAND [ARG...]" ]
 	run -0 "$PMC" reload -h
 	[ "${lines[0]}" = "usage: pmc reload [--no-wait] NAME...|all" ]
 }
