@@ -37,7 +37,7 @@ CONFIG_SRCS =	config/specload.c config/specfield.c config/specerr.c \
 		config/specwrite.c config/ytree.c config/addr.c \
 		config/cpus.c config/human.c config/path.c config/xmalloc.c \
 		config/lookup.c config/specfile.c config/protocol.c config/home.c \
-		config/json.c config/ecosystem.c
+		config/json.c config/ecosystem.c config/cron.c
 PMC_SRCS =	cmd/pmc.c cmd/cmd.c cmd/client.c \
 		cmd/cmd-start.c cmd/cmd-list.c cmd/cmd-describe.c \
 		cmd/cmd-stop.c cmd/cmd-restart.c cmd/cmd-delete.c \
@@ -67,7 +67,7 @@ PMCD_OBJS =	$(PMCD_SRCS:%.c=$(B)/obj/%.o)
 
 PROGS =		$(B)/bin/pmc $(B)/bin/pmcd $(B)/tests/bin/demo-httpd \
 		$(B)/tests/bin/shim-probe $(B)/tests/bin/hang-nss.so \
-		$(B)/tests/bin/bpfcheck
+		$(B)/tests/bin/bpfcheck $(B)/tests/bin/cronnext
 SHIM =		$(B)/lib/libpmc-shim.so
 
 all: $(PROGS) $(SHIM)
@@ -96,6 +96,10 @@ $(B)/tests/bin/hang-nss.so: tests/fixtures/hang-nss.c
 	$(CC) $(SHIM_ALL_CFLAGS) -fPIC -shared $(SHIM_LDFLAGS) -o $@ $< -ldl
 
 # supervisor/bpf.c on its own (tests/bpf.bats).
+$(B)/tests/bin/cronnext: tests/fixtures/cronnext.c config/cron.c config/cron.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iconfig $(LDFLAGS) -o $@ tests/fixtures/cronnext.c config/cron.c
+
 $(B)/tests/bin/bpfcheck: tests/fixtures/bpfcheck.c supervisor/bpf.c supervisor/bpf.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Isupervisor $(LDFLAGS) -o $@ tests/fixtures/bpfcheck.c supervisor/bpf.c $(PKG_LIBS)
@@ -196,7 +200,7 @@ uninstall:
 # fuzz-replay` runs only the committed inputs, once each.
 FUZZ_SECONDS ?=	60
 FUZZ_CC ?=	clang
-FUZZERS =	spec protocol notify lines logs json
+FUZZERS =	spec protocol notify lines logs json cron
 FUZZ_CFLAGS =	-std=c11 -D_GNU_SOURCE $(WARNINGS) -Iconfig -Icmd -Isupervisor \
 		-Itests/fuzz $(PKG_CFLAGS) -g -O1 -fno-omit-frame-pointer \
 		-fsanitize=fuzzer,address,undefined \
@@ -206,7 +210,7 @@ FUZZ_SPEC_SRCS =	config/specload.c config/specfield.c config/specerr.c \
 			config/specwrite.c config/ytree.c \
 			config/addr.c config/cpus.c config/human.c \
 			config/path.c config/xmalloc.c config/lookup.c \
-			config/protocol.c
+			config/protocol.c config/cron.c
 FUZZ_SRCS_spec =	$(FUZZ_SPEC_SRCS) tests/fuzz/offline.c
 FUZZ_SRCS_protocol =	$(FUZZ_SPEC_SRCS) config/specfile.c config/home.c \
 			config/ecosystem.c config/json.c \
@@ -214,6 +218,7 @@ FUZZ_SRCS_protocol =	$(FUZZ_SPEC_SRCS) config/specfile.c config/home.c \
 FUZZ_SRCS_notify =	supervisor/frame.c
 FUZZ_SRCS_lines =	supervisor/frame.c
 FUZZ_SRCS_json =	config/json.c config/protocol.c
+FUZZ_SRCS_cron =	config/cron.c
 FUZZ_SRCS_logs =	supervisor/logs.c supervisor/logfs.c supervisor/log.c \
 			supervisor/frame.c config/home.c config/protocol.c
 FUZZ_BINS =	$(FUZZERS:%=build-fuzz/fuzz-%)
@@ -224,7 +229,7 @@ FUZZ_DEPS =	tests/fuzz/fuzz.h tests/fuzz/offline.c $(FUZZ_SPEC_SRCS) \
 		config/human.h config/path.h config/xmalloc.h config/lookup.h \
 		config/protocol.h config/json.c config/json.h \
 		config/specfile.c config/specfile.h config/home.c \
-		config/ecosystem.c config/ecosystem.h \
+		config/ecosystem.c config/ecosystem.h config/cron.c config/cron.h \
 		config/home.h cmd/client.c cmd/client.h cmd/cmd.h \
 		supervisor/frame.c supervisor/frame.h supervisor/logs.c \
 		supervisor/logfs.c supervisor/logfs.h \

@@ -39,7 +39,7 @@ struct pm2app {
 	const struct ynode	*restart_delay, *exp_backoff, *kill_timeout;
 	const struct ynode	*listen_timeout, *wait_ready, *max_memory;
 	const struct ynode	*out_file, *error_file, *timestamps;
-	const struct ynode	*uid, *gid;
+	const struct ynode	*uid, *gid, *cron;
 };
 
 /* PM2's fields that pmc has no meaning for yet, and why. */
@@ -50,8 +50,6 @@ static const struct {
 	{ "watch", "not supported by pmc yet (pmc reload does it by hand)" },
 	{ "ignore_watch", "not supported by pmc yet" },
 	{ "watch_delay", "not supported by pmc yet" },
-	{ "cron_restart", "not supported by pmc yet (a timer unit running "
-	    "pmc reload does it)" },
 	{ "log_file", "pmc keeps out and err apart; no combined file" },
 };
 
@@ -302,7 +300,7 @@ take(struct eco *e, struct pm2app *a, const char *key, const struct ynode *v)
 		F("error_file", error_file), F("err_file", error_file),
 		F("error", error_file), F("log_date_format", timestamps),
 		F("time", timestamps), F("uid", uid), F("user", uid),
-		F("gid", gid),
+		F("gid", gid), F("cron_restart", cron),
 #undef F
 	};
 	size_t	 i;
@@ -422,6 +420,8 @@ app_out(struct eco *e, const struct ynode *node, size_t index)
 			m[i] = (char)toupper((unsigned char)m[i]);
 		kv(e, "max_memory", m);
 	}
+	if (scalar(a.cron))
+		kv(e, "cron_restart", a.cron->text);
 	if (scalar(a.uid))
 		kv(e, "user", a.uid->text);
 	if (scalar(a.gid))

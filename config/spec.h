@@ -114,6 +114,7 @@ struct app_spec {
 	uint64_t		 ready_delay_ms;	/* READY_DELAY only */
 	uint64_t		 ready_timeout_ms;	/* default 30000 */
 	uint64_t		 max_memory;		/* bytes, 0: none */
+	char			*cron_restart;	/* crontab(5) time, or NULL */
 
 	char			*log_out;	/* NULL: default path */
 	char			*log_err;

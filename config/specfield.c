@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cpus.h"
+#include "cron.h"
 #include "human.h"
 #include "lookup.h"
 #include "specload.h"
@@ -39,7 +40,7 @@
 static const struct spec_hooks name_hooks, command_hooks, instances_hooks,
     listen_hooks, balance_hooks, env_hooks, user_hooks, group_hooks,
     ids_hooks, backoff_hooks, ready_hooks, slow_start_hooks,
-    node_cluster_hooks;
+    node_cluster_hooks, cron_restart_hooks;
 
 /* Words by value: the enums of spec.h. */
 static const char *const balance_words[] = {
@@ -102,6 +103,8 @@ const struct spec_field spec_fields[] = {
 	{ "ready_timeout", SK_DURATION, APP(ready_timeout_ms), .def = "30s",
 	    .flags = SF_NONZERO },
 	{ "max_memory", SK_SIZE, APP(max_memory), .def = "0" },
+	{ "cron_restart", SK_STRING, APP(cron_restart),
+	    .hooks = &cron_restart_hooks },
 	{ .name = "logs", .kind = SK_GROUP },
 	/* None: pmcd's log folder (logs.c). */
 	{ "logs.out", SK_PATH, APP(log_out), .def = NULL },
@@ -581,6 +584,30 @@ slow_start_finish(struct spec_ctx *ctx, const struct spec_field *f,
 
 static const struct spec_hooks slow_start_hooks = {
 	.finish = slow_start_finish
+};
+
+/* cron_restart: five fields of crontab(5); the column of what is wrong. */
+static void
+cron_restart_finish(struct spec_ctx *ctx, const struct spec_field *f,
+    const struct ynode *n)
+{
+	const struct ynode	*v = AT(ctx, f);
+	struct cron		 c;
+	const char		*why;
+	size_t			 at;
+
+	(void)n;
+	if (v == NULL || BAD(ctx, f) || ctx->app->cron_restart == NULL ||
+	    cron_parse(ctx->app->cron_restart, &c, &at, &why) == 0)
+		return;
+	/* A quoted scalar's text starts one column in. */
+	spec_problem(ctx, v->line, v->column + (v->plain ? 0 : 1) + (int)at,
+	    "cron_restart: expected %s, got \"%s\"", why,
+	    ctx->app->cron_restart);
+}
+
+static const struct spec_hooks cron_restart_hooks = {
+	.finish = cron_restart_finish
 };
 
 static void

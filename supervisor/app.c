@@ -4,10 +4,12 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cron.h"
 #include "events.h"
 #include "home.h"
 #include "listen.h"
@@ -532,6 +534,8 @@ app_apply(struct spec **specs, size_t nspecs, struct app **victims,
 	}
 	for (i = 0; i < nspecs; i++)
 		specs[i]->napps = 0;	/* the apps are ours now */
+	TAILQ_FOREACH(v, &sv->apps, entry)
+		app_cron(v);
 	rc = 0;
 out:
 	if (rc == -1)
@@ -568,6 +572,62 @@ app_restart(struct app *app)
 		mark_pending(app->inst[i]);
 		instance_event(app->inst[i], IE_RESTART);
 	}
+}
+
+/* --- cron_restart ----------------------------------------------------------- */
+
+static int64_t
+wall_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* cron_restart's time: a rolling reload, as pmc reload does it. */
+static void
+cron_fire(void *arg)
+{
+	struct app	*app = arg;
+	int64_t		 now = wall_now_ms();
+	size_t		 i, up = 0;
+
+	/* The wall clock was set back meanwhile: wait the rest. */
+	if (now < app->cron_next * 1000) {
+		timer_start(&app->cron, (uint64_t)(app->cron_next * 1000 - now));
+		return;
+	}
+	for (i = 0; i < app->ninst; i++)
+		up += app->inst[i]->state == IS_ONLINE;
+	if (up == 0)
+		log_info("%s: cron_restart: nothing online, no reload",
+		    app->spec->name);
+	else if (reload_request(app) == RELOAD_BUSY)
+		log_info("%s: cron_restart: a reload is under way already",
+		    app->spec->name);
+	else
+		log_info("%s: cron_restart \"%s\": reloading",
+		    app->spec->name, app->spec->cron_restart);
+	app_cron(app);
+}
+
+void
+app_cron(struct app *app)
+{
+	struct cron	 c;
+	int64_t		 now = wall_now_ms();
+	time_t		 next;
+
+	timer_stop(&app->cron);
+	app->cron_next = 0;
+	if (app->spec->cron_restart == NULL || app->deleting ||
+	    cron_parse(app->spec->cron_restart, &c, NULL, NULL) == -1 ||
+	    (next = cron_next(&c, (time_t)(now / 1000))) == (time_t)-1)
+		return;
+	app->cron_next = (int64_t)next;
+	timer_set(&app->cron, cron_fire, app);
+	timer_start(&app->cron, (uint64_t)((int64_t)next * 1000 - now));
 }
 
 /* Connections waiting in the app's accept queues. */
@@ -686,6 +746,7 @@ app_free(struct app *app)
 	balance_free(app);
 	cluster_free(app);
 	timer_stop(&app->drain);
+	timer_stop(&app->cron);
 	app_close_sockets(app);
 	free(app->inst);
 	free(app->file);

@@ -101,6 +101,24 @@ describe_balance(const struct app *app, struct pbuf *out)
 		pbuf_printf(out, "  %s\n", why);
 }
 
+/* cron_restart's next reload, in local time as the schedule is. */
+static void
+describe_cron(const struct app *app, struct pbuf *out)
+{
+	struct tm	 tm;
+	time_t		 t = (time_t)app->cron_next;
+	char		 at[64];
+
+	if (app->spec->cron_restart == NULL)
+		return;
+	pbuf_printf(out, "cron_restart: %s", app->spec->cron_restart);
+	if (app->cron_next != 0 && localtime_r(&t, &tm) != NULL &&
+	    strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%S%z", &tm) > 0)
+		pbuf_printf(out, ", next reload at %s\n", at);
+	else
+		pbuf_printf(out, ", no time to come\n");
+}
+
 static void
 describe_instance(const struct instance *in,
     const struct sample_members *m, struct pbuf *out)
@@ -243,6 +261,7 @@ app_describe(const struct app *app, struct pbuf *out)
 	spec_values(app->spec, describe_value, &d);
 	describe_sockets(app, out);
 	describe_balance(app, out);
+	describe_cron(app, out);
 	logs_path(app->spec, 0, path, sizeof(path));
 	pbuf_printf(out, "log files:\n  stdout: %s\n", path);
 	logs_path(app->spec, 1, path, sizeof(path));

@@ -140,6 +140,8 @@ struct app {
 	size_t			 ninst;
 	int			 deleting;
 	struct timer		 drain;		/* deleting: queues draining */
+	struct timer		 cron;		/* cron_restart's next reload */
+	int64_t			 cron_next;	/* its Unix time; 0: none */
 	uint64_t		 drain_until;	/* then stop, drained or not */
 	int			 drain_empty;	/* checks in a row that found
 						   nothing queued */
@@ -179,6 +181,7 @@ struct app	*app_find(const char *);
 int		 app_apply(struct spec **, size_t, struct app **victims,
 		    size_t nvictims, struct pbuf *errs, struct pbuf *out);
 void		 app_stop(struct app *);
+void		 app_cron(struct app *);	/* arm cron_restart's timer */
 void		 app_restart(struct app *);
 void		 app_delete(struct app *);
 int		 app_settled(const struct app *, int for_stop);

@@ -9,6 +9,8 @@ tests="bats curl python3 iproute2 procps util-linux mandoc wrk"
 # systemd: systemd-socket-activate, systemd-analyze; libc6-dev: libc.a, for
 # the static program that pmc refuses to intercept.
 tests="$tests systemd libc6-dev"
+# tzdata: the DST changes of tests/cron.bats.
+tests="$tests tzdata"
 # tmux: the terminal that tests/monit.bats runs pmc monit in.
 tests="$tests tmux"
 # parallel: bats --jobs, two suites at a time (tests/run.sh).

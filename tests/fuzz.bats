@@ -8,7 +8,7 @@
 bats_require_minimum_version 1.5.0
 load helper
 
-HARNESSES="spec protocol notify lines logs json"
+HARNESSES="spec protocol notify lines logs json cron"
 
 setup_file() {
 	# Installs clang and libFuzzer when missing; the tests skip when

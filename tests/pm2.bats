@@ -72,10 +72,11 @@ spec_value() {
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"pmc: warning: eco2.config.js: app api: vizion: PM2's, with no meaning in pmc; ignored"* ]]
 	[[ "$stderr" == *"app api: pmx: PM2's, with no meaning in pmc"* ]]
-	[[ "$stderr" == *"app api: cron_restart: not supported by pmc yet"* ]]
 	[[ "$stderr" == *"eco2.config.js: deploy: PM2's, with no meaning in pmc"* ]]
 	run -0 curl -sS --max-time 5 "http://127.0.0.1:$API_PORT/"
 	[[ "$output" == "api development pid "* ]]
+	# cron_restart is pmc's too: a rolling reload at those times.
+	[ "$(spec_value api cron_restart)" = "0 3 * * *" ]
 }
 
 @test "PM2's JSON (tab-indented) and YAML process files start their apps, each mapped field where describe shows it" {

@@ -873,6 +873,7 @@ apps:
     ready: delay:2s
     ready_timeout: 10s
     max_memory: 512M
+    cron_restart: "0 3 * * sun"
     logs: {out: out.log, err: /var/log/e.log, max_size: 1024K, keep: 0, timestamps: off, to: both}
 EOF
 	same dump "web.1_x-y.command=./server --threads 1
@@ -902,6 +903,7 @@ web.1_x-y.kill_timeout=1500ms
 web.1_x-y.ready=delay:2s
 web.1_x-y.ready_timeout=10s
 web.1_x-y.max_memory=512M
+web.1_x-y.cron_restart=0 3 * * sun
 web.1_x-y.logs.out=$dir/out.log
 web.1_x-y.logs.err=/var/log/e.log
 web.1_x-y.logs.max_size=1M
@@ -940,6 +942,7 @@ web.kill_timeout=5s
 web.ready=auto
 web.ready_timeout=30s
 web.max_memory=0
+web.cron_restart=
 web.logs.out=
 web.logs.err=
 web.logs.max_size=10M
