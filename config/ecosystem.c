@@ -40,6 +40,7 @@ struct pm2app {
 	const struct ynode	*listen_timeout, *wait_ready, *max_memory;
 	const struct ynode	*out_file, *error_file, *timestamps;
 	const struct ynode	*uid, *gid, *cron;
+	const struct ynode	*watch, *ignore_watch, *watch_delay;
 };
 
 /* PM2's fields that pmc has no meaning for yet, and why. */
@@ -47,9 +48,6 @@ static const struct {
 	const char	*name;
 	const char	*why;
 } later[] = {
-	{ "watch", "not supported by pmc yet (pmc reload does it by hand)" },
-	{ "ignore_watch", "not supported by pmc yet" },
-	{ "watch_delay", "not supported by pmc yet" },
 	{ "log_file", "pmc keeps out and err apart; no combined file" },
 };
 
@@ -93,6 +91,35 @@ kv(struct eco *e, const char *key, const char *text)
 	pbuf_printf(e->out, "    %s: ", key);
 	str(e->out, text);
 	pbuf_add(e->out, "\n", 1);
+}
+
+/*
+ * A PM2 list field: a string or a list of strings; with bools, true
+ * (or false, then nothing) as it is.
+ */
+static void
+list(struct eco *e, const char *key, const struct ynode *n, int bools)
+{
+	size_t	 i;
+
+	if (n == NULL || ynode_is_null(n))
+		return;
+	if (n->type == Y_SCALAR && bools && (strcmp(n->text, "true") == 0 ||
+	    strcmp(n->text, "false") == 0)) {
+		if (strcmp(n->text, "true") == 0)
+			pbuf_printf(e->out, "    %s: true\n", key);
+		return;
+	}
+	pbuf_printf(e->out, "    %s: [", key);
+	if (n->type == Y_SCALAR)
+		str(e->out, n->text);
+	for (i = 0; n->type == Y_SEQ && i < n->nkids; i++) {
+		if (i > 0)
+			pbuf_add(e->out, ", ", 2);
+		if (n->kids[i]->type == Y_SCALAR)
+			str(e->out, n->kids[i]->text);
+	}
+	pbuf_printf(e->out, "]\n");
 }
 
 /* Is the scalar true (YAML's and JSON's words)? */
@@ -300,7 +327,8 @@ take(struct eco *e, struct pm2app *a, const char *key, const struct ynode *v)
 		F("error_file", error_file), F("err_file", error_file),
 		F("error", error_file), F("log_date_format", timestamps),
 		F("time", timestamps), F("uid", uid), F("user", uid),
-		F("gid", gid), F("cron_restart", cron),
+		F("gid", gid), F("cron_restart", cron), F("watch", watch),
+		F("ignore_watch", ignore_watch), F("watch_delay", watch_delay),
 #undef F
 	};
 	size_t	 i;
@@ -422,6 +450,9 @@ app_out(struct eco *e, const struct ynode *node, size_t index)
 	}
 	if (scalar(a.cron))
 		kv(e, "cron_restart", a.cron->text);
+	list(e, "watch", a.watch, 1);
+	list(e, "ignore_watch", a.ignore_watch, 0);
+	duration(e, "watch_delay", a.watch_delay);
 	if (scalar(a.uid))
 		kv(e, "user", a.uid->text);
 	if (scalar(a.gid))

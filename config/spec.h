@@ -115,6 +115,11 @@ struct app_spec {
 	uint64_t		 ready_timeout_ms;	/* default 30000 */
 	uint64_t		 max_memory;		/* bytes, 0: none */
 	char			*cron_restart;	/* crontab(5) time, or NULL */
+	char			**watch;	/* paths under cwd; none: off */
+	size_t			 nwatch;
+	char			**ignore_watch;	/* fnmatch(3) patterns */
+	size_t			 nignore_watch;
+	uint64_t		 watch_delay_ms;	/* default 1000 */
 
 	char			*log_out;	/* NULL: default path */
 	char			*log_err;

@@ -40,7 +40,8 @@
 static const struct spec_hooks name_hooks, command_hooks, instances_hooks,
     listen_hooks, balance_hooks, env_hooks, user_hooks, group_hooks,
     ids_hooks, backoff_hooks, ready_hooks, slow_start_hooks,
-    node_cluster_hooks, cron_restart_hooks;
+    node_cluster_hooks, cron_restart_hooks, watch_hooks,
+    ignore_watch_hooks;
 
 /* Words by value: the enums of spec.h. */
 static const char *const balance_words[] = {
@@ -105,6 +106,13 @@ const struct spec_field spec_fields[] = {
 	{ "max_memory", SK_SIZE, APP(max_memory), .def = "0" },
 	{ "cron_restart", SK_STRING, APP(cron_restart),
 	    .hooks = &cron_restart_hooks },
+	{ "watch", SK_STRV, APP(watch), APP(nwatch), .flags = SF_LIST,
+	    .expect = "true, false or a list of paths",
+	    .hooks = &watch_hooks },
+	{ "ignore_watch", SK_STRV, APP(ignore_watch), APP(nignore_watch),
+	    .flags = SF_LIST, .expect = "a list of patterns",
+	    .hooks = &ignore_watch_hooks },
+	{ "watch_delay", SK_DURATION, APP(watch_delay_ms), .def = "1s" },
 	{ .name = "logs", .kind = SK_GROUP },
 	/* None: pmcd's log folder (logs.c). */
 	{ "logs.out", SK_PATH, APP(log_out), .def = NULL },
@@ -608,6 +616,58 @@ cron_restart_finish(struct spec_ctx *ctx, const struct spec_field *f,
 
 static const struct spec_hooks cron_restart_hooks = {
 	.finish = cron_restart_finish
+};
+
+/*
+ * A list of non-empty strings into the field's strv; with bools, true is
+ * ["."] (the app's folder) and false none (watch:).
+ */
+static void
+strings_parse(struct spec_ctx *ctx, const struct spec_field *f,
+    const struct ynode *n, int bools)
+{
+	char		***v = (char ***)((char *)ctx->app + f->off);
+	size_t		  *nv = (size_t *)((char *)ctx->app + f->off_n);
+	const struct ynode *k;
+	size_t		   i;
+	int		   b;
+
+	if (bools && n->type == Y_SCALAR && n->plain &&
+	    (b = parse_bool(n->text)) != -1) {
+		if (b)
+			strv_add(v, nv, xstrdup("."));
+		return;
+	}
+	if (n->type != Y_SEQ) {
+		spec_bad(ctx, f->name, n, f->expect);
+		return;
+	}
+	for (i = 0; i < n->nkids; i++) {
+		k = n->kids[i];
+		if (k->type != Y_SCALAR || k->len == 0 || ynode_is_null(k))
+			spec_bad(ctx, f->name, k, "a non-empty string");
+		else
+			strv_add(v, nv, xstrdup(k->text));
+	}
+}
+
+static void
+watch_parse(struct spec_ctx *ctx, const struct spec_field *f,
+    const struct ynode *n)
+{
+	strings_parse(ctx, f, n, 1);
+}
+
+static void
+ignore_watch_parse(struct spec_ctx *ctx, const struct spec_field *f,
+    const struct ynode *n)
+{
+	strings_parse(ctx, f, n, 0);
+}
+
+static const struct spec_hooks watch_hooks = { .parse = watch_parse };
+static const struct spec_hooks ignore_watch_hooks = {
+	.parse = ignore_watch_parse
 };
 
 static void

@@ -534,8 +534,10 @@ app_apply(struct spec **specs, size_t nspecs, struct app **victims,
 	}
 	for (i = 0; i < nspecs; i++)
 		specs[i]->napps = 0;	/* the apps are ours now */
-	TAILQ_FOREACH(v, &sv->apps, entry)
+	TAILQ_FOREACH(v, &sv->apps, entry) {
 		app_cron(v);
+		watch_sync(v);
+	}
 	rc = 0;
 out:
 	if (rc == -1)
@@ -673,6 +675,7 @@ app_delete(struct app *app)
 	int	 shut = 0, given = 0;
 
 	app->deleting = 1;
+	watch_free(app);
 	for (i = 0; i < app->nfds; i++) {
 		given |= app->fds[i] == -1;
 		shut += listen_refuse(layout_addr(app->spec, i), app->fds[i]);
@@ -747,6 +750,7 @@ app_free(struct app *app)
 	cluster_free(app);
 	timer_stop(&app->drain);
 	timer_stop(&app->cron);
+	watch_free(app);
 	app_close_sockets(app);
 	free(app->inst);
 	free(app->file);

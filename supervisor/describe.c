@@ -262,6 +262,7 @@ app_describe(const struct app *app, struct pbuf *out)
 	describe_sockets(app, out);
 	describe_balance(app, out);
 	describe_cron(app, out);
+	watch_describe(app, out);
 	logs_path(app->spec, 0, path, sizeof(path));
 	pbuf_printf(out, "log files:\n  stdout: %s\n", path);
 	logs_path(app->spec, 1, path, sizeof(path));

@@ -57,6 +57,7 @@ enum ievent {
 struct app;
 struct balance;
 struct channel;
+struct watcher;
 
 struct instance {
 	struct app		*app;
@@ -141,6 +142,7 @@ struct app {
 	int			 deleting;
 	struct timer		 drain;		/* deleting: queues draining */
 	struct timer		 cron;		/* cron_restart's next reload */
+	struct watcher		*watcher;	/* watch.c's, or NULL */
 	int64_t			 cron_next;	/* its Unix time; 0: none */
 	uint64_t		 drain_until;	/* then stop, drained or not */
 	int			 drain_empty;	/* checks in a row that found
@@ -191,6 +193,11 @@ int		 app_scale(struct app *, int, struct pbuf *errs);
 struct app	**apps_pruned(struct spec **, size_t, size_t *);
 void		 apps_free_all(void);
 int		 apps_all_stopped(void);
+
+/* watch.c: watch, ignore_watch, watch_delay */
+void		 watch_sync(struct app *);	/* after its spec changed */
+void		 watch_free(struct app *);
+void		 watch_describe(const struct app *, struct pbuf *);
 
 /* cluster.c: Node's cluster protocol, node_cluster: true */
 void		 cluster_message(struct instance *, const char *, size_t);

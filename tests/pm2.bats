@@ -105,7 +105,8 @@ spec_value() {
 	  "exp_backoff_restart_delay": 100, "kill_timeout": 9000,
 	  "listen_timeout": 4000, "wait_ready": true,
 	  "out_file": "/tmp/o.log", "error_file": "/tmp/e.log",
-	  "time": true, "merge_logs": true, "uid": "root", "gid": "root"
+	  "time": true, "merge_logs": true, "uid": "root", "gid": "root",
+	  "watch": ["src", "lib"], "ignore_watch": "dist", "watch_delay": 500
 	}]}
 	EOF
 	run -0 --separate-stderr "$PMC" convert --env staging all.json
@@ -128,6 +129,9 @@ spec_value() {
 	    '    ready_timeout: 4000ms' \
 	    '    ready: notify' \
 	    '    max_memory: "1G"' \
+	    '    watch: ["src", "lib"]' \
+	    '    ignore_watch: ["dist"]' \
+	    '    watch_delay: 500ms' \
 	    '    user: "root"' \
 	    '    group: "root"' \
 	    '    logs:' \

@@ -874,6 +874,9 @@ apps:
     ready_timeout: 10s
     max_memory: 512M
     cron_restart: "0 3 * * sun"
+    watch: [src, lib]
+    ignore_watch: ["*.log"]
+    watch_delay: 250ms
     logs: {out: out.log, err: /var/log/e.log, max_size: 1024K, keep: 0, timestamps: off, to: both}
 EOF
 	same dump "web.1_x-y.command=./server --threads 1
@@ -904,6 +907,10 @@ web.1_x-y.ready=delay:2s
 web.1_x-y.ready_timeout=10s
 web.1_x-y.max_memory=512M
 web.1_x-y.cron_restart=0 3 * * sun
+web.1_x-y.watch=src
+web.1_x-y.watch=lib
+web.1_x-y.ignore_watch=*.log
+web.1_x-y.watch_delay=250ms
 web.1_x-y.logs.out=$dir/out.log
 web.1_x-y.logs.err=/var/log/e.log
 web.1_x-y.logs.max_size=1M
@@ -943,6 +950,9 @@ web.ready=auto
 web.ready_timeout=30s
 web.max_memory=0
 web.cron_restart=
+web.watch=
+web.ignore_watch=
+web.watch_delay=1s
 web.logs.out=
 web.logs.err=
 web.logs.max_size=10M
