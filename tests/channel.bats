@@ -358,7 +358,8 @@ received_at_least() {
 	after=$(rss_kb "$pmcd")
 	echo "# pmcd RSS ${before} kB before, ${after} kB with a stalled" \
 	    "subscriber and $((n + 20000))+ messages" >&3
-	[ "$after" -lt $((before + 4096)) ]
+	# Under make asan the quarantine holds what is freed: no figure.
+	[ -n "${PMC_SANITIZER_REPORTS:-}" ] || [ "$after" -lt $((before + 4096)) ]
 	# Now it is read: the stream ends saying what it missed.
 	echo go > "$go"
 	status=0
