@@ -58,7 +58,7 @@ PMCD_SRCS =	supervisor/pmcd.c supervisor/log.c supervisor/loop.c \
 		supervisor/describe.c supervisor/conn.c supervisor/request.c \
 		supervisor/reply.c supervisor/balance.c supervisor/bpf.c \
 		supervisor/channel.c supervisor/cluster.c supervisor/events.c \
-		supervisor/watch.c
+		supervisor/watch.c supervisor/message.c
 FIXTURE_SRCS =	tests/fixtures/demo-httpd.c tests/fixtures/shim-probe.c
 SHIM_SRCS =	supervisor/shim.c
 

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "channel.h"
-#include "events.h"
 #include "json.h"
 #include "log.h"
 #include "pmcd.h"
@@ -322,45 +321,39 @@ handle_msg(struct channel *ch, const char *s, size_t len)
 		dispatch(ch, v, vlen, 1);
 }
 
+static void	(*deliver)(struct instance *, const char *, size_t);
+
+void
+channel_init(void (*fn)(struct instance *, const char *, size_t))
+{
+	deliver = fn;
+}
+
+/* Node's handle protocol here; every other message to deliver(). */
 static void
 dispatch(struct channel *ch, const char *s, size_t len, int inner)
 {
-	struct instance	*in = ch->in;
-	enum ready_mode	 r = in->app->spec->ready;
 	const char	*v;
 	size_t		 vlen;
-	char		 cmd[32], *flat;
+	char		 cmd[32];
 
-	if (json_is_word(s, len, "ready")) {
-		if (r == READY_NOTIFY || r == READY_AUTO)
-			instance_event(in, IE_READY);
-		return;
-	}
 	if (json_member(s, len, "cmd", &v, &vlen) == 0 &&
-	    json_word(v, vlen, cmd, sizeof(cmd)) == 0 &&
-	    strncmp(cmd, "NODE_", 5) == 0) {
-		if (strcmp(cmd, "NODE_HANDLE") == 0 && !inner)
+	    json_word(v, vlen, cmd, sizeof(cmd)) == 0) {
+		if (strcmp(cmd, "NODE_HANDLE") == 0 && !inner) {
 			handle_msg(ch, s, len);
-		else if (strcmp(cmd, "NODE_HANDLE_ACK") == 0)
+			return;
+		}
+		if (strcmp(cmd, "NODE_HANDLE_ACK") == 0) {
 			acked(ch, 1);
-		else if (strcmp(cmd, "NODE_HANDLE_NACK") == 0)
+			return;
+		}
+		if (strcmp(cmd, "NODE_HANDLE_NACK") == 0) {
 			acked(ch, 0);
-		else if (strcmp(cmd, "NODE_CLUSTER") == 0 &&
-		    in->app->spec->node_cluster)
-			cluster_message(in, s, len);
-		return;
+			return;
+		}
 	}
-	if (!events_wanted())
-		return;
-	if ((flat = malloc(len + 1)) == NULL)
-		fatal("malloc");
-	json_compact(s, len, flat);
-	{
-		struct ev_field	 f[] = { EV_JSON("data", flat) };
-
-		events_emit("message", in->app->spec->name, in->slot, f, 1);
-	}
-	free(flat);
+	if (deliver != NULL)
+		deliver(ch->in, s, len);
 }
 
 /* Complete lines in ch->buf, from a read of n bytes at its end. */

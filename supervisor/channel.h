@@ -46,6 +46,12 @@ struct instance;
 struct pbuf;
 
 /*
+ * Where the messages go that are not Node's handle protocol ("ready",
+ * NODE_CLUSTER, the app's own): message.c's, set once at start.
+ */
+void	 channel_init(void (*)(struct instance *, const char *, size_t));
+
+/*
  * A new channel for in, before its spawn: the instance's end in *child
  * (close-on-exec; the child moves it into place), or -1 with errno.
  */

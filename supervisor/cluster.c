@@ -19,7 +19,8 @@
  *			that runs as another user than pmcd, UDP, a pipe
  *			path the spec does not list, more than
  *			CLUSTER_SOCKS_MAX such sockets.
- *   listening		that server listens: ready, for ready: auto.
+ *   listening		that server listens: ready, for ready: auto
+ *			(cluster_message says so; message.c acts).
  *   close, exitedAfterDisconnect	nothing to do.
  *
  * To stop a worker we send {"act":"disconnect"}: node closes its
@@ -266,7 +267,7 @@ query_server(struct instance *in, const char *s, size_t len, long long seq)
 	pbuf_free(&out);
 }
 
-void
+int
 cluster_message(struct instance *in, const char *s, size_t len)
 {
 	char		 act[32];
@@ -278,10 +279,9 @@ cluster_message(struct instance *in, const char *s, size_t len)
 		in_debug(in, "cluster worker online");
 	} else if (strcmp(act, "queryServer") == 0 && seq >= 0)
 		query_server(in, s, len, seq);
-	else if (strcmp(act, "listening") == 0) {
-		if (in->app->spec->ready == READY_AUTO)
-			instance_event(in, IE_READY);
-	}
+	else if (strcmp(act, "listening") == 0)
+		return (1);
+	return (0);
 }
 
 int

@@ -94,47 +94,6 @@ instances_clear_verdicts(struct app *app)
 	}
 }
 
-/* "web[2]": how every message about an instance begins. */
-static void
-in_vlog(int prio, const struct instance *in, const char *fmt, va_list ap)
-{
-	char	 prefix[SPEC_NAME_MAX + 16];
-
-	snprintf(prefix, sizeof(prefix), "%s[%d]", in->app->spec->name,
-	    in->slot);
-	log_vprefix(prio, prefix, fmt, ap, NULL);
-}
-
-void
-in_debug(const struct instance *in, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	in_vlog(LOG_PRIO_DEBUG, in, fmt, ap);
-	va_end(ap);
-}
-
-void
-in_info(const struct instance *in, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	in_vlog(LOG_PRIO_INFO, in, fmt, ap);
-	va_end(ap);
-}
-
-void
-in_warnx(const struct instance *in, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	in_vlog(LOG_PRIO_WARNING, in, fmt, ap);
-	va_end(ap);
-}
-
 /* --- spawning ----------------------------------------------------------- */
 
 static void __attribute__((__noreturn__))

@@ -1,5 +1,6 @@
 /*
- * log.c -- every message pmcd prints goes through here.
+ * log.c -- every message pmcd prints goes through here, those about one
+ * instance ("web[2]: ...", in_debug, in_info, in_warnx) too.
  */
 #include <sys/stat.h>
 
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "pmcd.h"
 
 static int	log_timestamps;
 static int	log_verbose;
@@ -143,4 +145,47 @@ fatalx(const char *fmt, ...)
 	vlog(LOG_PRIO_ERR, fmt, ap, NULL);
 	va_end(ap);
 	exit(1);
+}
+
+/* --- about one instance ------------------------------------------------- */
+
+/* "web[2]": how every message about an instance begins. */
+static void
+in_vlog(int prio, const struct instance *in, const char *fmt, va_list ap)
+{
+	char	 prefix[SPEC_NAME_MAX + 16];
+
+	snprintf(prefix, sizeof(prefix), "%s[%d]", in->app->spec->name,
+	    in->slot);
+	log_vprefix(prio, prefix, fmt, ap, NULL);
+}
+
+void
+in_debug(const struct instance *in, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	in_vlog(LOG_PRIO_DEBUG, in, fmt, ap);
+	va_end(ap);
+}
+
+void
+in_info(const struct instance *in, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	in_vlog(LOG_PRIO_INFO, in, fmt, ap);
+	va_end(ap);
+}
+
+void
+in_warnx(const struct instance *in, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	in_vlog(LOG_PRIO_WARNING, in, fmt, ap);
+	va_end(ap);
 }

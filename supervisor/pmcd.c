@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "channel.h"
 #include "home.h"
 #include "listen.h"
 #include "log.h"
@@ -597,6 +598,7 @@ run(struct options *o)
 	if (mkdir(pmc_logdir(), 0700) == -1 && errno != EEXIST)
 		fatal("%s", pmc_logdir());
 	sample_then(reload_memory_check);
+	channel_init(message_from);
 	shim_locate(sv->shim_path, sizeof(sv->shim_path));
 	raise_nofile();
 	names_init();

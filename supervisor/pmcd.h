@@ -200,7 +200,11 @@ void		 watch_free(struct app *);
 void		 watch_describe(const struct app *, struct pbuf *);
 
 /* cluster.c: Node's cluster protocol, node_cluster: true */
-void		 cluster_message(struct instance *, const char *, size_t);
+int		 cluster_message(struct instance *, const char *, size_t);
+						/* 1: the worker listens */
+
+/* message.c: an instance's channel line, past Node's handle protocol */
+void		 message_from(struct instance *, const char *, size_t);
 int		 cluster_disconnect(struct instance *);	/* -1: cannot */
 void		 cluster_free(struct app *);
 
