@@ -75,6 +75,35 @@ add_spec(struct pbuf *pb, const char *path, const char *env)
 }
 
 /*
+ * Is path a spec file rather than a script to run: named as one
+ * (eco_is_file_name; .yaml, .yml or .json anywhere in its name, as in
+ * pm.yaml.example), or a file with a line that starts "apps:"?
+ */
+static int
+spec_like(const char *path)
+{
+	const char	*base = strrchr(path, '/');
+	char		 line[256];
+	FILE		*f;
+	int		 fd, yes = 0, n = 0;
+
+	base = base != NULL ? base + 1 : path;
+	if (eco_is_file_name(path) || strstr(base, ".yaml") != NULL ||
+	    strstr(base, ".yml") != NULL || strstr(base, ".json") != NULL)
+		return (1);
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1)
+		return (0);
+	if ((f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return (0);
+	}
+	while (!yes && n++ < 200 && fgets(line, sizeof(line), f) != NULL)
+		yes = strncmp(line, "apps:", 5) == 0;
+	fclose(f);
+	return (yes);
+}
+
+/*
  * The one-line form, PM2's `pm2 start app.js -i max --name api`: is it
  * one?  Yes with -i, --name or --listen, or when the first argument is
  * not a spec file by its name (app.js, ./server).
@@ -83,7 +112,7 @@ static int
 one_line(const struct cmd *cmd)
 {
 	return (cmd_has(cmd, 'i') || cmd_has(cmd, 'n') || cmd_has(cmd, 'l') ||
-	    !eco_is_file_name(cmd->argv[0]));
+	    !spec_like(cmd->argv[0]));
 }
 
 static void
@@ -191,11 +220,25 @@ cmd_start_exec(struct cmd *cmd)
 {
 	struct pbuf	 pb;
 	int		 fd, i, r;
-
-	char		 one[PATH_MAX];
+	char		 one[PATH_MAX], flags[SPEC_NAME_MAX + 16];
+	char		 block[SPEC_NAME_MAX + 8];
 
 	memset(&pb, 0, sizeof(pb));
-	pbuf_add_field(&pb, cmd_has(cmd, 'p') ? "prune" : "");	/* flags */
+	/* flags: "prune" and "env=NAME", a space apart */
+	snprintf(flags, sizeof(flags), "%s%s%s", cmd_has(cmd, 'p') ? "prune" :
+	    "", cmd_has(cmd, 'p') && cmd_has(cmd, 'e') ? " " : "",
+	    cmd_has(cmd, 'e') ? "env=" : "");
+	if (cmd_has(cmd, 'e')) {
+		snprintf(block, sizeof(block), "env_%s", cmd->optargs['e']);
+		if (strlen(cmd->optargs['e']) > SPEC_NAME_MAX ||
+		    !spec_env_block(block)) {
+			fprintf(stderr, "pmc: --env: expected letters, digits, "
+			    "\"_\" or \"-\", got \"%s\"\n", cmd->optargs['e']);
+			return (PMC_EXIT_USAGE);
+		}
+		strlcat(flags, cmd->optargs['e'], sizeof(flags));
+	}
+	pbuf_add_field(&pb, flags);
 	r = PMC_EXIT_OK;
 	if (one_line(cmd)) {
 		if (write_one_line(cmd, one, sizeof(one)) == -1 ||

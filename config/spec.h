@@ -130,6 +130,7 @@ struct app_spec {
 
 	int			 pm2;		/* from a PM2 process file
 						   (ecosystem.h) */
+	char			*envname;	/* --env it was read with; NULL */
 	int			 line;		/* where the app starts */
 	int			 column;
 };
@@ -177,6 +178,15 @@ void	 app_spec_free(struct app_spec *);
 struct app_spec *app_spec_dup(const struct app_spec *);
 /* Same effective spec: nothing to do when an app is started again. */
 int	 app_spec_equal(const struct app_spec *, const struct app_spec *);
+
+/*
+ * env_NAME blocks: spec_set_env(NAME) before a parse merges each app's
+ * env_NAME over its env, as --env does (NULL: none); an app read so
+ * records NAME.  spec_env_block: is key an env_NAME key?
+ */
+void	 spec_set_env(const char *);
+const char *spec_env(void);
+int	 spec_env_block(const char *key);
 
 void	 spec_errors_add(struct spec_errors *, const char *fmt, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));

@@ -739,7 +739,52 @@ env_parse(struct spec_ctx *ctx, const struct spec_field *f,
 			env_pair(ctx, n->kids[i], n->kids[i + 1]);
 }
 
-static const struct spec_hooks env_hooks = { .parse = env_parse };
+/*
+ * With --env NAME: the app's env_NAME block over its env, a name of both
+ * taking the block's value; the app records NAME.
+ */
+static void
+env_finish(struct spec_ctx *ctx, const struct spec_field *f,
+    const struct ynode *n)
+{
+	struct app_spec		*app = ctx->app;
+	const struct ynode	*b = NULL, *k;
+	char			 key[SPEC_NAME_MAX + 8], prefix[SPEC_NAME_MAX + 9];
+	size_t			 i, j, len;
+
+	(void)f;
+	if (spec_env() == NULL)
+		return;
+	app->envname = xstrdup(spec_env());
+	snprintf(key, sizeof(key), "env_%s", spec_env());
+	snprintf(prefix, sizeof(prefix), "%s.", key);
+	for (i = 0; n->type == Y_MAP && i + 1 < n->nkids; i += 2)
+		if (n->kids[i]->type == Y_SCALAR &&
+		    strcmp(n->kids[i]->text, key) == 0)
+			b = n->kids[i + 1];
+	if (b == NULL || b->type != Y_MAP)
+		return;
+	for (i = 0; i + 1 < b->nkids; i += 2) {
+		k = b->kids[i];
+		if (!spec_key_ok(ctx, b, i, prefix) || k->type != Y_SCALAR)
+			continue;
+		len = strlen(k->text);
+		for (j = 0; j < app->nenv; j++)
+			if (strncmp(app->env[j], k->text, len) == 0 &&
+			    app->env[j][len] == '=') {
+				free(app->env[j]);
+				app->env[j] = app->env[--app->nenv];
+				app->env[app->nenv] = NULL;
+				break;
+			}
+		env_pair(ctx, k, b->kids[i + 1]);
+	}
+}
+
+static const struct spec_hooks env_hooks = {
+	.parse = env_parse,
+	.finish = env_finish
+};
 
 /*
  * user and group: must exist; only root may switch to another.  Digits

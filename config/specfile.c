@@ -216,14 +216,8 @@ specfile_text(const char *path, const struct specfile_pm2 *pm2, char **real,
 	if (specfile_read(path, real, &buf, len, errs) == -1)
 		return (-1);
 	*text = buf;
-	if ((kind = eco_kind(*real, buf, *len)) == ECO_NONE) {
-		if (pm2 != NULL && pm2->env != NULL) {
-			spec_errors_add(errs, "%s: --env %s: only PM2 process "
-			    "files have env_NAME blocks", path, pm2->env);
-			goto fail;
-		}
+	if ((kind = eco_kind(*real, buf, *len)) == ECO_NONE)
 		return (0);
-	}
 	if (kind == ECO_JS) {
 		if (pm2 == NULL || pm2->js == NULL) {
 			spec_errors_add(errs, "%s: a JavaScript process file: "
@@ -271,7 +265,11 @@ specfile_add_pm2(struct pbuf *pb, const char *path,
 	if (specfile_text(path, pm2, &real, &buf, &len, errs) == -1)
 		return -1;
 	lookup_record(&answers);
+	/* A pm.yaml's env_NAME blocks: --env picks one (a PM2 file's
+	 * translation has none left). */
+	spec_set_env(pm2 != NULL ? pm2->env : NULL);
 	rc = spec_parse_in(path, real, buf, len, &spec, errs);
+	spec_set_env(NULL);
 	lookup_record(NULL);
 	if (rc == 0) {
 		spec_free(spec);

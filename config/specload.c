@@ -198,6 +198,13 @@ walk_map(struct spec_ctx *ctx, const struct ynode *map,
 		for (j = 0, f = NULL; j < n && f == NULL; j++)
 			if (strcmp(k->text, keys[j]) == 0)
 				f = rows[j];
+		/* env_NAME: env's finish takes the one --env names. */
+		if (f == NULL && group == NULL && spec_env_block(k->text)) {
+			if (map->kids[i + 1]->type != Y_MAP)
+				spec_bad(ctx, k->text, map->kids[i + 1],
+				    "a mapping of names to values");
+			continue;
+		}
 		if (f == NULL)
 			unknown_key(ctx, k, prefix, keys, n);
 		else
@@ -476,6 +483,32 @@ spec_free(struct spec *spec)
 }
 
 /* An app as a record: every row freed, copied and compared. */
+/* The env_NAME block that --env picked: NULL, none. */
+static char	*env_chosen;
+
+void
+spec_set_env(const char *name)
+{
+	free(env_chosen);
+	env_chosen = name != NULL ? xstrdup(name) : NULL;
+}
+
+const char *
+spec_env(void)
+{
+	return env_chosen;
+}
+
+int
+spec_env_block(const char *key)
+{
+	size_t	n = strlen(key);
+
+	return n > 4 && strncmp(key, "env_", 4) == 0 && strspn(key + 4,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_-") == n - 4;
+}
+
 void
 app_spec_free(struct app_spec *app)
 {
@@ -483,6 +516,7 @@ app_spec_free(struct app_spec *app)
 
 	if (app == NULL)
 		return;
+	free(app->envname);
 	for (f = spec_fields; f < spec_fields + spec_nfields; f++) {
 		if (f->hooks != NULL && f->hooks->release != NULL)
 			f->hooks->release(app);
@@ -503,6 +537,7 @@ app_spec_dup(const struct app_spec *app)
 
 	d = xcalloc(1, sizeof(*d));
 	*d = *app;
+	d->envname = xstrdup_or_null(app->envname);
 	for (f = spec_fields; f < spec_fields + spec_nfields; f++) {
 		v = FIELD(d, f);
 		if (f->hooks != NULL && f->hooks->copy != NULL)

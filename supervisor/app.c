@@ -668,6 +668,18 @@ drain_step(void *arg)
  * queued, and it is stopped once nothing is (or after DRAIN_MAX_MS:
  * an instance that is down cannot drain its slot's queue).
  */
+const char *
+app_file_env(const char *file)
+{
+	struct app	*app;
+
+	TAILQ_FOREACH(app, &sv->apps, entry)
+		if (!app->deleting && strcmp(app->file, file) == 0 &&
+		    app->spec->envname != NULL)
+			return (app->spec->envname);
+	return (NULL);
+}
+
 void
 app_delete(struct app *app)
 {

@@ -184,6 +184,8 @@ int		 app_apply(struct spec **, size_t, struct app **victims,
 		    size_t nvictims, struct pbuf *errs, struct pbuf *out);
 void		 app_stop(struct app *);
 void		 app_cron(struct app *);	/* arm cron_restart's timer */
+/* The --env that the apps of file were started with, or NULL. */
+const char	*app_file_env(const char *file);
 void		 app_restart(struct app *);
 void		 app_delete(struct app *);
 int		 app_settled(const struct app *, int for_stop);

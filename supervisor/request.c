@@ -232,11 +232,37 @@ parse_files(struct client *c, const char **f, int n, struct spec **specs,
 	return (-1);
 }
 
+/*
+ * In flags (words a space apart), the word name, or name=VALUE: "" or
+ * VALUE (a static buffer), or NULL when it is not there.
+ */
+static const char *
+flag_value(const char *flags, const char *name)
+{
+	static char	 v[SPEC_NAME_MAX + 1];
+	const char	*p = flags, *e;
+	size_t		 n = strlen(name), len;
+
+	while (*p != '\0') {
+		e = p + strcspn(p, " ");
+		len = (size_t)(e - p);
+		if (len >= n && strncmp(p, name, n) == 0 &&
+		    (len == n || p[n] == '=')) {
+			snprintf(v, sizeof(v), "%.*s", len > n ?
+			    (int)(len - n - 1) : 0, p + n + 1);
+			return (v);
+		}
+		p = *e == ' ' ? e + 1 : e;
+	}
+	return (NULL);
+}
+
 static void
 do_start(struct client *c, const char **f, int n)
 {
 	struct spec	**specs;
 	size_t		 nspecs;
+	int		 rc;
 
 	if (n < 4 || (n - 1) % 3 != 0) {
 		reply_text(c, MSG_ERR, "start: expected flags, then path, "
@@ -246,8 +272,13 @@ do_start(struct client *c, const char **f, int n)
 	}
 	if ((specs = calloc((size_t)n / 3 + 1, sizeof(*specs))) == NULL)
 		fatal("calloc");
-	if (parse_files(c, f + 1, n - 1, specs, &nspecs) == 0) {
-		apply_and_wait(c, specs, nspecs, strcmp(f[0], "prune") == 0);
+	/* flags: "prune", "env=NAME", a space apart */
+	spec_set_env(flag_value(f[0], "env"));
+	rc = parse_files(c, f + 1, n - 1, specs, &nspecs);
+	spec_set_env(NULL);
+	if (rc == 0) {
+		apply_and_wait(c, specs, nspecs, flag_value(f[0], "prune") !=
+		    NULL);
 		free_specs(specs, nspecs);
 	} else
 		free(specs);

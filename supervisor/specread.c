@@ -107,10 +107,14 @@ specread_finish(void)
 		for (k = 0; k < nf; k++)
 			spec_errors_add(&errs, "%s", f[k]);
 	else
-		for (k = 1; k + 2 < nf; k += 3)
+		for (k = 1; k + 2 < nf; k += 3) {
+			/* With the --env its apps were started with. */
+			spec_set_env(app_file_env(f[k]));
 			if (specfile_parse(f[k], f[k + 1], f[k + 2],
 			    &specs[ns], &errs) == 0)
 				ns++;
+			spec_set_env(NULL);
+		}
 	for (i = 0; i < errs.count; i++)
 		log_warnx("%s", errs.msgs[i]);
 	if (errs.count > 0)

@@ -157,7 +157,7 @@ spec_value() {
 	[[ "$output" == *"worker: unchanged"* ]]
 }
 
-@test "PM2 process files refused as they should be: no script, JavaScript that throws, --env on a pm.yaml, a pm.yaml to convert" {
+@test "PM2 process files refused as they should be: no script, JavaScript that throws, a bad --env, a pm.yaml to convert" {
 	printf 'module.exports = { apps: [{ name: "x" }] };\n' > noscript.config.js
 	run -1 "$PMC" start noscript.config.js
 	[[ "$output" == *"pmc: noscript.config.js: app x: no script"* ]]
@@ -166,8 +166,8 @@ spec_value() {
 	[[ "$output" == *"ReferenceError: oops is not defined"* ]]
 	[[ "$output" == *"throws.config.js: node could not evaluate it"* ]]
 	printf 'apps:\n  - name: y\n    command: [sleep, "9"]\n' > plain.yaml
-	run -1 "$PMC" start --env production plain.yaml
-	[[ "$output" == *"plain.yaml: --env production: only PM2 process files have env_NAME blocks"* ]]
+	run -2 "$PMC" start --env 'pro duction' plain.yaml
+	[[ "$output" == *"pmc: --env: expected letters, digits, \"_\" or \"-\", got \"pro duction\""* ]]
 	run -1 "$PMC" convert plain.yaml
 	[[ "$output" == *"plain.yaml: not a PM2 process file"* ]]
 	# Nothing was started by any of these.
@@ -219,4 +219,50 @@ spec_value() {
 	# The same line again: the same spec, unchanged.
 	pmc_start worker.js --name w -- --queue jobs
 	[[ "$output" == *"w: unchanged"* ]]
+	# A spec file by its content, whatever its name (pm.yaml.example).
+	printf 'apps:\n  - name: conf\n    command: [sleep, "600"]\n' > web.conf
+	pmc_start web.conf
+	[[ "$output" == *"conf: 1/1 online"* ]]
+	[ ! -e "$PMC_HOME/apps/web.yaml" ]
+}
+
+# env_of_web KEY: KEY in the environment of instance 0 of web.
+env_of_web() {
+	env_of "$(slot_pid web 0)" "$1"
+}
+
+@test "env_NAME blocks in a pm.yaml: --env merges one over env; SIGHUP keeps the --env; a start without it goes back" {
+	printf '%s\n' 'apps:' '  - name: web' '    command: [sleep, "600"]' \
+	    '    env: {MODE: dev, KEEP: "1"}' \
+	    '    env_production: {MODE: prod}' \
+	    '    env_staging: {MODE: stage, EXTRA: "yes"}' > app.yaml
+	pmc_start --env production app.yaml
+	[ "$status" -eq 0 ]
+	[ "$(env_of_web MODE)" = prod ]
+	[ "$(env_of_web KEEP)" = 1 ]
+	[ -z "$(env_of_web EXTRA)" ]
+	# The file changes; SIGHUP reads it with the same --env.
+	sed -i 's/MODE: prod}/MODE: prod2}/' app.yaml
+	pid=$(slot_pid web 0)
+	kill -HUP "$(pmcd_pid)"
+	wait_for 10 eval '[ "$(slot_pid web 0)" != "$pid" ] && all_online web 1'
+	[ "$(env_of_web MODE)" = prod2 ]
+	pmc_start app.yaml
+	[[ "$output" == *"web: spec changed, reloading"* ]]
+	[ "$(env_of_web MODE)" = dev ]
+	pmc_start --env staging app.yaml
+	[ "$(env_of_web MODE)" = stage ]
+	[ "$(env_of_web EXTRA)" = yes ]
+}
+
+@test "an env_NAME block that is not a mapping is an error with its line and column; an app without the block keeps its env" {
+	printf '%s\n' 'apps:' '  - name: web' '    command: [sleep, "600"]' \
+	    '    env_production: [MODE]' > bad.yaml
+	run -1 "$PMC" start --env production bad.yaml
+	[[ "$output" == *"bad.yaml:4:21: env_production: expected a mapping of names to values, got a sequence"* ]]
+	printf '%s\n' 'apps:' '  - name: web' '    command: [sleep, "600"]' \
+	    '    env: {MODE: dev}' > plain.yaml
+	pmc_start --env production plain.yaml
+	[ "$status" -eq 0 ]
+	[ "$(env_of_web MODE)" = dev ]
 }
