@@ -38,7 +38,9 @@ struct pmc_msghdr {
 enum pmc_msgtype {
 	/* Requests, pmc -> pmcd. */
 	MSG_PING = 1,		/* no fields */
-	MSG_START = 2,		/* flags field ("" or "prune"), then per
+	MSG_START = 2,		/* flags field: words a space apart,
+				   "prune" and "env=NAME" (the env_NAME
+				   blocks to merge), or ""; then per
 				   file: its real path (no symlink), its
 				   content, the answers of the names it
 				   looked up (lookup.h; pmcd asks no name
