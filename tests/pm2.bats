@@ -142,6 +142,18 @@ spec_value() {
 	# What convert prints is a pm.yaml that loads as it is.
 	echo "$output" > all.yaml
 	run -0 "$PMCD" -n all.yaml
+	# Each field as pmc reads it (describe shows the same values).
+	run -0 "$PMCD" -n -v all.yaml
+	for kv in "command=/usr/bin/python3 -u srv.py -v" restart=never \
+	    backoff.initial=100ms backoff.max=15s backoff.min_uptime=2s \
+	    max_restarts=4 kill_timeout=9s ready=notify ready_timeout=4s \
+	    max_memory=1G watch=src watch=lib ignore_watch=dist \
+	    watch_delay=500ms user=root group=root env.A=2 env.B=true \
+	    logs.out=/tmp/o.log logs.err=/tmp/e.log logs.timestamps=true \
+	    cwd=/tmp; do
+		grep -qxF "every.$kv" <<< "$output" ||
+		    { echo "no every.$kv in: $output"; return 1; }
+	done
 }
 
 @test "pmc convert of the ecosystem file, started as a pm.yaml, is the same app: unchanged" {
