@@ -22,6 +22,7 @@
 #include "ecosystem.h"
 #include "home.h"
 #include "json.h"
+#include "path.h"
 #include "protocol.h"
 #include "spec.h"
 #include "specfile.h"
@@ -85,18 +86,14 @@ spec_like(const char *path)
 	const char	*base = strrchr(path, '/');
 	char		 line[256];
 	FILE		*f;
-	int		 fd, yes = 0, n = 0;
+	int		 yes = 0, n = 0;
 
 	base = base != NULL ? base + 1 : path;
 	if (eco_is_file_name(path) || strstr(base, ".yaml") != NULL ||
 	    strstr(base, ".yml") != NULL || strstr(base, ".json") != NULL)
 		return (1);
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1)
+	if ((f = path_fopen(path)) == NULL)
 		return (0);
-	if ((f = fdopen(fd, "r")) == NULL) {
-		close(fd);
-		return (0);
-	}
 	while (!yes && n++ < 200 && fgets(line, sizeof(line), f) != NULL)
 		yes = strncmp(line, "apps:", 5) == 0;
 	fclose(f);

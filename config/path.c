@@ -1,6 +1,8 @@
 /*
  * path.c -- the paths a spec names, made absolute and clean; see path.h.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,4 +73,21 @@ path_dir(const char *path)
 	abs = path_resolve(cwd, dir);
 	free(dir);
 	return abs;
+}
+
+FILE *
+path_fopen(const char *path)
+{
+	FILE	*f;
+	int	 fd, e;
+
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return NULL;
+	if ((f = fdopen(fd, "r")) == NULL) {
+		e = errno;
+		close(fd);
+		errno = e;
+	}
+	return f;
 }

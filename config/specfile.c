@@ -15,6 +15,7 @@
 
 #include "ecosystem.h"
 #include "lookup.h"
+#include "path.h"
 #include "protocol.h"
 #include "spec.h"
 #include "specfile.h"
@@ -315,15 +316,10 @@ specfile_empty(const char *path)
 {
 	char	 line[512];
 	FILE	*f;
-	int	 fd, empty = 1;
+	int	 empty = 1;
 
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1)
+	if ((f = path_fopen(path)) == NULL)
 		return 0;
-	if ((f = fdopen(fd, "r")) == NULL) {
-		close(fd);
-		return 0;
-	}
 	while (empty && fgets(line, sizeof(line), f) != NULL)
 		empty = line[strspn(line, " \t\r\n")] == '\0' ||
 		    line[strspn(line, " \t")] == '#';

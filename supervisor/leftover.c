@@ -34,6 +34,7 @@
 
 #include "home.h"
 #include "log.h"
+#include "path.h"
 #include "pmcd.h"
 
 #define LEFTOVER_VERSION	1
@@ -183,14 +184,10 @@ read_groups(const char *path, struct group_rec *g, size_t max)
 	char			 line[256], boot[64], rboot[64];
 	FILE			*f;
 	size_t			 n = 0;
-	int			 fd, version;
+	int			 version;
 
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1 || (f = fdopen(fd, "r")) == NULL) {
-		if (fd != -1)
-			close(fd);
+	if ((f = path_fopen(path)) == NULL)
 		return (0);
-	}
 	boot_id(boot, sizeof(boot));
 	if (fgets(line, sizeof(line), f) == NULL ||
 	    sscanf(line, "pmcd-groups %d %63s", &version, rboot) != 2 ||
