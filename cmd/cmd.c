@@ -32,6 +32,7 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_resurrect_entry,
 	&cmd_startup_entry,
 	&cmd_ping_entry,
+	&cmd_update_entry,
 	&cmd_kill_entry,
 	&cmd_help_entry,
 	NULL

@@ -73,6 +73,7 @@ extern const struct cmd_entry cmd_resurrect_entry;
 extern const struct cmd_entry cmd_startup_entry;
 extern const struct cmd_entry cmd_ping_entry;
 extern const struct cmd_entry cmd_kill_entry;
+extern const struct cmd_entry cmd_update_entry;
 extern const struct cmd_entry cmd_help_entry;
 
 #endif /* PMC_CMD_H */

@@ -80,6 +80,10 @@ enum pmc_msgtype {
 	MSG_SEND = 19,		/* target ("NAME", "NAME:N" or "all"), then
 				   one JSON value; pmcd writes it to the
 				   channel of each instance targeted */
+	MSG_UPDATE = 20,	/* the new binary's absolute path, or "":
+				   the one pmcd was started from; pmcd
+				   executes it in its own process and the
+				   new pmcd answers (pmcd(8) UPDATE) */
 
 	/* Replies, pmcd -> pmc. */
 	MSG_OUT = 100,		/* one field: text for stdout */

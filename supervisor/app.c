@@ -302,6 +302,35 @@ app_new(struct change *p)
 	return (app);
 }
 
+/*
+ * pmc update: an app carried over, its instances still to be filled in
+ * (restore.c).  Nothing starts; its cron and watches are set again.
+ */
+struct app *
+app_adopt(struct app_spec *spec, const char *file, int *fds, size_t nfds,
+    size_t ninst)
+{
+	struct app	*app;
+	size_t		 i;
+
+	if ((app = calloc(1, sizeof(*app))) == NULL)
+		fatal("calloc");
+	app->spec = spec;
+	app->file = strdup(file);
+	app->fds = fds;
+	app->nfds = nfds;
+	app->ninst = ninst;
+	app->inst = calloc(ninst + 1, sizeof(*app->inst));
+	if (app->file == NULL || app->inst == NULL)
+		fatal("calloc");
+	for (i = 0; i < ninst; i++)
+		app->inst[i] = instance_new(app, (int)i);
+	TAILQ_INSERT_TAIL(&sv->apps, app, entry);
+	app->rebalance = 1;
+	app->changed = 1;
+	return (app);
+}
+
 static void
 mark_pending(struct instance *in)
 {

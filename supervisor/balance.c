@@ -43,6 +43,7 @@
 #include "listen.h"
 #include "log.h"
 #include "pmcd.h"
+#include "state.h"
 
 #define STICKY_GRACE_MS	1000
 #define WEIGHT_FULL	16	/* a slot's weight once ramped */
@@ -631,4 +632,73 @@ balance_weight(const struct app *app, int slot)
 	if (bl == NULL || slot < 0 || (size_t)slot >= bl->nslots)
 		return (0);
 	return (bl->weight[slot]);
+}
+
+/* pmc update: when each slot came up or went down (slow_start, sticky). */
+void
+balance_save(const struct app *app, struct state_out *o)
+{
+	const struct balance	*bl = app->bal;
+	size_t			 s;
+
+	for (s = 0; bl != NULL && s < bl->nslots; s++) {
+		state_begin(o, "bslot");
+		state_num(o, "slot", (long long)s);
+		state_unum(o, "live_since", bl->live_since[s]);
+		state_num(o, "live_pid", bl->live_pid[s]);
+		state_unum(o, "down_since", bl->down_since[s]);
+		state_end(o);
+	}
+}
+
+/* One "bslot" record; the programs are loaded anew by balance_sync. */
+void
+balance_load(struct app *app, const struct state_rec *r)
+{
+	long long	 s = rec_num(r, "slot");
+
+	if (!BALANCE_PER_SLOT(app->spec->balance) || s < 0 || s > 65535)
+		return;
+	if (app->bal == NULL)
+		app->bal = balance_new(app);
+	slots_grow(app->bal, (size_t)s + 1);
+	app->bal->live_since[s] = rec_unum(r, "live_since");
+	app->bal->live_pid[s] = (pid_t)rec_num(r, "live_pid");
+	app->bal->down_since[s] = rec_unum(r, "down_since");
+	app->rebalance = 1;
+}
+
+/*
+ * pmc update, before the exec: each socket leaves its eBPF sockarray, so
+ * that the new pmcd's program can take it (a socket is in one sockarray
+ * at a time).  Until then the program finds no socket and the kernel's
+ * hash spreads the new connections: none is refused.  fail: the exec
+ * did not happen; new programs are loaded as for a new app.
+ */
+void
+balance_release(int fail)
+{
+	struct app	*app;
+	struct bal_addr	*a;
+	size_t		 i, s;
+	char		 why[256];
+
+	TAILQ_FOREACH(app, &sv->apps, entry) {
+		if (app->bal == NULL)
+			continue;
+		if (fail) {
+			balance_free(app);
+			app->rebalance = 1;
+			continue;
+		}
+		for (i = 0; i < app->bal->na; i++) {
+			a = app->bal->a[i];
+			if (a->b == NULL || !bal_is_ebpf(a->b))
+				continue;
+			for (s = 0; s < a->nfds; s++)
+				if (a->fds[s] != -1)
+					bal_set_socket(a->b, (int)s, -1, why,
+					    sizeof(why));
+		}
+	}
 }

@@ -16,6 +16,7 @@
 #include "json.h"
 #include "log.h"
 #include "pmcd.h"
+#include "state.h"
 
 #define FDS_MAX		16	/* descriptors read with one message */
 #define HANDLE_TRIES	3	/* sends of one handle, as Node's */
@@ -483,4 +484,105 @@ channel_describe(const struct instance *in, struct pbuf *pb)
 		pbuf_printf(pb, ", %llu bad lines dropped", ch->bad);
 	if (ch->handles > 0)
 		pbuf_printf(pb, ", %llu handles closed", ch->handles);
+}
+
+/* --- across pmc update (state.h) ------------------------------------------ */
+
+/* A handle sent and not acknowledged, or queued: not to be carried. */
+int
+channel_busy(void)
+{
+	struct app	*app;
+	struct outmsg	*m;
+	size_t		 i;
+
+	TAILQ_FOREACH(app, &sv->apps, entry)
+		for (i = 0; i < app->ninst; i++) {
+			if (app->inst[i]->ch == NULL)
+				continue;
+			if (app->inst[i]->ch->wait_ack ||
+			    app->inst[i]->ch->unacked != NULL)
+				return (1);
+			STAILQ_FOREACH(m, &app->inst[i]->ch->q, entry)
+				if (m->fd != -1)
+					return (1);
+		}
+	return (0);
+}
+
+void
+channel_save(const struct instance *in, struct state_out *o)
+{
+	const struct channel	*ch = in->ch;
+	const struct outmsg	*m;
+
+	if (ch == NULL)
+		return;
+	state_begin(o, "chan");
+	state_fd(o, "fd", ch->w.fd);
+	state_bytes(o, "in", ch->buf, ch->len);
+	state_num(o, "skipping", ch->skipping);
+	state_unum(o, "sent", ch->sent);
+	state_unum(o, "received", ch->received);
+	state_unum(o, "refused", ch->refused);
+	state_unum(o, "bad", ch->bad);
+	state_unum(o, "handles", ch->handles);
+	state_num(o, "warned", ch->warned);
+	state_end(o);
+	STAILQ_FOREACH(m, &ch->q, entry) {
+		state_begin(o, "chanmsg");
+		state_bytes(o, "data", m->data + m->off, m->len - m->off);
+		state_num(o, "bypass", m->bypass);
+		state_end(o);
+	}
+}
+
+/* A "chan" record makes in's channel, each "chanmsg" queues a line. */
+int
+channel_load(struct instance *in, const struct state_rec *r)
+{
+	struct channel	*ch = in->ch;
+	struct outmsg	*m;
+	const char	*p;
+	size_t		 len;
+
+	if (strcmp(r->kind, "chanmsg") == 0) {
+		p = rec_bytes(r, "data", &len);
+		if (ch == NULL || len == 0)
+			return (-1);
+		if ((m = calloc(1, sizeof(*m))) == NULL ||
+		    (m->data = malloc(len)) == NULL)
+			fatal("calloc");
+		memcpy(m->data, p, len);
+		m->len = len;
+		m->fd = -1;
+		m->bypass = rec_num(r, "bypass") != 0;
+		STAILQ_INSERT_TAIL(&ch->q, m, entry);
+		ch->queued += len;
+		interest(ch);
+		return (0);
+	}
+	if (ch != NULL || (ch = calloc(1, sizeof(*ch))) == NULL)
+		return (-1);
+	ch->in = in;
+	STAILQ_INIT(&ch->q);
+	ch->w.fd = rec_fd(r, "fd");
+	ch->w.fn = channel_io;
+	ch->w.arg = ch;
+	if (ch->w.fd != -1 && watch_add(&ch->w, EPOLLIN) == -1)
+		fatal("epoll_ctl");
+	p = rec_bytes(r, "in", &len);
+	if (len <= CHANNEL_MSG_MAX) {
+		memcpy(ch->buf, p, len);
+		ch->len = len;
+	}
+	ch->skipping = rec_num(r, "skipping") != 0;
+	ch->sent = rec_unum(r, "sent");
+	ch->received = rec_unum(r, "received");
+	ch->refused = rec_unum(r, "refused");
+	ch->bad = rec_unum(r, "bad");
+	ch->handles = rec_unum(r, "handles");
+	ch->warned = rec_num(r, "warned") != 0;
+	in->ch = ch;
+	return (0);
 }

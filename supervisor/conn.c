@@ -182,6 +182,39 @@ conn_make_room(struct conn_listener *l)
 	return (-1);
 }
 
+/* A connection on fd, accepted or carried over: NULL when refused. */
+static struct conn *
+conn_new(struct conn_listener *l, int fd)
+{
+	struct conn	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		fatal("calloc");
+	c->l = l;
+	c->w.fd = fd;
+	c->w.fn = conn_io;
+	c->w.arg = c;
+	timer_set(&c->deadline, conn_expire, c);
+	if ((c->arg = l->ops->open(c)) == NULL ||
+	    conn_make_room(l) == -1) {
+		timer_stop(&c->deadline);
+		close(fd);
+		conn_free(c);
+		return (NULL);
+	}
+	if (watch_add(&c->w, EPOLLIN) == -1)
+		fatal("epoll_ctl");
+	TAILQ_INSERT_TAIL(&l->conns, c, entry);
+	l->n++;
+	return (c);
+}
+
+struct conn *
+conn_adopt(struct conn_listener *l, int fd)
+{
+	return (conn_new(l, fd));
+}
+
 static void
 conn_accept(struct watch *w, uint32_t events)
 {
@@ -192,24 +225,8 @@ conn_accept(struct watch *w, uint32_t events)
 	(void)events;
 	while ((fd = accept4(w->fd, NULL, NULL,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
-		if ((c = calloc(1, sizeof(*c))) == NULL)
-			fatal("calloc");
-		c->l = l;
-		c->w.fd = fd;
-		c->w.fn = conn_io;
-		c->w.arg = c;
-		timer_set(&c->deadline, conn_expire, c);
-		if ((c->arg = l->ops->open(c)) == NULL ||
-		    conn_make_room(l) == -1) {
-			timer_stop(&c->deadline);
-			close(fd);
-			conn_free(c);
+		if ((c = conn_new(l, fd)) == NULL)
 			continue;
-		}
-		if (watch_add(&c->w, EPOLLIN) == -1)
-			fatal("epoll_ctl");
-		TAILQ_INSERT_TAIL(&l->conns, c, entry);
-		l->n++;
 		/* A request already there is answered before a later
 		   connection can take this one's place. */
 		conn_io(&c->w, EPOLLIN);
@@ -251,7 +268,6 @@ conn_listen(struct conn_listener *l, int fd, const struct conn_ops *ops)
 void
 conn_close(struct conn_listener *l, int last_words)
 {
-	struct timeval	 tv = { 1, 0 };
 	struct conn	*c;
 
 	if (l->ops == NULL)
@@ -260,12 +276,26 @@ conn_close(struct conn_listener *l, int last_words)
 	if (l->w.fd != -1)
 		watch_close(&l->w);
 	while ((c = TAILQ_FIRST(&l->conns)) != NULL) {
-		if (last_words && c->out.len > c->off) {
-			setsockopt(c->w.fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
-			    sizeof(tv));
-			fcntl(c->w.fd, F_SETFL, 0);
-			conn_send(c);
-		}
+		if (last_words)
+			conn_last_words(c);
 		conn_drop(c);
 	}
+}
+
+int
+conn_last_words(struct conn *c)
+{
+	struct timeval	 tv = { 1, 0 }, none = { 0, 0 };
+	int		 rc;
+
+	if (c->out.len <= c->off)
+		return (0);
+	setsockopt(c->w.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	fcntl(c->w.fd, F_SETFL, 0);
+	rc = conn_send(c);
+	setsockopt(c->w.fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof(none));
+	fcntl(c->w.fd, F_SETFL, O_NONBLOCK);
+	if (rc == 0)
+		c->out.len = c->off = 0;
+	return (rc == 0 ? 0 : -1);
 }

@@ -69,6 +69,10 @@ void	 conn_listen(struct conn_listener *, int fd, const struct conn_ops *);
    what each has queued when last_words is set. */
 void	 conn_close(struct conn_listener *, int last_words);
 void	 conn_drop(struct conn *);
+/* A connection on fd, as if accepted (pmc update carries them over). */
+struct conn *conn_adopt(struct conn_listener *, int fd);
+/* A blocking send of what c has queued, 1 s at most; 0 when all went. */
+int	 conn_last_words(struct conn *);
 void	 conn_deadline(struct conn *, uint64_t ms);	/* 0: none */
 void	 conn_interest(struct conn *);	/* after want or out changed */
 

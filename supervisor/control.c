@@ -25,6 +25,7 @@
 #include "events.h"
 #include "log.h"
 #include "pmcd.h"
+#include "state.h"
 
 #define CLIENTS_MAX	64
 #define CLIENT_IDLE_MS	10000
@@ -197,4 +198,106 @@ dispatch(struct client *c)
 	} else
 		h->fn(c, f, n);
 	free(f);
+}
+
+/* --- across pmc update (state.h) ------------------------------------------ */
+
+/* Does a client other than except wait for an outcome? */
+int
+control_waiting(struct client *except)
+{
+	struct conn	*cn;
+	struct client	*c;
+
+	TAILQ_FOREACH(cn, &listener.conns, entry) {
+		c = cn->arg;
+		if (c != except && c->wait != WAIT_NONE)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * Before the exec: what each client was sent goes out first.  The
+ * updating client and the subscribers of pmc events go on with the new
+ * pmcd; a client half-way through its request is told to try again.
+ */
+void
+control_update_drop(struct client *updating)
+{
+	struct conn	*cn, *next;
+	struct client	*c;
+
+	TAILQ_FOREACH_SAFE(cn, &listener.conns, entry, next) {
+		c = cn->arg;
+		if (c == updating)
+			continue;
+		if (c->events != NULL && !events_behind(c) &&
+		    conn_last_words(cn) == 0)
+			continue;
+		if (!c->have_request && c->events == NULL) {
+			reply_text(c, MSG_ERR, "pmcd is updating itself; "
+			    "try again");
+			reply_exit(c, 1);
+		}
+		conn_last_words(cn);
+		conn_drop(cn);
+	}
+	if (updating != NULL)
+		conn_last_words(updating->conn);
+}
+
+void
+control_save(struct state_out *o, struct client *updating)
+{
+	state_begin(o, "control");
+	state_fd(o, "fd", listener.w.fd);
+	state_str(o, "path", sock_path);
+	state_end(o);
+	events_save(o);
+	if (updating == NULL)
+		return;
+	state_begin(o, "client");
+	state_fd(o, "fd", updating->conn->w.fd);
+	state_end(o);
+}
+
+/* "control", "sub" or "client": the socket and who was talking. */
+int
+control_load(const struct state_rec *r)
+{
+	struct conn	*cn;
+	struct client	*c;
+	char		 why[128], *names, *p;
+	const char	*v[EVENTS_SUBSCRIBERS_MAX * 4];
+	int		 fd = rec_fd(r, "fd"), n = 0;
+
+	if (fd < 0)
+		return (-1);
+	if (strcmp(r->kind, "control") == 0) {
+		strlcpy(sock_path, rec_str(r, "path"), sizeof(sock_path));
+		conn_listen(&listener, fd, &control_ops);
+		return (0);
+	}
+	if (listener.ops == NULL || (cn = conn_adopt(&listener, fd)) == NULL)
+		return (-1);
+	c = cn->arg;
+	c->have_request = 1;
+	cn->want = 0;
+	conn_deadline(cn, 0);
+	conn_interest(cn);
+	if (strcmp(r->kind, "client") == 0) {
+		update_answer(c);
+		return (0);
+	}
+	if ((names = strdup(rec_str(r, "names"))) == NULL)
+		fatal("strdup");
+	for (p = names; p != NULL && *p != '\0' &&
+	    n < (int)(sizeof(v) / sizeof(v[0])); )
+		v[n++] = strsep(&p, ",");
+	if (events_subscribe(c, rec_num(r, "json") != 0, v, n, why,
+	    sizeof(why)) == -1)
+		conn_drop(cn);
+	free(names);
+	return (0);
 }

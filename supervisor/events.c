@@ -17,6 +17,7 @@
 #include "json.h"
 #include "log.h"
 #include "pmcd.h"
+#include "state.h"
 
 struct subscriber {
 	LIST_ENTRY(subscriber)	 entry;
@@ -218,4 +219,37 @@ events_end(void)
 		reply_exit(s->c, 0);
 		events_unsubscribe(s->c);
 	}
+}
+
+/* pmc update: each subscriber's connection and what it asked for. */
+void
+events_save(struct state_out *o)
+{
+	struct subscriber	*s;
+	struct pbuf		 names = { 0 };
+	int			 i;
+
+	LIST_FOREACH(s, &subs, entry) {
+		names.len = 0;
+		for (i = 0; i < s->nnames; i++)
+			pbuf_printf(&names, "%s%s", i > 0 ? "," : "",
+			    s->names[i]);
+		state_begin(o, "sub");
+		state_fd(o, "fd", s->c->conn->w.fd);
+		state_num(o, "json", s->json);
+		state_bytes(o, "names", names.data != NULL ? names.data : "",
+		    names.len);
+		state_end(o);
+	}
+	pbuf_free(&names);
+}
+
+/* Was c a subscriber that fell behind? Then it is told so. */
+int
+events_behind(struct client *c)
+{
+	if (c->events == NULL || c->events->missed == 0)
+		return (0);
+	events_sent(c);
+	return (1);
 }

@@ -47,6 +47,8 @@ int	 events_subscribe(struct client *, int json, const char **names,
 void	 events_sent(struct client *);
 /* pmcd exits: every subscriber's stream ends, status 0. */
 void	 events_end(void);
+/* pmc update: a subscriber that fell behind is told, 1; else 0. */
+int	 events_behind(struct client *);
 /* c goes (its connection is freed). */
 void	 events_unsubscribe(struct client *);
 

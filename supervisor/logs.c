@@ -40,6 +40,7 @@
 #include "log.h"
 #include "logfs.h"
 #include "pmcd.h"
+#include "state.h"
 
 #define READS_PER_EVENT	16		/* then let others have a turn */
 #define SPLIT_MARK	" [pmc: line continues]"
@@ -63,6 +64,7 @@ struct outpipe {
 	int			 to_stdout;
 	int			 timestamps;
 	int			 slot;
+	int			 err;		/* stderr's */
 	char			 app[SPEC_NAME_MAX + 1];
 	char			*part;		/* a line without its newline yet */
 	size_t			 len;
@@ -498,13 +500,13 @@ outpipe_read(struct watch *w, uint32_t events)
 	}
 }
 
-/* Drain fd, one of instance in's pipes (stderr when err). */
-void
-outpipe_new(const struct instance *in, int fd, int err)
+/* Drain fd, a pipe of slot of the app of s (NULL: gone; lines dropped). */
+static struct outpipe *
+outpipe_make(const struct app_spec *s, const char *name, int slot, int fd,
+    int err)
 {
-	const struct app_spec	*s = in->app->spec;
 	struct outpipe		*op;
-	enum logs_to		 to = logs_to(s);
+	enum logs_to		 to = s != NULL ? logs_to(s) : LOGS_TO_FILE;
 	char			 path[PATH_MAX];
 
 	if ((op = calloc(1, sizeof(*op))) == NULL)
@@ -512,17 +514,68 @@ outpipe_new(const struct instance *in, int fd, int err)
 	op->w.fd = fd;
 	op->w.fn = outpipe_read;
 	op->w.arg = op;
-	op->slot = in->slot;
-	op->timestamps = s->log_timestamps;
+	op->slot = slot;
+	op->err = err;
+	op->timestamps = s != NULL && s->log_timestamps;
 	op->to_stdout = to == LOGS_TO_STDOUT || to == LOGS_TO_BOTH;
-	strlcpy(op->app, s->name, sizeof(op->app));
-	if (to != LOGS_TO_STDOUT) {
+	strlcpy(op->app, name, sizeof(op->app));
+	if (s != NULL && to != LOGS_TO_STDOUT) {
 		logs_path(s, err, path, sizeof(path));
 		op->lf = logfile_get(path, s, err);
 	}
 	if (watch_add(&op->w, EPOLLIN) == -1)
 		fatal("epoll_ctl");
 	TAILQ_INSERT_TAIL(&outpipes, op, entry);
+	return (op);
+}
+
+/* Drain fd, one of instance in's pipes (stderr when err). */
+void
+outpipe_new(const struct instance *in, int fd, int err)
+{
+	outpipe_make(in->app->spec, in->app->spec->name, in->slot, fd, err);
+}
+
+/* pmc update: every pipe, with the start of a line it holds. */
+void
+logs_save(struct state_out *o)
+{
+	struct outpipe	*op;
+
+	TAILQ_FOREACH(op, &outpipes, entry) {
+		state_begin(o, "pipe");
+		state_fd(o, "fd", op->w.fd);
+		state_str(o, "app", op->app);
+		state_num(o, "slot", op->slot);
+		state_num(o, "err", op->err);
+		state_bytes(o, "part", op->part != NULL ? op->part : "",
+		    op->len);
+		state_end(o);
+	}
+}
+
+int
+logs_load(const struct state_rec *r)
+{
+	struct outpipe	*op;
+	struct app	*app;
+	const char	*part;
+	size_t		 len;
+	int		 fd = rec_fd(r, "fd");
+
+	if (fd < 0)
+		return (-1);
+	app = app_find(rec_str(r, "app"));
+	op = outpipe_make(app != NULL ? app->spec : NULL, rec_str(r, "app"),
+	    (int)rec_num(r, "slot"), fd, rec_num(r, "err") != 0);
+	part = rec_bytes(r, "part", &len);
+	if (len > 0 && len < LINE_MAX_BYTES) {
+		if ((op->part = malloc(len)) == NULL)
+			fatal("malloc");
+		memcpy(op->part, part, len);
+		op->len = len;
+	}
+	return (0);
 }
 
 /* At exit: write out what the pipes still hold, then close them. */

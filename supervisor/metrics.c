@@ -26,6 +26,7 @@
 #include "conn.h"
 #include "log.h"
 #include "pmcd.h"
+#include "state.h"
 
 #define HTTP_CLIENTS_MAX	16
 #define HTTP_REQUEST_MAX	4096
@@ -332,4 +333,24 @@ void
 metrics_close(void)
 {
 	conn_close(&hlistener, 0);
+}
+
+/* pmc update: the listener goes on; its connections are closed. */
+void
+metrics_save(struct state_out *o)
+{
+	if (hlistener.w.fd == -1)
+		return;
+	state_begin(o, "metrics");
+	state_fd(o, "fd", hlistener.w.fd);
+	state_end(o);
+}
+
+void
+metrics_load(const struct state_rec *r)
+{
+	int	 fd = rec_fd(r, "fd");
+
+	if (fd != -1)
+		conn_listen(&hlistener, fd, &hops);
 }

@@ -20,6 +20,7 @@
 #include "frame.h"
 #include "log.h"
 #include "pmcd.h"
+#include "state.h"
 
 #define NOTIFY_MAX	4096
 
@@ -128,6 +129,27 @@ notify_init(void)
 	    len - 1 < sizeof(sv->notify_path) - 2 ? len - 1 :
 	    sizeof(sv->notify_path) - 2);
 	nw.fd = fd;
+	nw.fn = notify_read;
+	if (watch_add(&nw, EPOLLIN) == -1)
+		fatal("epoll_ctl");
+}
+
+/* pmc update: the socket, and its name the instances were given. */
+void
+notify_save(struct state_out *o)
+{
+	state_begin(o, "notify");
+	state_fd(o, "fd", nw.fd);
+	state_str(o, "path", sv->notify_path);
+	state_end(o);
+}
+
+void
+notify_load(const struct state_rec *r)
+{
+	if ((nw.fd = rec_fd(r, "fd")) == -1)
+		fatalx("state: no notify socket");
+	strlcpy(sv->notify_path, rec_str(r, "path"), sizeof(sv->notify_path));
 	nw.fn = notify_read;
 	if (watch_add(&nw, EPOLLIN) == -1)
 		fatal("epoll_ctl");

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "pmcd.h"
 #include "specfile.h"
+#include "state.h"
 
 static struct pmcd	 the_pmcd;
 struct pmcd		*sv = &the_pmcd;
@@ -42,7 +43,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: pmcd [-f] [-v] [--resurrect] "
 	    "[--metrics address] [file ...]\n"
-	    "       pmcd -n [-v | -w] file ...\n");
+	    "       pmcd -n [-v | -w] file ...\n"
+	    "       pmcd --check-state version\n");
 	exit(2);
 }
 
@@ -181,6 +183,9 @@ signal_read(struct watch *w, uint32_t events)
 		case SIGUSR1:
 			logs_reopen(NULL);
 			break;
+		case SIGUSR2:
+			update_request(NULL, NULL, 0);
+			break;
 		case SIGHUP:
 			if (!sv->stopping) {
 				sdnotify_reloading();
@@ -204,6 +209,7 @@ signals_init(void)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
 		fatal("sigprocmask");
 	signal(SIGPIPE, SIG_IGN);
@@ -237,6 +243,7 @@ take_lock(void)
 		fatalx("already running for %s (pid %s)", pmc_home(),
 		    pid[0] != '\0' ? pid : "?");
 	}
+	sv->lock_fd = fd;
 }
 
 static void
@@ -450,6 +457,17 @@ reread_files(void)
 	free(files);
 }
 
+/* --check-state: can this binary take a state of that version? */
+static int
+check_state(int version)
+{
+	if (version == PMCD_STATE_VERSION)
+		return (0);
+	printf("state version %d; this pmcd reads version %d\n", version,
+	    PMCD_STATE_VERSION);
+	return (1);
+}
+
 /* Soft RLIMIT_NOFILE to the hard one; instances get back the first. */
 static void
 raise_nofile(void)
@@ -504,6 +522,8 @@ struct options {
 	int		 yaml;		/* -w */
 	int		 resurrect;
 	const char	*metrics;	/* --metrics, PMCD_METRICS */
+	int		 state_fd;	/* --state-fd: an update's, or -1 */
+	int		 check_state;	/* --check-state: a version, or -1 */
 	char		**files;
 	int		 nfiles;
 };
@@ -515,8 +535,11 @@ arguments(int argc, char *argv[], struct options *o)
 	static const struct option longopts[] = {
 		{ "metrics", required_argument, NULL, 'm' },
 		{ "resurrect", no_argument, NULL, 'r' },
+		{ "state-fd", required_argument, NULL, 'S' },
+		{ "check-state", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 }
 	};
+	const char	*errstr;
 
 	while ((ch = getopt_long(argc, argv, "fhnvw", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -531,6 +554,17 @@ arguments(int argc, char *argv[], struct options *o)
 			break;
 		case 'r':
 			o->resurrect = 1;
+			break;
+		case 'S':
+			o->state_fd = (int)strtonum(optarg, 3, INT_MAX, &errstr);
+			if (errstr != NULL)
+				usage();
+			break;
+		case 'C':
+			o->check_state = (int)strtonum(optarg, 0, INT_MAX,
+			    &errstr);
+			if (errstr != NULL)
+				usage();
 			break;
 		case 'v':
 			o->verbose = 1;
@@ -585,14 +619,19 @@ run(struct options *o)
 {
 	char	 path[PATH_MAX], why[PATH_MAX + 128];
 
-	if (home_check(pmc_home(), 1, why, sizeof(why)) == -1)
-		fatalx("%s", why);
-	if (!o->fg)
-		detach();
-	take_lock();
-	leftover_end();
+	sv->fg = o->fg;
+	sv->verbose = o->verbose;
+	if (o->state_fd == -1) {
+		if (home_check(pmc_home(), 1, why, sizeof(why)) == -1)
+			fatalx("%s", why);
+		if (!o->fg)
+			detach();
+		take_lock();
+		leftover_end();
+	}
+	update_self_init();
 	loop_init();
-	if (o->metrics != NULL && *o->metrics != '\0' &&
+	if (o->state_fd == -1 && o->metrics != NULL && *o->metrics != '\0' &&
 	    metrics_listen(o->metrics, why, sizeof(why)) == -1)
 		fatalx("--metrics: %s", why);
 	if (mkdir(pmc_logdir(), 0700) == -1 && errno != EEXIST)
@@ -610,17 +649,27 @@ run(struct options *o)
 	home_path(path, sizeof(path), "pmc.sock");
 	made_files = 1;
 	atexit(remove_files);
-	control_init(path);
-	notify_init();
-	write_pidfile();
-	if (o->resurrect)
-		load_dump();
-	load_files(o->files, o->nfiles);
-	announce_ready();
-	log_info("pmcd %ld ready, PMC_HOME %s", (long)getpid(), pmc_home());
-	/* Here, not in metrics_listen: pmc start's terminal is not ours. */
-	if (o->metrics != NULL && *o->metrics != '\0')
-		log_info("metrics on http://%s/metrics", o->metrics);
+	if (o->state_fd != -1) {
+		/* pmc update: the old binary's apps, sockets and clients. */
+		if (state_restore(o->state_fd, why, sizeof(why)) == -1)
+			fatalx("update: %s", why);
+		sdnotify_updated();
+		reap();
+	} else {
+		control_init(path);
+		notify_init();
+		write_pidfile();
+		if (o->resurrect)
+			load_dump();
+		load_files(o->files, o->nfiles);
+		announce_ready();
+		log_info("pmcd %ld ready, PMC_HOME %s", (long)getpid(),
+		    pmc_home());
+		/* Here, not in metrics_listen: pmc start's terminal is not
+		 * ours. */
+		if (o->metrics != NULL && *o->metrics != '\0')
+			log_info("metrics on http://%s/metrics", o->metrics);
+	}
 
 	while (!(sv->stopping && apps_all_stopped())) {
 		loop_once();
@@ -649,12 +698,16 @@ main(int argc, char *argv[])
 {
 	struct options	 o = { 0 };
 
+	o.state_fd = o.check_state = -1;
 	arguments(argc, argv, &o);
 	if (o.check)
 		return (check_files(o.files, o.nfiles, o.verbose, o.yaml));
+	if (o.check_state != -1)
+		return (check_state(o.check_state));
 	/* Nothing the caller left open outlives this point, but sockets
-	 * passed to us the systemd way. */
-	closefrom(3 + listen_adopt());
+	 * passed to us the systemd way, or by the pmcd we update. */
+	if (o.state_fd == -1)
+		closefrom(3 + listen_adopt());
 	log_init(0, o.verbose);
 	environment(&o);
 	return (run(&o));

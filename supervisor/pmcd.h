@@ -174,6 +174,9 @@ struct pmcd {
 	struct rlimit		 nofile;	/* as started; for instances */
 	char			 user[64];	/* our user's name, or "" */
 	char			 group[64];	/* our group's name, or "" */
+	int			 lock_fd;	/* pmcd.lock, held */
+	int			 verbose;	/* -v */
+	int			 fg;		/* -f */
 };
 
 extern struct pmcd	*sv;
@@ -183,6 +186,8 @@ struct app	*app_find(const char *);
 int		 app_apply(struct spec **, size_t, struct app **victims,
 		    size_t nvictims, struct pbuf *errs, struct pbuf *out);
 void		 app_stop(struct app *);
+struct app	*app_adopt(struct app_spec *, const char *file, int *fds,
+		    size_t nfds, size_t ninst);	/* pmc update */
 void		 app_cron(struct app *);	/* arm cron_restart's timer */
 /* The --env that the apps of file were started with, or NULL. */
 const char	*app_file_env(const char *file);
@@ -297,6 +302,8 @@ void		 sdnotify_init(void);
 void		 sdnotify_tick(void);
 void		 sdnotify_reloading(void);
 void		 sdnotify_stopping(void);
+void		 sdnotify_env(int set);		/* pmc update */
+void		 sdnotify_updated(void);
 
 /* specread.c */
 void		 specread_start(char **files, size_t n,

@@ -20,6 +20,7 @@
 #include "json.h"
 #include "log.h"
 #include "pmcd.h"
+#include "state.h"
 #include "specfile.h"
 
 /* --- waiting for an outcome ------------------------------------------------ */
@@ -823,6 +824,7 @@ static const struct handler handlers[] = {
 	{ MSG_METRICS, do_metrics },
 	{ MSG_EVENTS, do_events },
 	{ MSG_SEND, do_send },
+	{ MSG_UPDATE, update_request },
 };
 
 const struct handler *

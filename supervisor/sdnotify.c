@@ -27,6 +27,8 @@ static uint64_t			 sd_watchdog_ms;
 static int			 sd_ready;	/* READY=1 sent */
 static int			 sd_reloading;	/* RELOADING=1 sent */
 static char			 sd_status[256];
+static char			 sd_text[sizeof(sd_addr.sun_path) + 1];
+static unsigned long long	 sd_usec;	/* WATCHDOG_USEC, 0: none */
 
 static void
 sd_send(const char *fmt, ...)
@@ -73,6 +75,7 @@ watchdog_init(void)
 	unsetenv("WATCHDOG_PID");
 	if (errstr != NULL)
 		return;
+	sd_usec = (unsigned long long)usec;
 	sd_watchdog_ms = (uint64_t)usec / 2000;
 	if (sd_watchdog_ms == 0)
 		sd_watchdog_ms = 1;
@@ -93,6 +96,7 @@ sdnotify_init(void)
 		log_warnx("NOTIFY_SOCKET too long; not notifying");
 		return;
 	}
+	strlcpy(sd_text, s, sizeof(sd_text));
 	sd_addr.sun_family = AF_UNIX;
 	memcpy(sd_addr.sun_path, s, len);
 	if (*s == '@')
@@ -179,4 +183,36 @@ sdnotify_tick(void)
 		sd_send("STATUS=%s", st);
 		strlcpy(sd_status, st, sizeof(sd_status));
 	}
+}
+
+/*
+ * pmc update: the variables we were started with, for the new binary
+ * (set), or gone again when the exec failed (clear).
+ */
+void
+sdnotify_env(int set)
+{
+	char	 num[32];
+
+	if (!set || sd_fd == -1) {
+		unsetenv("NOTIFY_SOCKET");
+		unsetenv("WATCHDOG_USEC");
+		unsetenv("WATCHDOG_PID");
+		return;
+	}
+	setenv("NOTIFY_SOCKET", sd_text, 1);
+	if (sd_usec != 0) {
+		snprintf(num, sizeof(num), "%llu", sd_usec);
+		setenv("WATCHDOG_USEC", num, 1);
+		snprintf(num, sizeof(num), "%ld", (long)getpid());
+		setenv("WATCHDOG_PID", num, 1);
+	}
+}
+
+/* The new pmcd: READY=1 once its apps are settled, as after SIGHUP. */
+void
+sdnotify_updated(void)
+{
+	sd_ready = 1;
+	sd_reloading = 1;
 }

@@ -478,3 +478,23 @@ only_adopted_socket() {
 	[ "$(listeners "$PORT" | grep -o 'ino:[0-9]*')" = "$ino" ]
 	served_by web "$PORT"
 }
+
+@test "pmc update: RELOADING=1, then READY=1 from the same pid, which still runs: the unit is not restarted" {
+	start_recorder
+	two_slow_instances
+	start_pmcd
+	wait_for 10 said 1 "$READY2"
+	old=$(app_pids web)
+	cp "$PMCD" pmcd-new
+	run -0 "$PMC" update --binary "$BATS_TEST_TMPDIR/pmcd-new"
+	wait_for 10 said 2 "$READY2" || { show_record; false; }
+	show_record
+	run sh -c "sed '1,/^READY=1/d' '$REC' | grep -n ."
+	[[ "${lines[0]}" =~ ^1:RELOADING=1\|MONOTONIC_USEC=[0-9]+$ ]]
+	# Every datagram came from pmcd's one pid, before and after.
+	[ -z "$(awk -v p="$PMCD_PID" '$1 != p' "$REC.from")" ]
+	kill -0 "$PMCD_PID"
+	[ "$(readlink "/proc/$PMCD_PID/exe")" = "$BATS_TEST_TMPDIR/pmcd-new" ]
+	[ "$(app_pids web)" = "$old" ]
+	[ "$(nth_ready 2)" = "$(nth_ready 1)" ]
+}
