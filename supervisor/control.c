@@ -262,9 +262,12 @@ control_save(struct state_out *o, struct client *updating)
 	state_end(o);
 }
 
-/* "control", "sub" or "client": the socket and who was talking. */
+/*
+ * "control", "sub" or "client": the socket and who was talking; the
+ * client that asked for the update to *asker, to be answered.
+ */
 int
-control_load(const struct state_rec *r)
+control_load(const struct state_rec *r, struct client **asker)
 {
 	struct conn	*cn;
 	struct client	*c;
@@ -287,7 +290,7 @@ control_load(const struct state_rec *r)
 	conn_deadline(cn, 0);
 	conn_interest(cn);
 	if (strcmp(r->kind, "client") == 0) {
-		update_answer(c);
+		*asker = c;
 		return (0);
 	}
 	if ((names = strdup(rec_str(r, "names"))) == NULL)

@@ -20,12 +20,6 @@
 static struct client	*asker;
 static char		 binary[PATH_MAX];
 
-void
-update_answer(struct client *c)
-{
-	asker = c;
-}
-
 static struct app *
 load_app(const struct state_rec *r, char *why, size_t len)
 {
@@ -166,7 +160,7 @@ load(const struct state_rec *r, struct app **app, struct instance **in,
 		strlcpy(binary, rec_str(r, "binary"), sizeof(binary));
 	} else if (strcmp(r->kind, "control") == 0 ||
 	    strcmp(r->kind, "client") == 0 || strcmp(r->kind, "sub") == 0) {
-		if (control_load(r) == -1 && strcmp(r->kind, "control") == 0) {
+		if (control_load(r, &asker) == -1 && strcmp(r->kind, "control") == 0) {
 			snprintf(why, len, "no control socket");
 			return (-1);
 		}

@@ -78,7 +78,7 @@ void	 balance_release(int fail);	/* before the exec, or after it
 					   failed */
 void	 events_save(struct state_out *);
 void	 control_save(struct state_out *, struct client *updating);
-int	 control_load(const struct state_rec *);
+int	 control_load(const struct state_rec *, struct client **asker);
 /* The clients that would be lost: told to try again, then dropped. */
 void	 control_update_drop(struct client *updating);
 int	 control_waiting(struct client *except);	/* clients wait */
@@ -90,7 +90,6 @@ void	 metrics_load(const struct state_rec *);
 /* restore.c: the new pmcd's side.  -1 with why: nothing can go on. */
 int	 state_restore(int fd, char *why, size_t);
 /* update.c: the updating client, answered once the new pmcd runs. */
-void	 update_answer(struct client *);	/* restore.c: answer it */
 void	 update_request(struct client *, const char **, int);
 /* The path pmcd was started from ("" unknown), for pmc update. */
 void	 update_self_init(void);
