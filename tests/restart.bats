@@ -137,8 +137,11 @@ up_for() {
 
 @test "restart: on-failure restarts after status 3, not after status 0" {
 	port=$(free_port)
+	# min_uptime long: on a slow machine (asan) the instance may live
+	# past the default 1 s before it is told to exit, and a long-lived
+	# exit restarts at once, without the delay this test counts.
 	demo_spec app.yaml web 1 "127.0.0.1:$port" 'restart: on-failure' \
-	    'backoff: {initial: 50ms}'
+	    'backoff: {initial: 50ms, min_uptime: 60s}'
 	pmc_start app.yaml
 	[ "$status" -eq 0 ]
 	first=$(app_pids web)

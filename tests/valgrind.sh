@@ -66,7 +66,9 @@ mkdir -m 0700 "$PMC_HOME"
 # Children run natively after their exec: only pmcd is checked.
 valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite \
     --errors-for-leak-kinds=definite --error-exitcode=99 \
-    --trace-children=no --track-fds=no --log-file="$vlog" \
+    --trace-children=yes --trace-children-skip="$DEMO" \
+    --trace-children-skip-by-arg=--check-state \
+    --track-fds=no --log-file="$vlog" \
     "$PMCD" -f > "$tmp/pmcd.out" 2>&1 &
 pmcd_pid=$!
 wait_for 60 "$PMC" ping || fail "pmcd did not answer under valgrind"
@@ -129,6 +131,16 @@ send(struct.pack("=IIII", v, 1, 0xffffffff, 0))		# over the bound
 EOF
 "$PMC" ping >/dev/null || fail "pmcd no longer answers"
 
+echo "valgrind: pmc update (pmcd executes itself again, under valgrind)"
+before=$(pids)
+cp "$vlog" "$vlog.before-update"
+"$PMC" update >/dev/null || fail "pmc update failed"
+[ "$(pids)" = "$before" ] || fail "the instances changed across the update"
+set -- $before
+kill -KILL "$1"
+wait_for 60 online 2 || fail "web not back online after a kill after the update"
+"$PMC" list --json >/dev/null || fail "pmc list --json failed after the update"
+
 echo "valgrind: stop, then SIGTERM"
 "$PMC" stop web >/dev/null || fail "pmc stop failed"
 kill -TERM "$pmcd_pid"
@@ -136,7 +148,9 @@ wait "$pmcd_pid"
 rc=$?
 pmcd_pid=
 
-# Summed over pmcd and any child of it that ended before its exec.
+# Summed over pmcd (its image before and after pmc update) and any child
+# of it that ended before its exec.
+cat "$vlog.before-update" >> "$vlog"
 errors=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$vlog" |
     awk '{ n += $1 } END { print NR ? n : "x" }')
 definite=$(sed -n 's/.*definitely lost: \([0-9,]*\) bytes.*/\1/p' "$vlog" |

@@ -23,6 +23,9 @@
 #     wrk -c64 (keep-alive, and a new connection per request) and with
 #     one client: requests/s, p50, p99, and each instance's share of
 #     the requests (max/min, counted by the servers themselves)
+#   9 updating the daemon itself under load (issue 19): pmc update beside
+#     pm2 update, 2 node instances each: instances restarted (pids that
+#     changed), failed requests, the daemon's pid kept or not
 # Targets are printed beside the figures with PASS or MISS.
 #
 # QUICK=1: one short repetition of everything, under a minute.  PM2 comes
@@ -1385,6 +1388,81 @@ share_fmt() {
 	if ge "$1" 1e9; then echo "∞"; else fmt "$1" 3; fi
 }
 
+# --- figure 9: updating the daemon -------------------------------------------
+
+# pmc update executes the new pmcd in its own process; pm2 update saves,
+# kills its daemon and every app, and resurrects them.
+fig_update() {
+	local r s port out before after pid0 pid1
+	for r in $(seq "$REPS"); do
+		for s in pmc pm2; do
+			[ "$s" = pm2 ] && [ -z "$PM2" ] && continue
+			say "$s update under load, repetition $r"
+			port=$(free_port)
+			if [ "$s" = pm2 ]; then
+				timeout 60 "$PM2" start "$BENCH/hello.js" -i 2 \
+				    --name up -- "$port" >/dev/null 2>&1
+			else
+				pmc_app up "$port" node 2
+			fi
+			if ! answers "$port"; then
+				say "$s did not come up"
+			else
+				if [ "$s" = pm2 ]; then
+					before=$(pm2_pids up) pid0=$(pm2_pid)
+				else
+					before=$(pmc_pids up) pid0=$(pmcd_pid)
+				fi
+				out=$TMP/wrk.up.$s.$r
+				load_start "$port" "$out"
+				if [ "$s" = pm2 ]; then
+					rec "upt.$s" "$(timed "$PM2" update)"
+					wait_until 60 pm2_online up 2
+					after=$(pm2_pids up) pid1=$(pm2_pid)
+				else
+					rec "upt.$s" "$(timed "$PMC" update)"
+					after=$(pmc_pids up) pid1=$(pmcd_pid)
+				fi
+				load_stop
+				rec "upf.$s" "$(wrk_failed "$out")"
+				rec "upn.$s" "$(wrk_total "$out")"
+				rec "upr.$s" "$(comm -13 <(tr ' ' '\n' <<< "$before" | sort) \
+				    <(tr ' ' '\n' <<< "$after" | sort) | grep -c .)"
+				rec "upp.$s" "$([ "$pid0" = "$pid1" ] && echo 1 || echo 0)"
+			fi
+			if [ "$s" = pm2 ]; then
+				timeout 60 "$PM2" delete up >/dev/null 2>&1
+			else
+				pmc_del up
+			fi
+		done
+	done
+	for s in pmc pm2; do
+		local m lo hi n t rs kept target=-
+		if [ "$s" = pm2 ] && [ -z "$PM2" ]; then
+			row 9 "updating the daemon under load, 2 node instances" \
+			    "pm2 update" "$(na_pm2)" - - -
+			continue
+		fi
+		read -r m lo hi < <(stat_of "upf.$s")
+		read -r n _ < <(stat_of "upn.$s")
+		read -r t _ < <(stat_of "upt.$s")
+		read -r rs _ rhi < <(stat_of "upr.$s")
+		read -r kept _ < <(stat_of "upp.$s")
+		if [ -z "${m:-}" ]; then
+			row 9 "updating the daemon under load, 2 node instances" \
+			    "$s update" "failed (see log)" - - "$( [ $s = pmc ] && echo MISS || echo -)"
+			continue
+		fi
+		[ "$s" = pmc ] && target=$(verdict "$( [ "$hi" -eq 0 ] &&
+		    [ "${rhi:-1}" -eq 0 ] && echo 1)" "0 failed, 0 restarted")
+		row 9 "updating the daemon under load, 2 node instances" \
+		    "$s update$( [ "$s" = pmc ] && echo ", same pmcd pid: $([ "$kept" = 1 ] && echo yes || echo no)")" \
+		    "$rs of 2 instances restarted, $m failed of $n (op $(fmt "${t:-0}" 0) ms)" \
+		    "$lo–$hi failed" - "$target"
+	done
+}
+
 # --- the run ----------------------------------------------------------------
 
 command -v wrk >/dev/null 2>&1 || { say "wrk not installed (make deps)"; exit 1; }
@@ -1411,6 +1489,7 @@ fig_restart
 fig_reload
 fig_logs
 fig_balance
+fig_update
 
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 ELAPSED=$(( ($(now_ms) - T0) / 1000 ))
