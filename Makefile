@@ -45,7 +45,7 @@ PMC_SRCS =	cmd/pmc.c cmd/cmd.c cmd/client.c \
 		cmd/cmd-send.c cmd/cmd-events.c cmd/cmd-convert.c \
 		cmd/ecojs.c \
 		cmd/cmd-save.c cmd/cmd-resurrect.c cmd/cmd-startup.c \
-		cmd/cmd-ping.c cmd/cmd-kill.c cmd/cmd-help.c cmd/cmd-update.c \
+		cmd/cmd-ping.c cmd/cmd-kill.c cmd/cmd-help.c cmd/cmd-update.c cmd/cmd-drain.c cmd/cmd-undrain.c \
 		cmd/cmd-logs.c cmd/cmd-flush.c cmd/cmd-reopen-logs.c \
 		cmd/cmd-monit.c cmd/listing.c cmd/cmd-metrics.c
 PMCD_SRCS =	supervisor/pmcd.c supervisor/log.c supervisor/loop.c \
@@ -59,7 +59,7 @@ PMCD_SRCS =	supervisor/pmcd.c supervisor/log.c supervisor/loop.c \
 		supervisor/reply.c supervisor/balance.c supervisor/bpf.c \
 		supervisor/channel.c supervisor/cluster.c supervisor/events.c \
 		supervisor/watch.c supervisor/message.c supervisor/state.c \
-		supervisor/update.c supervisor/restore.c
+		supervisor/update.c supervisor/restore.c supervisor/drain.c
 FIXTURE_SRCS =	tests/fixtures/demo-httpd.c tests/fixtures/shim-probe.c
 SHIM_SRCS =	supervisor/shim.c
 

@@ -22,6 +22,8 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_reload_entry,
 	&cmd_scale_entry,
 	&cmd_signal_entry,
+	&cmd_drain_entry,
+	&cmd_undrain_entry,
 	&cmd_convert_entry,
 	&cmd_send_entry,
 	&cmd_events_entry,

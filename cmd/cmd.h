@@ -74,6 +74,8 @@ extern const struct cmd_entry cmd_startup_entry;
 extern const struct cmd_entry cmd_ping_entry;
 extern const struct cmd_entry cmd_kill_entry;
 extern const struct cmd_entry cmd_update_entry;
+extern const struct cmd_entry cmd_drain_entry;
+extern const struct cmd_entry cmd_undrain_entry;
 extern const struct cmd_entry cmd_help_entry;
 
 #endif /* PMC_CMD_H */

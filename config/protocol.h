@@ -84,6 +84,13 @@ enum pmc_msgtype {
 				   the one pmcd was started from; pmcd
 				   executes it in its own process and the
 				   new pmcd answers (pmcd(8) UPDATE) */
+	MSG_DRAIN = 21,		/* flags field ("" or "wait"), the quiet
+				   period and the timeout in ms (decimal),
+				   then app names or "all": their health
+				   turns 503; with "wait", the reply comes
+				   once no new connection came for the quiet
+				   period, or at the timeout (exit 1) */
+	MSG_UNDRAIN = 22,	/* app names or "all": healthy again */
 
 	/* Replies, pmcd -> pmc. */
 	MSG_OUT = 100,		/* one field: text for stdout */

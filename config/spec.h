@@ -108,6 +108,7 @@ struct app_spec {
 	uint64_t		 backoff_min_uptime_ms;	/* default 1000 */
 	uint64_t		 backoff_reset_ms;	/* default 30000: max_memory */
 	unsigned int		 max_restarts;		/* 0: unlimited */
+	unsigned int		 min_online;	/* for /health; default 1 */
 	int			 stop_signal;		/* default SIGTERM */
 	uint64_t		 kill_timeout_ms;	/* default 5000 */
 	enum ready_mode		 ready;

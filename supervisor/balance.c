@@ -702,3 +702,22 @@ balance_release(int fail)
 		}
 	}
 }
+
+int
+balance_connections(const struct app *app, uint64_t *n)
+{
+	const struct bal_addr	*a;
+	uint32_t		 c;
+	size_t			 i;
+
+	*n = 0;
+	if (app->bal == NULL || app->bal->na == 0)
+		return (-1);
+	for (i = 0; i < app->bal->na; i++) {
+		a = app->bal->a[i];
+		if (a->b == NULL || bal_connections(a->b, &c) == -1)
+			return (-1);
+		*n += c;
+	}
+	return (0);
+}

@@ -5,7 +5,8 @@
  *
  * eBPF (BPF_PROG_TYPE_SK_REUSEPORT, SELECT_OR_MIGRATE), three maps:
  *	sockarray	REUSEPORT_SOCKARRAY, slot -> socket
- *	state		ARRAY of one u32: the turn counter
+ *	state		ARRAY of one u32: the turn counter, which every kind
+ *			counts each connection on (bal_connections)
  *	table		ARRAY of one struct table: the turns, or the buckets
  * The program never fails a connection: whatever it cannot decide it
  * leaves to the kernel's hash (SK_PASS without a selection), which is
@@ -135,6 +136,18 @@ map_update(int fd, const void *key, const void *value)
 }
 
 static int
+map_lookup(int fd, const void *key, void *value)
+{
+	union bpf_attr	 a;
+
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (uint32_t)fd;
+	a.key = (uint64_t)(uintptr_t)key;
+	a.value = (uint64_t)(uintptr_t)value;
+	return ((int)sys_bpf(BPF_MAP_LOOKUP_ELEM, &a));
+}
+
+static int
 map_delete(int fd, const void *key)
 {
 	union bpf_attr	 a;
@@ -237,6 +250,18 @@ ebpf_load(struct balancer *b, char *why, size_t len)
 	size_t		 n = 0, i;
 
 	p[n++] = MOV64_REG(6, 1);
+	if (b->kind != BAL_TURNS) {
+		/* count it (bal_connections): state[0] += 1 */
+		p[n++] = ST_W(10, -4, 0);
+		p[n++] = MOV64_REG(2, 10);
+		p[n++] = ADD64_IMM(2, -4);
+		{ struct bpf_insn l[] = { LD_MAP(1, b->state) };
+		  memcpy(&p[n], l, sizeof(l)); n += 2; }
+		p[n++] = CALL(BPF_FUNC_map_lookup_elem);
+		p[n++] = JEQ_IMM(0, 0, 2);
+		p[n++] = MOV64_IMM(1, 1);
+		p[n++] = FETCH_ADD_W(0, 1, 0);
+	}
 	if (b->kind == BAL_TURNS) {
 		/* counter: r7 = &state[0] */
 		p[n++] = ST_W(10, -4, 0);
@@ -368,8 +393,7 @@ ebpf_open(struct balancer *b, char *why, size_t len)
 		if (b->sockarray == -1 || b->table == -1)
 			goto fail;
 	}
-	if (b->kind == BAL_TURNS &&
-	    (b->state = map_create(BPF_MAP_TYPE_ARRAY, sizeof(uint32_t),
+	if ((b->state = map_create(BPF_MAP_TYPE_ARRAY, sizeof(uint32_t),
 	    sizeof(uint32_t), 1)) == -1)
 		goto fail;
 	if (ebpf_load(b, why, len) == -1) {
@@ -697,4 +721,14 @@ bal_close(struct balancer *b)
 	if (b->fd != -1)
 		close(b->fd);
 	free(b);
+}
+
+int
+bal_connections(const struct balancer *b, uint32_t *count)
+{
+	uint32_t	 key = 0;
+
+	if (!b->ebpf || b->state == -1)
+		return (-1);
+	return (map_lookup(b->state, &key, count));
 }

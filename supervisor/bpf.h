@@ -99,6 +99,12 @@ int		 bal_refuse(struct balancer *, char *why, size_t len);
  * computes it: for tests and describe. */
 unsigned int	 bal_bucket(const void *addr, size_t len);
 
+/*
+ * eBPF only: the connections the program has seen (each new one, and
+ * each moved off a closing socket), a counter that wraps; 0, or -1.
+ */
+int		 bal_connections(const struct balancer *, uint32_t *count);
+
 /* Detach nothing (the group keeps the program while it lives); free. */
 void		 bal_close(struct balancer *);
 

@@ -225,6 +225,7 @@ conn_accept(struct watch *w, uint32_t events)
 	(void)events;
 	while ((fd = accept4(w->fd, NULL, NULL,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
+		l->accepted++;
 		if ((c = conn_new(l, fd)) == NULL)
 			continue;
 		/* A request already there is answered before a later

@@ -61,6 +61,7 @@ struct conn_listener {
 	const struct conn_ops	*ops;
 	TAILQ_HEAD(, conn)	 conns;		/* oldest first */
 	int			 n;
+	uint64_t		 accepted;	/* connections, ever */
 };
 
 /* Accept on fd, a bound and listening non-blocking socket. */

@@ -20,7 +20,8 @@ enum wait_kind {
 	WAIT_RELOAD,		/* every named app's reload ended */
 	WAIT_STOP,		/* every named app stopped */
 	WAIT_DELETE,		/* every named app gone */
-	WAIT_KILL		/* everything stopped; then pmcd exits */
+	WAIT_KILL,		/* everything stopped; then pmcd exits */
+	WAIT_DRAIN		/* every named app quiet, or the deadline */
 };
 
 /* A client of the control socket: one request, its replies. */
@@ -34,6 +35,8 @@ struct client {
 	char			**names;	/* apps waited for */
 	size_t			 nnames;
 	int			 wait_status;	/* exit status so far */
+	uint64_t		 quiet_ms;	/* WAIT_DRAIN */
+	uint64_t		 deadline_ms;
 	struct subscriber	*events;	/* pmc events (events.c) */
 };
 

@@ -14,6 +14,7 @@
 #include "channel.h"
 #include "human.h"
 #include "listen.h"
+#include "drain.h"
 #include "pmcd.h"
 #include "specfield.h"
 
@@ -263,6 +264,7 @@ app_describe(const struct app *app, struct pbuf *out)
 	describe_balance(app, out);
 	describe_cron(app, out);
 	watch_describe(app, out);
+	drain_describe(app, out);
 	logs_path(app->spec, 0, path, sizeof(path));
 	pbuf_printf(out, "log files:\n  stdout: %s\n", path);
 	logs_path(app->spec, 1, path, sizeof(path));

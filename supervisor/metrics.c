@@ -25,6 +25,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "drain.h"
 #include "pmcd.h"
 #include "state.h"
 
@@ -153,6 +154,7 @@ enum hstate {
 struct hclient {
 	struct conn	*conn;
 	enum hstate	 state;
+	int		 metrics;	/* answered with the figures */
 	size_t		 drained;	/* bytes read in H_LINGER */
 };
 
@@ -180,25 +182,29 @@ hclient_open(struct conn *c)
 	return (h);
 }
 
+/* Queue the answer: code, and body (NULL: one line saying the code). */
 static void
-respond(struct hclient *h, int code, const char *reason, int head)
+respond(struct hclient *h, int code, const char *reason, int head,
+    const struct pbuf *body)
 {
 	struct conn	*c = h->conn;
-	struct pbuf	 body = { 0 };
+	struct pbuf	 line = { 0 };
 
-	if (code == 200)
-		metrics_text(&body);
-	else
-		pbuf_printf(&body, "%d %s\n", code, reason);
+	if (body == NULL) {
+		pbuf_printf(&line, "%d %s\n", code, reason);
+		body = &line;
+	}
 	pbuf_printf(&c->out, "HTTP/1.0 %d %s\r\n"
 	    "Content-Type: %s\r\n"
 	    "Content-Length: %zu\r\n"
-	    "Connection: close\r\n\r\n", code, reason, code == 200 ?
+	    "Cache-Control: no-store\r\n"
+	    "Connection: close\r\n\r\n", code, reason, code == 200 &&
+	    body != &line && h->metrics ?
 	    "text/plain; version=0.0.4; charset=utf-8" :
-	    "text/plain; charset=utf-8", body.len);
+	    "text/plain; charset=utf-8", body->len);
 	if (!head)
-		pbuf_add(&c->out, body.data, body.len);
-	pbuf_free(&body);
+		pbuf_add(&c->out, body->data, body->len);
+	pbuf_free(&line);
 	h->state = H_WRITE;
 	c->want = 0;
 	conn_deadline(c, HTTP_WRITE_MS);
@@ -209,8 +215,9 @@ respond(struct hclient *h, int code, const char *reason, int head)
 static void
 answer(struct hclient *h)
 {
-	char	*req = h->conn->in, *method, *target, *version, *save;
-	int	 head;
+	char		*req = h->conn->in, *method, *target, *version, *save;
+	struct pbuf	 body = { 0 };
+	int		 head, code;
 
 	req[strcspn(req, "\r\n")] = '\0';
 	method = strtok_r(req, " ", &save);
@@ -219,19 +226,27 @@ answer(struct hclient *h)
 	if (method == NULL || target == NULL || version == NULL ||
 	    strncmp(version, "HTTP/1.", 7) != 0 ||
 	    strtok_r(NULL, " ", &save) != NULL) {
-		respond(h, 400, "Bad Request", 0);
+		respond(h, 400, "Bad Request", 0, NULL);
 		return;
 	}
 	head = strcmp(method, "HEAD") == 0;
+	target[strcspn(target, "?")] = '\0';
 	if (!head && strcmp(method, "GET") != 0)
-		respond(h, 405, "Method Not Allowed", 0);
-	else if (strcmp(target, "/metrics") != 0 &&
-	    strncmp(target, "/metrics?", 9) != 0)
-		respond(h, 404, "Not Found", head);
-	else {
+		respond(h, 405, "Method Not Allowed", 0, NULL);
+	else if (strcmp(target, "/metrics") == 0) {
 		sample_fresh();
-		respond(h, 200, "OK", head);
-	}
+		metrics_text(&body);
+		h->metrics = 1;
+		respond(h, 200, "OK", head, &body);
+	} else if (strcmp(target, "/health") == 0 ||
+	    strncmp(target, "/health/", 8) == 0) {
+		code = health_text(target[7] == '/' ? target + 8 : NULL,
+		    &body);
+		respond(h, code, code == 200 ? "OK" : code == 404 ?
+		    "Not Found" : "Service Unavailable", head, &body);
+	} else
+		respond(h, 404, "Not Found", head, NULL);
+	pbuf_free(&body);
 }
 
 /*
@@ -246,7 +261,7 @@ hclient_eof(struct hclient *h)
 	if (c->inlen == 0)
 		conn_drop(c);
 	else if (memchr(c->in, '\n', c->inlen) == NULL)
-		respond(h, 400, "Bad Request", 0);
+		respond(h, 400, "Bad Request", 0, NULL);
 	else
 		answer(h);
 }
@@ -278,9 +293,9 @@ hclient_input(struct conn *c, int eof)
 		answer(h);
 	/* A NUL in the head hides its end: no need to wait. */
 	else if (memchr(c->in, '\0', c->inlen) != NULL)
-		respond(h, 400, "Bad Request", 0);
+		respond(h, 400, "Bad Request", 0, NULL);
 	else if (c->want == 0)
-		respond(h, 431, "Request Header Fields Too Large", 0);
+		respond(h, 431, "Request Header Fields Too Large", 0, NULL);
 }
 
 /* The answer is out: say so, and linger. */
@@ -353,4 +368,10 @@ metrics_load(const struct state_rec *r)
 
 	if (fd != -1)
 		conn_listen(&hlistener, fd, &hops);
+}
+
+uint64_t
+metrics_accepted(void)
+{
+	return (hlistener.accepted);
 }

@@ -158,6 +158,15 @@ struct app {
 	size_t			 ncluster;
 	struct instance		*surge;		/* a reload's new instance */
 	struct reload		 reload;	/* reload.c's, see reload.h */
+
+	/* drain.c: pmc drain, and the connections counted since. */
+	int			 drained;
+	int			 drain_counted;	/* drain_count was read */
+	uint64_t		 drain_ms;	/* drained since */
+	uint64_t		 drain_changed_ms;	/* the count last moved */
+	uint64_t		 drain_count;
+	uint64_t		 drain_seen;	/* new connections since */
+	const char		*drain_source;	/* "ebpf", "netns" */
 };
 
 RB_HEAD(pid_tree, instance);
@@ -223,6 +232,8 @@ void		 balance_refuse(struct app *);	/* eBPF: no new connection */
 const char	*balance_engine(const struct app *);	/* ebpf classic kernel */
 const char	*balance_why(const struct app *);	/* why not eBPF, or "" */
 unsigned int	 balance_weight(const struct app *, int slot);
+/* Connections its eBPF programs saw, summed: 0, or -1 without eBPF. */
+int		 balance_connections(const struct app *, uint64_t *);
 
 /* describe.c */
 void		 app_describe(const struct app *, struct pbuf *);
@@ -283,6 +294,7 @@ void		 sample_members_free(struct sample_members *);
 void		 metrics_text(struct pbuf *);
 int		 metrics_listen(const char *addr, char *why, size_t);
 void		 metrics_close(void);
+uint64_t	 metrics_accepted(void);	/* connections, ever */
 
 /* control.c */
 void		 control_init(const char *path);

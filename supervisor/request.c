@@ -19,6 +19,7 @@
 #include "human.h"
 #include "json.h"
 #include "log.h"
+#include "drain.h"
 #include "pmcd.h"
 #include "state.h"
 #include "specfile.h"
@@ -92,6 +93,15 @@ client_settled(struct client *c)
 
 	if (c->wait == WAIT_KILL)
 		return (apps_all_stopped());
+	if (c->wait == WAIT_DRAIN) {
+		if (now_ms() >= c->deadline_ms)
+			return (1);
+		for (i = 0; i < c->nnames; i++)
+			if ((app = app_find(c->names[i])) != NULL &&
+			    !app->deleting && !drain_quiet(app, c->quiet_ms))
+				return (0);
+		return (1);
+	}
 	for (i = 0; i < c->nnames; i++) {
 		if ((app = app_find(c->names[i])) == NULL)
 			continue;
@@ -100,6 +110,29 @@ client_settled(struct client *c)
 		if (!app_settled(app, c->wait == WAIT_STOP))
 			return (0);
 	}
+	return (1);
+}
+
+/* drain --wait's outcome for one app: 1 when it was not quiet. */
+static int
+report_drain(struct client *c, const char *name, const struct app *app)
+{
+	if (app == NULL || app->deleting) {
+		reply_outf(c, "%s: deleted\n", name);
+		return (0);
+	}
+	if (!app->drained) {
+		reply_errf(c, "%s: undrained while waiting", name);
+		return (1);
+	}
+	if (drain_quiet(app, c->quiet_ms)) {
+		reply_outf(c, "%s: drained, no new connection for %llu ms\n",
+		    name, (unsigned long long)c->quiet_ms);
+		return (0);
+	}
+	reply_errf(c, "%s: drained, but still sent new connections (%llu "
+	    "since the drain) at the timeout", name,
+	    (unsigned long long)app->drain_seen);
 	return (1);
 }
 
@@ -113,7 +146,9 @@ client_finish(struct client *c)
 
 	for (i = 0; i < c->nnames; i++) {
 		app = app_find(c->names[i]);
-		if ((c->wait == WAIT_START || c->wait == WAIT_RELOAD) &&
+		if (c->wait == WAIT_DRAIN)
+			status |= report_drain(c, c->names[i], app);
+		else if ((c->wait == WAIT_START || c->wait == WAIT_RELOAD) &&
 		    app != NULL)
 			status |= report_start(c, app);
 		else if (c->wait == WAIT_STOP && app != NULL) {
@@ -445,6 +480,71 @@ static void
 do_delete(struct client *c, const char **f, int n)
 {
 	do_verb(c, f, n, MSG_DELETE);
+}
+
+/*
+ * drain FLAGS QUIET_MS TIMEOUT_MS NAME...|all: health 503; with "wait",
+ * the answer once no new connection came for QUIET_MS.
+ */
+static void
+do_drain(struct client *c, const char **f, int n)
+{
+	struct app	**apps;
+	const char	*e1 = NULL, *e2 = NULL;
+	long long	 quiet = 0, timeout = 0;
+	size_t		 i, k;
+	int		 bad, wait;
+
+	if (n >= 3) {
+		quiet = strtonum(f[1], 0, 86400000, &e1);
+		timeout = strtonum(f[2], 0, 86400000, &e2);
+	}
+	if (n < 4 || (strcmp(f[0], "") != 0 && strcmp(f[0], "wait") != 0) ||
+	    e1 != NULL || e2 != NULL) {
+		reply_text(c, MSG_ERR, "drain: expected flags, quiet ms, "
+		    "timeout ms, then app names or all");
+		reply_exit(c, 2);
+		return;
+	}
+	wait = strcmp(f[0], "wait") == 0;
+	apps = resolve(c, f + 3, n - 3, &k, &bad);
+	for (i = 0; i < k; i++) {
+		drain_set(apps[i], 1);
+		if (wait)
+			wait_add(c, apps[i]->spec->name);
+		else
+			reply_outf(c, "%s: drained\n", apps[i]->spec->name);
+	}
+	free(apps);
+	if (!wait || k == 0) {
+		reply_exit(c, bad);
+		return;
+	}
+	c->wait_status = bad;
+	c->quiet_ms = (uint64_t)quiet;
+	c->deadline_ms = now_ms() + (uint64_t)timeout;
+	wait_for(c, WAIT_DRAIN);
+}
+
+static void
+do_undrain(struct client *c, const char **f, int n)
+{
+	struct app	**apps;
+	size_t		 i, k;
+	int		 bad;
+
+	if (n < 1) {
+		reply_text(c, MSG_ERR, "expected an app name or all");
+		reply_exit(c, 2);
+		return;
+	}
+	apps = resolve(c, f, n, &k, &bad);
+	for (i = 0; i < k; i++) {
+		drain_set(apps[i], 0);
+		reply_outf(c, "%s: undrained\n", apps[i]->spec->name);
+	}
+	free(apps);
+	reply_exit(c, bad);
 }
 
 static void
@@ -825,6 +925,8 @@ static const struct handler handlers[] = {
 	{ MSG_EVENTS, do_events },
 	{ MSG_SEND, do_send },
 	{ MSG_UPDATE, update_request },
+	{ MSG_DRAIN, do_drain },
+	{ MSG_UNDRAIN, do_undrain },
 };
 
 const struct handler *

@@ -12,6 +12,7 @@
 
 #include "channel.h"
 #include "control.h"
+#include "drain.h"
 #include "events.h"
 #include "log.h"
 #include "pmcd.h"
@@ -26,6 +27,7 @@ load_app(const struct state_rec *r, char *why, size_t len)
 	struct spec_errors	 errs = { NULL, 0 };
 	struct spec		*spec;
 	struct app_spec		*as;
+	struct app		*app;
 	const char		*yaml, *file = rec_str(r, "file");
 	size_t			 ylen, nfds = rec_unum(r, "nfds"), i;
 	size_t			 ninst = rec_unum(r, "ninst");
@@ -57,7 +59,14 @@ load_app(const struct state_rec *r, char *why, size_t len)
 		fatal("calloc");
 	for (i = 0; i < nfds; i++)
 		fds[i] = -1;
-	return (app_adopt(as, file, fds, nfds, ninst));
+	app = app_adopt(as, file, fds, nfds, ninst);
+	if (rec_num(r, "drained") != 0) {
+		/* Counted again from here: the programs' counters are new. */
+		drain_set(app, 1);
+		app->drain_ms = rec_unum(r, "drain_ms");
+		app->drain_seen = rec_unum(r, "drain_seen");
+	}
+	return (app);
 }
 
 static void

@@ -218,6 +218,9 @@ save_app(const struct app *app, struct state_out *o)
 	state_num(o, "pm2", app->spec->pm2);
 	state_unum(o, "nfds", app->nfds);
 	state_unum(o, "ninst", app->ninst);
+	state_num(o, "drained", app->drained);
+	state_unum(o, "drain_ms", app->drain_ms);
+	state_unum(o, "drain_seen", app->drain_seen);
 	state_bytes(o, "yaml", yaml, len);
 	state_end(o);
 	free(yaml);

@@ -25,6 +25,8 @@ count() {
 		[ "$(count $s)" -eq 250 ]
 	done
 	[ "$(echo "$output" | sed -n 's/^lost //p')" -eq 0 ]
+	# Its counter saw each connection (pmc drain --wait reads it).
+	[ "$(echo "$output" | sed -n 's/^counted //p')" -eq 1000 ]
 }
 
 @test "eBPF turns over IPv6: the same exact turns on ::1" {
@@ -81,6 +83,8 @@ sticky_ok() {
 	needs_ebpf
 	run -0 "$CHECK" sticky 4 20
 	[[ "$output" == *"engine ebpf"* ]]
+	# Sticky counts its connections too: 49 addresses x 20.
+	[ "$(echo "$output" | sed -n 's/^counted //p')" -eq 980 ]
 	run -0 sticky_ok
 	echo "$output"
 	[[ "$output" == "used 4" ]]
@@ -95,7 +99,7 @@ sticky_ok() {
 	[ "$(id -u)" -eq 0 ] || return 0
 	run -0 "$CHECK" sticky 4 5
 	[[ "$output" == *"engine ebpf"* ]] || return 0
-	[ "$(echo "$output" | grep -v '^engine')" = \
+	[ "$(echo "$output" | grep -v -e '^engine' -e '^counted')" = \
 	    "$(echo "$classic" | grep -v -e '^engine' -e '^why')" ]
 }
 

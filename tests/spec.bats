@@ -868,6 +868,7 @@ apps:
     restart: on-failure
     backoff: {initial: 200ms, max: 1m, min_uptime: 3s, reset_after: 2h}
     max_restarts: 3
+    min_online: 2
     stop_signal: SIGINT
     kill_timeout: 1500ms
     ready: delay:2s
@@ -901,6 +902,7 @@ web.1_x-y.backoff.max=1m
 web.1_x-y.backoff.min_uptime=3s
 web.1_x-y.backoff.reset_after=2h
 web.1_x-y.max_restarts=3
+web.1_x-y.min_online=2
 web.1_x-y.stop_signal=INT
 web.1_x-y.kill_timeout=1500ms
 web.1_x-y.ready=delay:2s
@@ -944,6 +946,7 @@ web.backoff.max=30s
 web.backoff.min_uptime=1s
 web.backoff.reset_after=30s
 web.max_restarts=0
+web.min_online=1
 web.stop_signal=TERM
 web.kill_timeout=5s
 web.ready=auto

@@ -148,11 +148,15 @@ wait "$pmcd_pid"
 rc=$?
 pmcd_pid=
 
-# Summed over pmcd (its image before and after pmc update) and any child
-# of it that ended before its exec.
-cat "$vlog.before-update" >> "$vlog"
+# Summed over pmcd and any child of it that ended before its exec.  The
+# image before pmc update never exits (valgrind starts the log again at
+# the exec): its errors are the reports it wrote.
 errors=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$vlog" |
     awk '{ n += $1 } END { print NR ? n : "x" }')
+before=$(grep -Ec '^==[0-9]+== (Invalid|Conditional jump|Use of uninitialised|Syscall param|Mismatched|Source and destination overlap|Argument .* of function)' \
+    "$vlog.before-update")
+cat "$vlog.before-update" >> "$vlog"
+[ "$errors" = x ] || errors=$((errors + before))
 definite=$(sed -n 's/.*definitely lost: \([0-9,]*\) bytes.*/\1/p' "$vlog" |
     tr -d , | awk '{ n += $1 } END { print n + 0 }')
 if [ "$rc" -ne 0 ] || [ "${errors:-x}" != 0 ] || [ "${definite:-x}" != 0 ]; then
