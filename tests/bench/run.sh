@@ -1457,8 +1457,8 @@ fig_update() {
 		[ "$s" = pmc ] && target=$(verdict "$( [ "$hi" -eq 0 ] &&
 		    [ "${rhi:-1}" -eq 0 ] && echo 1)" "0 failed, 0 restarted")
 		row 9 "updating the daemon under load, 2 node instances" \
-		    "$s update$( [ "$s" = pmc ] && echo ", same pmcd pid: $([ "$kept" = 1 ] && echo yes || echo no)")" \
-		    "$rs of 2 instances restarted, $m failed of $n (op $(fmt "${t:-0}" 0) ms)" \
+		    "$s update, the daemon's pid kept: $([ "$kept" = 1 ] && echo yes || echo no)" \
+		    "$rs of 2 instances restarted, $m failed, $n answered (op $(fmt "${t:-0}" 0) ms)" \
 		    "$lo–$hi failed" - "$target"
 	done
 }
