@@ -41,7 +41,7 @@ rows() {
 	# ready: auto; 5 kill -9s; 7 reloads or restarts (a draining and a
 	# naive node app); pmc's 8 scale figures and pm2's one saying why
 	# not; logs; the balance modes: 6 subjects' requests/s in 3 runs,
-	# their shares in 2, and sticky's from many addresses.
+	# their shares in 2, and sticky's from many addresses; pmc update.
 	[ "$(grep -c '^| 1 | throughput, node | ' "$out")" -eq 8 ]
 	[ "$(grep -c '^| 1 | throughput, C | ' "$out")" -eq 5 ]
 	[ "$(rows 2)" -eq 12 ]
@@ -52,12 +52,15 @@ rows() {
 	[ "$(grep -c '^| 6 | scale: pm2, ' "$out")" -eq 1 ]
 	[ "$(rows 7)" -eq 2 ]
 	[ "$(rows 8)" -eq 31 ]
+	# pmc update, and pm2 update's row saying why not.
+	[ "$(rows 9)" -eq 2 ]
+	grep -Eq "^\| 9 \| updating the daemon under load, 2 node instances \| pmc update, the daemon's pid kept: yes \| 0 of 2 instances restarted, [0-9]+ failed, [1-9][0-9]* answered .*(PASS|MISS)" "$out"
 	# Every row holds a figure (or, for PM2, says why not).
 	run grep -F 'failed (see log)' "$out"
 	[ "$status" -eq 1 ]
-	run grep -E '^\| [1-8] \| [^|]* \| [^|]*(pmc|Node)[^|]* \| (failed|0 req/s|\?)' "$out"
+	run grep -E '^\| [1-9] \| [^|]* \| [^|]*(pmc|Node)[^|]* \| (failed|0 req/s|\?)' "$out"
 	[ "$status" -eq 1 ]
-	run grep -E '^\| [1-8] \| .*pm2.* \| (failed|\?)' "$out"
+	run grep -E '^\| [1-9] \| .*pm2.* \| (failed|\?)' "$out"
 	[ "$status" -eq 1 ]
 	grep -Eq '^\| 1 \| throughput, C \| pmc, [0-9]+ instances, balance: shared \| [1-9][0-9]* req/s, p50 [0-9.]+ ms, p99 [0-9.]+ ms \|' "$out"
 	grep -Eq '^\| 2 \| daemon RSS, 2 instances \| pmcd \| [0-9.]+ MB \|.*(PASS|MISS)' "$out"
