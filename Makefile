@@ -174,7 +174,8 @@ install: $(B)/bin/pmc $(B)/bin/pmcd $(SHIM)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(BASHCOMPDIR) \
-	    $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SHIMDIR) $(B)/obj
+	    $(DESTDIR)$(DOCDIR)/examples/haproxy \
+	    $(DESTDIR)$(DOCDIR)/examples/kubernetes $(DESTDIR)$(SHIMDIR) $(B)/obj
 	install -m 755 $(B)/bin/pmc $(B)/bin/pmcd $(DESTDIR)$(BINDIR)
 	install -m 644 $(SHIM) $(DESTDIR)$(SHIMDIR)/libpmc-shim.so
 	install -m 644 man/pmc.1 $(DESTDIR)$(MANDIR)/man1
@@ -184,6 +185,12 @@ install: $(B)/bin/pmc $(B)/bin/pmcd $(SHIM)
 	    > $(B)/obj/pmcd.service
 	install -m 644 $(B)/obj/pmcd.service $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 644 supervisor/systemd/pmcd.socket $(DESTDIR)$(DOCDIR)
+	install -m 755 supervisor/examples/haproxy/cluster.sh \
+	    supervisor/examples/haproxy/deploy.sh \
+	    supervisor/examples/haproxy/server.py \
+	    $(DESTDIR)$(DOCDIR)/examples/haproxy
+	install -m 644 supervisor/examples/kubernetes/pmc.yaml \
+	    $(DESTDIR)$(DOCDIR)/examples/kubernetes
 	install -m 644 supervisor/pmc.bash-completion \
 	    $(DESTDIR)$(BASHCOMPDIR)/pmc
 
@@ -193,8 +200,14 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man1/pmc.1 $(DESTDIR)$(MANDIR)/man5/pm.yaml.5 \
 	    $(DESTDIR)$(MANDIR)/man8/pmcd.8 \
 	    $(DESTDIR)$(SYSTEMDUNITDIR)/pmcd.service \
-	    $(DESTDIR)$(DOCDIR)/pmcd.socket $(DESTDIR)$(BASHCOMPDIR)/pmc
-	rmdir $(DESTDIR)$(SHIMDIR) $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	    $(DESTDIR)$(DOCDIR)/pmcd.socket $(DESTDIR)$(BASHCOMPDIR)/pmc \
+	    $(DESTDIR)$(DOCDIR)/examples/haproxy/cluster.sh \
+	    $(DESTDIR)$(DOCDIR)/examples/haproxy/deploy.sh \
+	    $(DESTDIR)$(DOCDIR)/examples/haproxy/server.py \
+	    $(DESTDIR)$(DOCDIR)/examples/kubernetes/pmc.yaml
+	rmdir $(DESTDIR)$(SHIMDIR) $(DESTDIR)$(DOCDIR)/examples/haproxy \
+	    $(DESTDIR)$(DOCDIR)/examples/kubernetes \
+	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 # libFuzzer harnesses, tests/fuzz/README.md.  `make fuzz` runs each for
 # FUZZ_SECONDS on its corpus (new inputs go to build-fuzz/corpus/, the

@@ -17,6 +17,9 @@ tests="$tests tmux"
 tests="$tests parallel"
 # valgrind: make valgrind (tests/valgrind.sh).
 tests="$tests valgrind"
+# haproxy: the balancer of examples/haproxy (tests/haproxy.bats);
+# python3-yaml: reading examples/kubernetes' manifest.
+tests="$tests haproxy python3-yaml"
 # The stock servers of tests/matrix.bats, run unmodified.
 matrix="nginx nodejs gunicorn"
 

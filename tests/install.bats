@@ -27,6 +27,10 @@ expected_files() {
 		./usr/bin/pmcd
 		./usr/lib/systemd/system/pmcd.service
 		./usr/share/bash-completion/completions/pmc
+		./usr/share/doc/pmc/examples/haproxy/cluster.sh
+		./usr/share/doc/pmc/examples/haproxy/deploy.sh
+		./usr/share/doc/pmc/examples/haproxy/server.py
+		./usr/share/doc/pmc/examples/kubernetes/pmc.yaml
 		./usr/share/doc/pmc/pmcd.socket
 		./usr/share/man/man1/pmc.1
 		./usr/share/man/man5/pm.yaml.5
