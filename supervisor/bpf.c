@@ -250,26 +250,21 @@ ebpf_load(struct balancer *b, char *why, size_t len)
 	size_t		 n = 0, i;
 
 	p[n++] = MOV64_REG(6, 1);
+	/* r0 = &state[0], the counter every kind keeps (bal_connections) */
+	p[n++] = ST_W(10, -4, 0);
+	p[n++] = MOV64_REG(2, 10);
+	p[n++] = ADD64_IMM(2, -4);
+	{ struct bpf_insn l[] = { LD_MAP(1, b->state) };
+	  memcpy(&p[n], l, sizeof(l)); n += 2; }
+	p[n++] = CALL(BPF_FUNC_map_lookup_elem);
 	if (b->kind != BAL_TURNS) {
-		/* count it (bal_connections): state[0] += 1 */
-		p[n++] = ST_W(10, -4, 0);
-		p[n++] = MOV64_REG(2, 10);
-		p[n++] = ADD64_IMM(2, -4);
-		{ struct bpf_insn l[] = { LD_MAP(1, b->state) };
-		  memcpy(&p[n], l, sizeof(l)); n += 2; }
-		p[n++] = CALL(BPF_FUNC_map_lookup_elem);
+		/* count it: state[0] += 1 */
 		p[n++] = JEQ_IMM(0, 0, 2);
 		p[n++] = MOV64_IMM(1, 1);
 		p[n++] = FETCH_ADD_W(0, 1, 0);
 	}
 	if (b->kind == BAL_TURNS) {
-		/* counter: r7 = &state[0] */
-		p[n++] = ST_W(10, -4, 0);
-		p[n++] = MOV64_REG(2, 10);
-		p[n++] = ADD64_IMM(2, -4);
-		{ struct bpf_insn l[] = { LD_MAP(1, b->state) };
-		  memcpy(&p[n], l, sizeof(l)); n += 2; }
-		p[n++] = CALL(BPF_FUNC_map_lookup_elem);
+		/* the turn counter: r7 = &state[0] */
 		p[n++] = JEQ_IMM(0, 0, PASS_MARK);
 		p[n++] = MOV64_REG(7, 0);
 		/* table: r8 = &table[0] */

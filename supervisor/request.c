@@ -430,6 +430,18 @@ resolve(struct client *c, const char **f, int n, size_t *count, int *bad)
 	return (apps);
 }
 
+/* resolve, for a request of app names: NULL (answered) when none. */
+static struct app **
+named(struct client *c, const char **f, int n, size_t *count, int *bad)
+{
+	if (n < 1) {
+		reply_text(c, MSG_ERR, "expected an app name or all");
+		reply_exit(c, 2);
+		return (NULL);
+	}
+	return (resolve(c, f, n, count, bad));
+}
+
 static void
 do_verb(struct client *c, const char **f, int n, uint32_t type)
 {
@@ -437,12 +449,8 @@ do_verb(struct client *c, const char **f, int n, uint32_t type)
 	size_t		 i, k;
 	int		 bad;
 
-	if (n < 1) {
-		reply_text(c, MSG_ERR, "expected an app name or all");
-		reply_exit(c, 2);
+	if ((apps = named(c, f, n, &k, &bad)) == NULL)
 		return;
-	}
-	apps = resolve(c, f, n, &k, &bad);
 	for (i = 0; i < k; i++) {
 		if (type == MSG_RESTART && reload_by_user(apps[i])) {
 			reply_errf(c, "%s: a reload is under way; wait for it "
@@ -533,12 +541,8 @@ do_undrain(struct client *c, const char **f, int n)
 	size_t		 i, k;
 	int		 bad;
 
-	if (n < 1) {
-		reply_text(c, MSG_ERR, "expected an app name or all");
-		reply_exit(c, 2);
+	if ((apps = named(c, f, n, &k, &bad)) == NULL)
 		return;
-	}
-	apps = resolve(c, f, n, &k, &bad);
 	for (i = 0; i < k; i++) {
 		drain_set(apps[i], 0);
 		reply_outf(c, "%s: undrained\n", apps[i]->spec->name);
