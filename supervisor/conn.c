@@ -12,6 +12,8 @@
 #include "conn.h"
 #include "log.h"
 
+static uint64_t	 inet_accepted;	/* TCP connections, every listener */
+
 static void
 conn_free(void *arg)
 {
@@ -225,7 +227,8 @@ conn_accept(struct watch *w, uint32_t events)
 	(void)events;
 	while ((fd = accept4(w->fd, NULL, NULL,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
-		l->accepted++;
+		if (l->inet)
+			inet_accepted++;
 		if ((c = conn_new(l, fd)) == NULL)
 			continue;
 		/* A request already there is answered before a later
@@ -252,13 +255,24 @@ conn_resume(void *arg)
 		watch_mod(&l->w, EPOLLIN);
 }
 
+uint64_t
+conn_inet_accepted(void)
+{
+	return (inet_accepted);
+}
+
 void
 conn_listen(struct conn_listener *l, int fd, const struct conn_ops *ops)
 {
+	socklen_t	 len = sizeof(int);
+	int		 domain = AF_UNIX;
+
 	l->w.fd = fd;
 	l->w.fn = conn_accept;
 	l->w.arg = l;
 	l->ops = ops;
+	l->inet = getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
+	    domain != AF_UNIX;
 	TAILQ_INIT(&l->conns);
 	l->n = 0;
 	timer_set(&l->pause, conn_resume, l);

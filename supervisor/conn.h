@@ -61,7 +61,7 @@ struct conn_listener {
 	const struct conn_ops	*ops;
 	TAILQ_HEAD(, conn)	 conns;		/* oldest first */
 	int			 n;
-	uint64_t		 accepted;	/* connections, ever */
+	int			 inet;		/* TCP, not a Unix socket */
 };
 
 /* Accept on fd, a bound and listening non-blocking socket. */
@@ -72,6 +72,8 @@ void	 conn_close(struct conn_listener *, int last_words);
 void	 conn_drop(struct conn *);
 /* A connection on fd, as if accepted (pmc update carries them over). */
 struct conn *conn_adopt(struct conn_listener *, int fd);
+/* The TCP connections pmcd's listeners ever accepted (drain.c). */
+uint64_t conn_inet_accepted(void);
 /* A blocking send of what c has queued, 1 s at most; 0 when all went. */
 int	 conn_last_words(struct conn *);
 void	 conn_deadline(struct conn *, uint64_t ms);	/* 0: none */

@@ -12,14 +12,15 @@
  * period.  The connections are counted by the app's eBPF balancing
  * program (bal_connections), which sees every new one; without eBPF, by
  * the network namespace's TCP passive opens (/proc/net/snmp) less those
- * of pmcd's own HTTP listener, which also counts any other server of the
- * namespace.  While an app is drained its count is read every
+ * of pmcd's own HTTP listener (conn.c counts them), which also counts
+ * any other server of the namespace.  While an app is drained its count is read every
  * DRAIN_TICK_MS.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "conn.h"
 #include "drain.h"
 #include "events.h"
 #include "log.h"
@@ -49,7 +50,8 @@ passive_opens(uint64_t *n)
 		while ((k = strsep(&np, " \n")) != NULL &&
 		    (v = strsep(&vp, " \n")) != NULL)
 			if (strcmp(k, "PassiveOpens") == 0) {
-				*n = strtoull(v, NULL, 10) - metrics_accepted();
+				*n = strtoull(v, NULL, 10) -
+				    conn_inet_accepted();
 				rc = 0;
 				break;
 			}

@@ -369,9 +369,3 @@ metrics_load(const struct state_rec *r)
 	if (fd != -1)
 		conn_listen(&hlistener, fd, &hops);
 }
-
-uint64_t
-metrics_accepted(void)
-{
-	return (hlistener.accepted);
-}

@@ -294,7 +294,6 @@ void		 sample_members_free(struct sample_members *);
 void		 metrics_text(struct pbuf *);
 int		 metrics_listen(const char *addr, char *why, size_t);
 void		 metrics_close(void);
-uint64_t	 metrics_accepted(void);	/* connections, ever */
 
 /* control.c */
 void		 control_init(const char *path);

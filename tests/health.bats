@@ -7,6 +7,15 @@
 bats_require_minimum_version 1.5.0
 load helper
 
+teardown() {
+	touch "$BATS_TEST_TMPDIR/stop" "$BATS_TEST_TMPDIR/stop2"
+	[ -z "${loader:-}" ] || wait "$loader" 2>/dev/null
+	[ -z "${checker:-}" ] || wait "$checker" 2>/dev/null
+	pmc_teardown
+	[ -z "${ns:-}" ] || ip netns del "$ns" 2>/dev/null
+	return 0
+}
+
 # health [PATH]: "CODE BODY" of GET /health[PATH].
 health() {
 	curl -sS -m 5 -w ' %{http_code}' "http://127.0.0.1:$mport/health$1" |
@@ -114,4 +123,33 @@ start_two() {
 	[ "$(health /web)" = "503 unhealthy: web: drained" ]
 	run -0 "$PMC" undrain web
 	[ "$(health /web)" = "200 ok: web: 2/2 online" ]
+}
+
+@test "without eBPF (balance: shared), drain --wait counts the namespace's connections, less pmcd's own health checks" {
+	[ "$(id -u)" -eq 0 ] || skip "a network namespace of its own needs root"
+	ns=pmch$$
+	ip netns add "$ns" 2>/dev/null || skip "this machine does not allow network namespaces"
+	in_ns() { ip netns exec "$ns" "$@"; }
+	in_ns ip link set lo up
+	port=$(free_port)
+	mport=$(free_port)
+	demo_spec app.yaml web 2 "127.0.0.1:$port" 'balance: shared'
+	run -0 in_ns env PMCD_METRICS=127.0.0.1:$mport "$PMC" start app.yaml
+	# Connections keep coming: never quiet, though health checks (pmcd's
+	# own accepts) come too.
+	in_ns sh -c "while [ ! -e stop ]; do curl -s -o /dev/null http://127.0.0.1:$port/; curl -s -o /dev/null http://127.0.0.1:$mport/health; done" 3>&- &
+	loader=$!
+	run -1 in_ns "$PMC" drain --wait --quiet 2s --timeout 3s web
+	echo "$output"
+	[[ "$output" == *"still sent new connections"* ]]
+	run -0 in_ns "$PMC" describe web
+	[[ "$output" == *"(counted by netns)"* ]]
+	touch stop
+	wait "$loader"
+	loader=
+	# Only health checks now: pmcd's own, not counted; quiet.
+	in_ns sh -c "while [ ! -e stop2 ]; do curl -s -o /dev/null http://127.0.0.1:$mport/health; sleep 0.1; done" 3>&- &
+	checker=$!
+	run -0 in_ns "$PMC" drain --wait --quiet 1s --timeout 20s web
+	[ "$output" = "web: drained, no new connection for 1000 ms" ]
 }
