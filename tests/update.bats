@@ -207,3 +207,85 @@ uptime_of() {
 	cat events.out
 	grep -q " update binary=$NEW pid=$(pmcd_pid) instances=2\$" events.out
 }
+
+@test "SIGUSR2 updates as pmc update does: the same pid, the instances kept, said in the log" {
+	port=$(free_port)
+	demo_spec app.yaml web 2 "127.0.0.1:$port"
+	pmc_start app.yaml
+	[ "$status" -eq 0 ]
+	pmcd=$(pmcd_pid)
+	before=$(app_pids web)
+	kill -USR2 "$pmcd"
+	wait_for 10 pmcd_logged "pmcd $pmcd updated: running $(readlink -f "$PMCD"); 1 app, 2 instances kept"
+	[ "$(pmcd_pid)" = "$pmcd" ]
+	[ "$(app_pids web)" = "$before" ]
+	[ "$(http_get "$port" /pid)" -gt 0 ]
+}
+
+@test "a backoff under way when pmcd updates ends when it would have, and the instances' output still reaches their log files" {
+	port=$(free_port)
+	cmd="[\"$DEMO\", \"--notify\", \"--print-every-ms\", \"100\"]" \
+	    demo_spec app.yaml web 2 "127.0.0.1:$port" \
+	    'backoff: {initial: 3s, min_uptime: 60s}'
+	pmc_start app.yaml
+	[ "$status" -eq 0 ]
+	kill -KILL "$(slot_pid web 1)"
+	wait_for 5 is_backoff
+	t0=$(now_ms)
+	run -0 "$PMC" update
+	[ "$(slot_field web 1 status)" = backoff ]
+	# Restarted by the timer the old pmcd set, carried over: without it
+	# the slot would wait in backoff for ever.
+	wait_for 10 all_online web 2
+	waited=$(( $(now_ms) - t0 ))
+	echo "online again $waited ms after the update"
+	pmcd_logged 'web\[1\]: .*restarting in 3000ms'
+	[ "$(slot_field web 1 restarts)" -eq 1 ]
+	# Both instances' lines go on into web.out.log after the update.
+	pid0=$(slot_pid web 0)
+	pid1=$(slot_pid web 1)
+	wait_for 5 inst_logged web 0 "tick [0-9]* pid $pid0"
+	wait_for 5 inst_logged web 1 "tick [0-9]* pid $pid1"
+	n=$(inst_log web 0 | grep -c "pid $pid0")
+	wait_for 5 more_ticks "$n" "$pid0"
+}
+
+is_backoff() {
+	[ "$(slot_field web 1 status)" = backoff ]
+}
+
+more_ticks() {
+	[ "$(inst_log web 0 | grep -c "pid $2")" -gt "$1" ]
+}
+
+@test "a client half-way through its request when pmcd updates is told to try again" {
+	port=$(free_port)
+	demo_spec app.yaml web 1 "127.0.0.1:$port"
+	pmc_start app.yaml
+	[ "$status" -eq 0 ]
+	# Half a header: pmcd holds the connection, waiting for the rest.
+	python3 - "$PMC_HOME/pmc.sock" > half.out 3>&- <<-'EOF' &
+	import socket, sys
+	s = socket.socket(socket.AF_UNIX)
+	s.connect(sys.argv[1])
+	s.sendall(b"\x02\x00")
+	s.settimeout(20)
+	out = b""
+	while True:
+	    b = s.recv(4096)
+	    if not b:
+	        break
+	    out += b
+	print(out[16:].decode(errors="replace").replace("\0", "|"))
+	EOF
+	half=$!
+	wait_for 5 half_connected
+	run -0 "$PMC" update
+	wait "$half"
+	cat half.out
+	grep -q "pmcd is updating itself; try again" half.out
+}
+
+half_connected() {
+	[ "$(ss -Hx state connected src "$PMC_HOME/pmc.sock" | wc -l)" -ge 1 ]
+}
