@@ -234,7 +234,7 @@ FUZZ_SRCS_notify =	supervisor/frame.c
 FUZZ_SRCS_lines =	supervisor/frame.c
 FUZZ_SRCS_json =	config/json.c config/protocol.c
 FUZZ_SRCS_cron =	config/cron.c
-FUZZ_SRCS_logs =	supervisor/logs.c supervisor/logfs.c supervisor/log.c \
+FUZZ_SRCS_logs =	supervisor/logs.c supervisor/logfs.c supervisor/log.c supervisor/state.c \
 			supervisor/frame.c config/home.c config/protocol.c
 FUZZ_BINS =	$(FUZZERS:%=build-fuzz/fuzz-%)
 

@@ -43,7 +43,9 @@ start_two() {
 }
 
 @test "GET /health: 200 while every app has min_online instances online, 503 with the reason when not, /health/APP for one" {
-	start_two 'min_online: 2' 'backoff: {initial: 2s}'
+	# min_uptime long: the kill is a crash, whatever the instance's age,
+	# so it waits its 2 s in backoff.
+	start_two 'min_online: 2' 'backoff: {initial: 2s, min_uptime: 60s}'
 	[ "$(health)" = "200 ok: 1 app healthy" ]
 	[ "$(health /web)" = "200 ok: web: 2/2 online" ]
 	[ "$(health /nosuch)" = "404 nosuch: no such app" ]
@@ -64,7 +66,7 @@ start_two() {
 }
 
 @test "min_online defaults to 1: one instance of two down is still healthy" {
-	start_two 'backoff: {initial: 2s}'
+	start_two 'backoff: {initial: 2s, min_uptime: 60s}'
 	kill -KILL "$(slot_pid web 0)"
 	wait_for 5 is_health /web "200 ok: web: 1/2 online"
 	run -0 "$PMC" describe web
