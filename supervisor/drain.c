@@ -88,8 +88,11 @@ drain_tick(void *arg)
 		if (connections(app, &n) == -1)
 			continue;
 		if (!app->drain_counted || n != app->drain_count) {
+			/* A count that went back (a counter wrapped, or
+			 * pmcd's own accepts overtook): moved, by one. */
 			if (app->drain_counted)
-				app->drain_seen += n - app->drain_count;
+				app->drain_seen += n > app->drain_count ?
+				    n - app->drain_count : 1;
 			app->drain_count = n;
 			app->drain_changed_ms = now;
 			app->drain_counted = 1;

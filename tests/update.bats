@@ -11,6 +11,14 @@ bats_require_minimum_version 1.5.0
 load helper
 load load
 
+# start_demo N: app web, N demo instances on $port, started.
+start_demo() {
+	port=$(free_port)
+	demo_spec app.yaml web "$1" "127.0.0.1:$port"
+	pmc_start app.yaml
+	[ "$status" -eq 0 ]
+}
+
 # new_binary: $NEW, a copy of pmcd that pmcd may execute.
 new_binary() {
 	NEW=$BATS_TEST_TMPDIR/pmcd-new
@@ -74,10 +82,7 @@ uptime_of() {
 }
 
 @test "pmc update without --binary executes pmcd's own path again; an instance's channel and the spec are the same after" {
-	port=$(free_port)
-	demo_spec app.yaml web 2 "127.0.0.1:$port"
-	pmc_start app.yaml
-	[ "$status" -eq 0 ]
+	start_demo 2
 	pmcd=$(pmcd_pid)
 	before=$(app_pids web)
 	run -0 "$PMC" describe web
@@ -98,10 +103,7 @@ uptime_of() {
 }
 
 @test "a binary that refuses the state, one that cannot run, or none: pmc update exits 1 saying why and the old pmcd serves on" {
-	port=$(free_port)
-	demo_spec app.yaml web 2 "127.0.0.1:$port"
-	pmc_start app.yaml
-	[ "$status" -eq 0 ]
+	start_demo 2
 	pmcd=$(pmcd_pid)
 	exe=$(exe_of "$pmcd")
 	before=$(app_pids web)
@@ -136,10 +138,7 @@ uptime_of() {
 
 @test "as root, a binary others could write is refused before it runs" {
 	[ "$(id -u)" -eq 0 ] || skip "the trust rules of a root pmcd"
-	port=$(free_port)
-	demo_spec app.yaml web 1 "127.0.0.1:$port"
-	pmc_start app.yaml
-	[ "$status" -eq 0 ]
+	start_demo 1
 	pmcd=$(pmcd_pid)
 	# Were it run, it would leave a mark: the check shows it never was.
 	printf '#!/bin/sh\ntouch %s/ran\nexit 0\n' "$BATS_TEST_TMPDIR" > evil.sh
@@ -166,7 +165,7 @@ uptime_of() {
 @test "an update while a reload runs is refused, with what to wait for" {
 	port=$(free_port)
 	cmd="[\"$DEMO\"]" demo_spec app.yaml web 2 "127.0.0.1:$port" \
-	    'ready: delay:3s'
+	    'ready: delay:1500ms'
 	pmc_start app.yaml
 	[ "$status" -eq 0 ]
 	wait_for 15 all_online web 2
@@ -182,10 +181,7 @@ uptime_of() {
 
 @test "pmc events goes on across an update: an update event, then the new pmcd's events" {
 	new_binary
-	port=$(free_port)
-	demo_spec app.yaml web 2 "127.0.0.1:$port"
-	pmc_start app.yaml
-	[ "$status" -eq 0 ]
+	start_demo 2
 	"$PMC" events > events.out 2>&1 3>&- &
 	ev=$!
 	# Subscribed once a kill shows in the stream.
@@ -209,10 +205,7 @@ uptime_of() {
 }
 
 @test "SIGUSR2 updates as pmc update does: the same pid, the instances kept, said in the log" {
-	port=$(free_port)
-	demo_spec app.yaml web 2 "127.0.0.1:$port"
-	pmc_start app.yaml
-	[ "$status" -eq 0 ]
+	start_demo 2
 	pmcd=$(pmcd_pid)
 	before=$(app_pids web)
 	kill -USR2 "$pmcd"
@@ -259,10 +252,7 @@ more_ticks() {
 }
 
 @test "a client half-way through its request when pmcd updates is told to try again" {
-	port=$(free_port)
-	demo_spec app.yaml web 1 "127.0.0.1:$port"
-	pmc_start app.yaml
-	[ "$status" -eq 0 ]
+	start_demo 1
 	# Half a header: pmcd holds the connection, waiting for the rest.
 	python3 - "$PMC_HOME/pmc.sock" > half.out 3>&- <<-'EOF' &
 	import socket, sys
