@@ -272,7 +272,7 @@ control_load(const struct state_rec *r, struct client **asker)
 	struct conn	*cn;
 	struct client	*c;
 	char		 why[128], *names, *p;
-	const char	*v[EVENTS_SUBSCRIBERS_MAX * 4];
+	const char	**v;
 	int		 fd = rec_fd(r, "fd"), n = 0;
 
 	if (fd < 0)
@@ -293,14 +293,16 @@ control_load(const struct state_rec *r, struct client **asker)
 		*asker = c;
 		return (0);
 	}
-	if ((names = strdup(rec_str(r, "names"))) == NULL)
+	/* Names a comma apart: at most one more than its commas. */
+	if ((names = strdup(rec_str(r, "names"))) == NULL ||
+	    (v = calloc(strlen(names) + 1, sizeof(*v))) == NULL)
 		fatal("strdup");
-	for (p = names; p != NULL && *p != '\0' &&
-	    n < (int)(sizeof(v) / sizeof(v[0])); )
+	for (p = names; p != NULL && *p != '\0'; )
 		v[n++] = strsep(&p, ",");
 	if (events_subscribe(c, rec_num(r, "json") != 0, v, n, why,
 	    sizeof(why)) == -1)
 		conn_drop(cn);
+	free(v);
 	free(names);
 	return (0);
 }
